@@ -1,0 +1,65 @@
+# gameops.pterodactyl: developer and CI entry points.
+#   make demo   run playbooks/demo.yml against a local sandbox panel through the inventory plugin
+#   make test   everything CI checks (.ci/run runs exactly this)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST := $(BIN)/python -m pytest
+COLLECTIONS := .build/collections
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+REQUIREMENTS := requirements.txt requirements-dev.txt sandbox/requirements.txt
+
+.PHONY: help venv collection test lint sanity units test-sandbox integration demo bench \
+        test-matrix build changelog-lint clean
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: $(REQUIREMENTS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+# The collection as Ansible finds it: ansible_collections/gameops/pterodactyl -> this checkout.
+collection: $(COLLECTIONS)/ansible_collections/gameops/pterodactyl
+
+$(COLLECTIONS)/ansible_collections/gameops/pterodactyl:
+	mkdir -p $(@D)
+	ln -sfn $(CURDIR) $@
+
+test: venv collection lint sanity units test-sandbox integration
+
+lint: venv collection changelog-lint
+	$(BIN)/ansible-lint --offline --profile production
+
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
+
+sanity: venv
+	VENV=$(CURDIR)/$(VENV) bash hack/sanity.sh
+
+units: venv collection
+	$(PYTEST) tests/unit
+
+test-sandbox: venv
+	$(PYTEST) tests/sandbox
+
+integration: venv collection
+	$(PYTEST) tests/integration
+
+demo: venv collection
+	$(BIN)/python hack/demo.py
+
+bench: venv collection
+	$(BIN)/python bench/run.py
+
+build: venv
+	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist
+
+clean:
+	rm -rf .build tests/output .pytest_cache
