@@ -1,0 +1,163 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: activity_info
+short_description: Read a game server's activity log
+version_added: 0.1.0
+description:
+  - Returns the entries of a server's activity log - power actions, console commands, file,
+    backup and settings changes - with who did them and when.
+  - Walks the panel's pages as needed, 100 entries a request.
+  - Needs the V(activity.read) permission. Never changes anything.
+author:
+  - gameops.pterodactyl contributors
+extends_documentation_fragment:
+  - gameops.pterodactyl.connection
+  - gameops.pterodactyl.attributes
+  - gameops.pterodactyl.attributes.info_module
+options:
+  server:
+    description: The server, as its 8-character identifier, its UUID or its exact name.
+    type: str
+    required: true
+  event:
+    description:
+      - Only entries whose event name contains this text, for example V(server:power) or
+        V(server:console.command).
+    type: str
+  sort:
+    description: V(newest_first) or V(oldest_first).
+    type: str
+    choices: [newest_first, oldest_first]
+    default: newest_first
+  limit:
+    description: Return at most this many entries. V(0) returns every entry.
+    type: int
+    default: 100
+  since:
+    description:
+      - Only entries at or after this time, as an ISO 8601 timestamp such as
+        V(2026-11-28T10:00:00+00:00). A timestamp without a time zone is taken as UTC.
+    type: str
+  actor:
+    description: Add who did each action (C(actor) with C(uuid) and C(username)).
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: The last 20 power actions of a server
+  gameops.pterodactyl.activity_info:
+    server: lobby
+    event: server:power
+    limit: 20
+  register: power_log
+
+- name: Every console command sent today
+  gameops.pterodactyl.activity_info:
+    server: 1a7ce997
+    event: server:console.command
+    since: "{{ now(utc=true).strftime('%Y-%m-%dT00:00:00+00:00') }}"
+    limit: 0
+"""
+
+RETURN = r"""
+entries:
+  description: The activity entries, in the order asked for by O(sort).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The entry's ID (a hash; only good as a key).
+      type: str
+    event:
+      description: What happened, for example V(server:power.start) or V(server:console.command).
+      type: str
+    timestamp:
+      description: When it happened, ISO 8601 with offset.
+      type: str
+      sample: "2026-11-28T11:04:30+00:00"
+    is_api:
+      description: Whether it was done with an API key (rather than in the panel's web UI).
+      type: bool
+    ip:
+      description: The address it came from; V(null) when the panel hides it from this user.
+      type: str
+    description:
+      description: The panel's description of the entry, if any.
+      type: str
+    properties:
+      description: Details of the event, for example C(command) for a console command. Always a dict.
+      type: dict
+      sample: {"command": "say hello"}
+    has_additional_metadata:
+      description: Whether the panel holds more details than the properties shown.
+      type: bool
+    actor:
+      description: Who did it (C(uuid), C(username)).
+      type: dict
+      returned: when O(actor=true) and the actor is a user
+count:
+  description: How many entries were returned.
+  returned: always
+  type: int
+"""
+
+import datetime
+
+from ansible_collections.gameops.pterodactyl.plugins.module_utils.module import PterodactylModule
+from ansible_collections.gameops.pterodactyl.plugins.module_utils.normalize import normalize_activity
+
+SORTS = {"newest_first": "-timestamp", "oldest_first": "timestamp"}
+
+
+def parse_timestamp(text: str) -> datetime.datetime:
+    """An ISO 8601 timestamp as an aware datetime (UTC when no offset is given)."""
+    value = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+
+
+def since_filter(entries: list[dict], since: datetime.datetime | None) -> list[dict]:
+    if since is None:
+        return entries
+    return [entry for entry in entries if entry.get("timestamp") and parse_timestamp(entry["timestamp"]) >= since]
+
+
+def read_activity(base: PterodactylModule) -> dict:
+    params = base.params
+    try:
+        since = parse_timestamp(params["since"]) if params["since"] else None
+    except ValueError:
+        base.fail("since must be an ISO 8601 timestamp such as 2026-11-28T10:00:00+00:00, not '{0}'".format(params["since"]))
+    if params["limit"] < 0:
+        base.fail("limit must be 0 (every entry) or a positive number")
+    client = base.client
+    server_id = client.resolve_server_id(params["server"])
+    limit = params["limit"] or None
+    entries = [normalize_activity(item) for item in client.list_activity(
+        server_id, event=params["event"], sort=SORTS[params["sort"]],
+        limit=None if since else limit, include_actor=params["actor"])]
+    entries = since_filter(entries, since)[:limit]
+    return {"changed": False, "entries": entries, "count": len(entries)}
+
+
+def main() -> None:
+    base = PterodactylModule({
+        "server": {"type": "str", "required": True},
+        "event": {"type": "str"},
+        "sort": {"type": "str", "default": "newest_first", "choices": list(SORTS)},
+        "limit": {"type": "int", "default": 100},
+        "since": {"type": "str"},
+        "actor": {"type": "bool", "default": True},
+    })
+    base.run(lambda: read_activity(base))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: server_power
+short_description: Start, stop, restart or kill a game server
+version_added: 0.1.0
+description:
+  - Brings a server of a Pterodactyl or Pelican panel to a power state.
+  - The decision is made from the server's true current state, read from the node's websocket,
+    not from the panel's C(/resources) endpoint, which the panel caches for 20 seconds.
+  - V(started) does nothing when the server is running or starting, V(stopped) and V(killed)
+    do nothing when it is offline; V(restarted) always acts.
+  - Before anything is sent, the module checks that the panel would accept the action - the
+    server is not suspended, installing, restoring a backup, being transferred or on a node in
+    maintenance, and the key's user has the permission the action needs (V(control.start),
+    V(control.stop) or V(control.restart), and V(websocket.connect)).
+  - With O(wait), the module returns once the target state is reached, and fails with the last
+    state seen when O(wait_timeout) runs out.
+author:
+  - gameops.pterodactyl contributors
+extends_documentation_fragment:
+  - gameops.pterodactyl.connection
+  - gameops.pterodactyl.connection.console
+  - gameops.pterodactyl.attributes
+  - gameops.pterodactyl.attributes.actions
+options:
+  server:
+    description: The server, as its 8-character identifier, its UUID or its exact name.
+    type: str
+    required: true
+  state:
+    description:
+      - The power state to reach.
+      - V(started) - running. V(stopped) - offline after the egg's stop command (Wings kills the
+        process if it does not stop in time). V(restarted) - stopped, then started again.
+        V(killed) - offline at once (SIGKILL); unsaved game data is lost.
+    type: str
+    required: true
+    choices: [started, stopped, restarted, killed]
+  wait:
+    description: Wait until the server reaches O(state).
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for the state when O(wait=true).
+    type: float
+    default: 300
+"""
+
+EXAMPLES = r"""
+- name: Make sure the lobby is running
+  gameops.pterodactyl.server_power:
+    url: https://panel.example.com
+    api_key: "{{ vault_pterodactyl_client_key }}"
+    server: lobby
+    state: started
+
+- name: Restart a server and wait at most two minutes for it to be back
+  gameops.pterodactyl.server_power:
+    server: 1a7ce997
+    state: restarted
+    wait_timeout: 120
+
+- name: Stop every server of an inventory group, without waiting
+  gameops.pterodactyl.server_power:
+    server: "{{ pterodactyl_identifier }}"
+    state: stopped
+    wait: false
+"""
+
+RETURN = r"""
+previous_state:
+  description: The server's power state before the task, as Wings reported it.
+  returned: always
+  type: str
+  sample: offline
+state:
+  description:
+    - The power state at the end of the task. In check mode, and with O(wait=false), the state
+      last reported (the change may still be under way).
+  returned: always
+  type: str
+  sample: running
+action:
+  description: The power signal sent to the panel (V(start), V(stop), V(restart), V(kill)), or V(null) when none was (needed).
+  returned: always
+  type: str
+  sample: start
+waited:
+  description: Seconds spent waiting for the target state.
+  returned: always
+  type: float
+  sample: 2.41
+states_seen:
+  description: The power states reported while waiting, in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [offline, starting, running]
+server:
+  description: The server's identifier.
+  returned: always
+  type: str
+  sample: 1a7ce997
+"""
+
+import time
+
+from ansible_collections.gameops.pterodactyl.plugins.module_utils.api import PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.module_utils.module import PterodactylModule
+from ansible_collections.gameops.pterodactyl.plugins.module_utils.normalize import server_condition
+
+SIGNALS = {"started": "start", "stopped": "stop", "restarted": "restart", "killed": "kill"}
+PERMISSIONS = {"start": "control.start", "stop": "control.stop", "restart": "control.restart", "kill": "control.stop"}
+TARGETS = {"started": {"running"}, "stopped": {"offline"}, "restarted": {"running"}, "killed": {"offline"}}
+CONDITION_TEXT = {
+    "suspended": "is suspended",
+    "installing": "is still installing",
+    "install_failed": "failed to install",
+    "restoring_backup": "is restoring a backup",
+    "node_maintenance": "is on a node in maintenance mode",
+    "transferring": "is being transferred to another node",
+}
+
+
+def plan_signal(target: str, current: str) -> str | None:
+    """The signal to send to go from ``current`` to the ``target`` state, or None when there is none."""
+    if target == "restarted":
+        return "restart"
+    if target == "started":
+        return None if current in ("running", "starting") else "start"
+    if target == "stopped":
+        return None if current in ("offline", "stopping") else "stop"
+    return None if current == "offline" else "kill"
+
+
+def missing_permission(signal: str, permissions: list[str]) -> str | None:
+    """The permission the user lacks for ``signal`` (or to read the state), or None."""
+    if "*" in permissions:
+        return None
+    for needed in ("websocket.connect", PERMISSIONS[signal]):
+        if needed not in permissions:
+            return needed
+    return None
+
+
+def refuse(server: dict, message: str, code: str, hint: str) -> PterodactylError:
+    """An error raised before anything is sent to the panel."""
+    return PterodactylError(
+        "server '{0}' ({1}) {2}".format(server.get("name"), server.get("identifier"), message),
+        code=code, detail=message, hint=hint,
+    )
+
+
+def preflight(server: dict, meta: dict, signal: str) -> None:
+    """Fail before sending anything when the panel would refuse ``signal``."""
+    condition = server_condition(server)
+    if condition:
+        raise refuse(server, CONDITION_TEXT.get(condition, "is in the state " + condition), "ServerStateConflictException",
+                     "the panel refuses power actions in this state (HTTP 409); wait until it ends, or ask a panel administrator")
+    lacking = missing_permission(signal, list(meta.get("user_permissions") or []))
+    if lacking:
+        raise refuse(server, "cannot be '{0}' by this key: the user lacks the permission {1}".format(signal, lacking),
+                     "AccessDeniedHttpException", "grant the subuser the '{0}' permission in the panel".format(lacking))
+
+
+class PowerTask:
+    """One run of the module: read the state, decide, act, wait."""
+
+    def __init__(self, base: PterodactylModule) -> None:
+        self.base = base
+        self.client = base.client
+        self.target = base.params["state"]
+        self.result = {"changed": False, "action": None, "waited": 0.0, "states_seen": []}
+
+    def run(self) -> dict:
+        server_id = self.client.resolve_server_id(self.base.params["server"])
+        attributes, meta = self.client.get_server(server_id)
+        self.result["server"] = attributes.get("identifier") or server_id
+        preflight(attributes, meta, SIGNALS[self.target])
+        with self.base.console(server_id) as console:
+            return self._converge(console, server_id)
+
+    def _converge(self, console, server_id: str) -> dict:
+        current = console.state()
+        self.result.update(previous_state=current, state=current)
+        signal = plan_signal(self.target, current)
+        if signal == "start" and current == "stopping":
+            self._wait(console, {"offline"})
+        if signal is None and not (self.base.params["wait"] and current not in TARGETS[self.target]):
+            return self.result
+        if signal is not None:
+            self.result.update(changed=True, action=signal)
+            if self.base.check_mode:
+                return self.result
+            self.client.send_power(server_id, signal)
+        if self.base.params["wait"]:
+            self._wait_for_target(console, signal)
+        return self.result
+
+    def _wait_for_target(self, console, signal: str | None) -> None:
+        if signal not in ("start", "restart"):
+            self._wait(console, TARGETS[self.target])
+            return
+        if signal == "restart":
+            # The server is still running when the panel answers: see it go down first.
+            self._wait(console, {"stopping", "offline", "starting"})
+        self._wait(console, {"starting", "running"})
+        self._wait(console, {"running", "offline"})
+        if self.result["state"] == "offline":
+            exc = PterodactylError(
+                "server '{0}' went offline while starting (states seen: {1})".format(
+                    self.result["server"], ", ".join(self.result["states_seen"])),
+                code="ServerCrashed", detail="the server stopped before it reported running",
+                hint="read its console (gameops.pterodactyl.server_console_info) to see why it stopped")
+            exc.result = dict(self.result)
+            raise exc
+
+    def _wait(self, console, states: set[str]) -> None:
+        """Wait for one of ``states`` within what is left of ``wait_timeout``; record what was seen."""
+        started = time.monotonic()
+        remaining = max(0.0, self.base.params["wait_timeout"] - self.result["waited"])
+        try:
+            state, seen = console.wait_for_state(states, remaining)
+        except PterodactylError as exc:
+            self._record(getattr(exc, "last_state", None), getattr(exc, "seen", []), started)
+            exc.result = dict(self.result)
+            raise
+        self._record(state, seen, started)
+
+    def _record(self, state: str | None, seen: list[str], started: float) -> None:
+        self.result["waited"] = round(self.result["waited"] + time.monotonic() - started, 3)
+        for item in seen:
+            if not self.result["states_seen"] or self.result["states_seen"][-1] != item:
+                self.result["states_seen"].append(item)
+        if state:
+            self.result["state"] = state
+
+
+def main() -> None:
+    base = PterodactylModule(
+        {
+            "server": {"type": "str", "required": True},
+            "state": {"type": "str", "required": True, "choices": list(SIGNALS)},
+            "wait": {"type": "bool", "default": True},
+            "wait_timeout": {"type": "float", "default": 300.0},
+        },
+        console=True,
+    )
+    base.run(PowerTask(base).run)
+
+
+if __name__ == "__main__":
+    main()
