@@ -1,0 +1,376 @@
+# Copyright (c) gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ConsoleSession's protocol decisions against a scripted in-memory socket (no network).
+
+The real behaviour is tested against the sandbox in tests/integration_py/test_console_client.py;
+these pin down the event handling exactly and fast.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import json
+import time
+
+import pytest
+import websocket
+
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import console
+
+SOCKET_URL = "ws://127.0.0.1:9/api/servers/0000-uuid/ws"
+ORIGIN = "http://panel.test"
+
+
+def make_token(serial: int, lifetime: int = 600) -> str:
+    claims = json.dumps({"iat": 1000, "exp": 1000 + lifetime, "n": serial}).encode()
+    body = base64.urlsafe_b64encode(claims).rstrip(b"=").decode()
+    return "eyJhbGciOiJIUzI1NiJ9.{0}.secret-signature-{1}".format(body, serial)
+
+
+def frame(event: str, *args: str) -> tuple[int, str]:
+    message = {"event": event}
+    if args:
+        message["args"] = list(args)
+    return console.OPCODE_TEXT, json.dumps(message) + "\n"
+
+
+def is_gate(item) -> bool:
+    return isinstance(item, tuple) and item[0] == "gate"
+
+
+class FakeSocket:
+    def __init__(self, wings: "FakeWings"):
+        self.wings = wings
+        self.inbox: collections.deque = collections.deque()
+        self.sent: list[dict] = []
+        self.timeout = None
+        self.authenticated = False
+        self.closed = False
+
+    def settimeout(self, timeout):
+        self.timeout = timeout
+
+    def push(self, event: str, *args: str) -> None:
+        self.inbox.append(frame(event, *args))
+
+    def send(self, data: str) -> None:
+        if self.closed:
+            raise websocket.WebSocketConnectionClosedException("socket is already closed.")
+        message = json.loads(data)
+        self.sent.append(message)
+        self.wings.on_message(self, message)
+
+    def later(self, delay: float) -> None:
+        """Frames pushed after this arrive ``delay`` seconds from now (a gate in the inbox)."""
+        self.inbox.append(("gate", time.monotonic() + delay))
+
+    def recv_data(self):
+        if self.inbox and is_gate(self.inbox[0]):
+            if time.monotonic() < self.inbox[0][1]:
+                time.sleep(min(self.timeout or 0.01, 0.01))
+                raise websocket.WebSocketTimeoutException("timed out")
+            self.inbox.popleft()
+        if self.inbox and not is_gate(self.inbox[0]):
+            item = self.inbox.popleft()
+            if isinstance(item, BaseException):
+                raise item
+            return item
+        time.sleep(min(self.timeout or 0.01, 0.01))
+        raise websocket.WebSocketTimeoutException("timed out")
+
+    def shutdown(self):
+        self.closed = True
+
+    def close(self, timeout=None):
+        self.closed = True
+
+
+class FakeWings:
+    """Answers like Wings: auth success + status on first auth, stats, logs while running."""
+
+    def __init__(self, state: str = "running", lifetime: int = 600):
+        self.state = state
+        self.lifetime = lifetime
+        self.sockets: list[FakeSocket] = []
+        self.origins: list[str] = []
+        self.tokens: list[str] = []
+        self.history = ["[12:00:00] [Server thread/INFO]: line {0}".format(i) for i in range(5)]
+        self.handshake_status: int | None = None
+        self.on_auth = None          # hook(socket, message) run after the auth answer
+        self.throttle_next: set[str] = set()   # events answered once with "throttled"
+
+    def credentials(self) -> dict:
+        self.tokens.append(make_token(len(self.tokens) + 1, self.lifetime))
+        return {"token": self.tokens[-1], "socket": SOCKET_URL}
+
+    def create_connection(self, url, **options):
+        self.origins.append(options.get("origin"))
+        if self.handshake_status:
+            raise websocket.WebSocketBadStatusException(
+                "Handshake status %d", self.handshake_status, "Forbidden", {}, b"Forbidden")
+        self.sockets.append(FakeSocket(self))
+        return self.sockets[-1]
+
+    def on_message(self, sock: FakeSocket, message: dict) -> None:
+        event = message["event"]
+        if event == "auth":
+            first = not sock.authenticated
+            sock.authenticated = True
+            sock.push("auth success")
+            if first:
+                sock.push("status", self.state)
+            if self.on_auth:
+                self.on_auth(sock, message)
+        elif event in self.throttle_next:
+            self.throttle_next.discard(event)
+            sock.push("throttled", event)
+        elif event == "send stats":
+            sock.push("stats", json.dumps({"state": self.state, "memory_bytes": 42}))
+        elif event == "send logs" and self.state != "offline":
+            for line in self.history:
+                sock.push("console output", line)
+
+    @property
+    def socket(self) -> FakeSocket:
+        return self.sockets[-1]
+
+
+@pytest.fixture
+def wings(monkeypatch):
+    fake = FakeWings()
+    monkeypatch.setattr(console.websocket, "create_connection", fake.create_connection)
+    monkeypatch.setattr(console, "RECONNECT_BACKOFF", (0.0,))
+    return fake
+
+
+def session(wings, **kwargs) -> console.ConsoleSession:
+    kwargs.setdefault("timeout", 2.0)
+    return console.ConsoleSession(wings.credentials, origin=ORIGIN, **kwargs)
+
+
+def assert_no_token(wings: FakeWings, *texts) -> None:
+    for token in wings.tokens:
+        for text in texts:
+            assert token not in text
+            assert token.split(".")[2] not in text
+
+
+def test_open_authenticates_first_and_learns_state(wings):
+    with session(wings) as con:
+        assert con.state() == "running"
+        assert wings.origins == [ORIGIN]
+        assert wings.socket.sent[0] == {"event": "auth", "args": [wings.tokens[0]]}
+        assert_no_token(wings, repr(con))
+    assert wings.socket.closed
+
+
+def test_token_expiring_refreshes_on_the_same_socket_without_losing_lines(wings, monkeypatch):
+    monkeypatch.setattr(console, "STALE_EXPIRY_SECONDS", 0.0)
+    def script(sock, message):
+        if len(wings.tokens) == 1:
+            sock.later(0.1)
+            for i in range(3):
+                sock.push("console output", "before {0}".format(i))
+            sock.push("token expiring")
+            for i in range(3):
+                sock.push("console output", "after {0}".format(i))
+    wings.on_auth = script
+    con = session(wings)
+    con.open()
+    result = con.follow(0.3)
+    assert result["output"] == ["before 0", "before 1", "before 2", "after 0", "after 1", "after 2"]
+    assert len(wings.sockets) == 1 and con.credential_fetches == 2 and con.refreshes == 1
+    assert wings.socket.sent[-1] == {"event": "auth", "args": [wings.tokens[1]]}
+
+
+@pytest.mark.parametrize("text", ["jwt: exp claim is invalid", "jwt: created too far in past (denylist)"])
+def test_expiry_jwt_error_refreshes(wings, text, monkeypatch):
+    monkeypatch.setattr(console, "STALE_EXPIRY_SECONDS", 0.0)
+    con = session(wings)
+    con.open()
+    wings.socket.later(0.05)
+    wings.socket.push("jwt error", text)
+    wings.socket.push("jwt error", text)      # the next event before our re-auth: not a 2nd refresh
+    con.follow(0.2)
+    assert con.credential_fetches == 2 and con.refreshes == 1
+
+
+def test_other_jwt_error_is_fatal_and_clear(wings):
+    con = session(wings)
+    con.open()
+    wings.socket.push("jwt error", "Error Event [1234]: jwt: missing connect permission")
+    with pytest.raises(console.ConsoleError) as info:
+        con.follow(1)
+    assert "jwt: missing connect permission" in str(info.value)
+    assert "websocket.connect" in str(info.value)
+    assert_no_token(wings, str(info.value), repr(info.value))
+
+
+def test_proactive_refresh_before_expiry(wings):
+    wings.lifetime = 1                       # refresh a fifth before the end: after 0.8 s
+    con = session(wings)
+    con.open()
+    con.follow(1.2)
+    assert con.credential_fetches >= 2 and con.refreshes >= 1 and len(wings.sockets) == 1
+
+
+def test_dropped_connection_reconnects_and_resyncs_with_stats(wings):
+    con = session(wings)
+    con.open()
+    wings.state = "offline"
+    wings.socket.inbox.append(websocket.WebSocketConnectionClosedException("Connection to remote host was lost."))
+    state, seen = con.wait_for_state({"offline"}, timeout=2)
+    assert state == "offline" and seen[0] == "running" and seen[-1] == "offline"
+    assert len(wings.sockets) == 2 and con.reconnects == 1 and con.credential_fetches == 2
+    assert {"event": "send stats"} in wings.socket.sent
+    assert wings.socket.sent[0]["event"] == "auth"
+
+
+def test_reconnect_attempts_are_bounded(wings):
+    con = session(wings, max_reconnects=2)
+    con.open()
+    wings.socket.inbox.append(OSError("connection reset"))
+    original = wings.create_connection
+    calls = []
+
+    def refuse(url, **options):
+        calls.append(url)
+        raise ConnectionRefusedError(111, "Connection refused")
+    console.websocket.create_connection = refuse
+    try:
+        with pytest.raises(console.ConsoleError, match="could not reconnect after 2 attempts"):
+            con.follow(2)
+    finally:
+        console.websocket.create_connection = original
+    assert len(calls) == 2
+
+
+def test_handshake_403_names_the_origin_requirement(wings):
+    wings.handshake_status = 403
+    with pytest.raises(console.ConsoleError) as info:
+        session(wings).open()
+    assert str(info.value).startswith(
+        "Wings refused the websocket (HTTP 403): the Origin header 'http://panel.test' must equal "
+        "the panel URL configured in Wings (remote / allowed_origins); set websocket_origin")
+    assert info.value.status == 403
+
+
+@pytest.mark.parametrize("code, expected", [(4409, "suspended"), (1001, "server deleted")])
+def test_terminal_close_codes(wings, code, expected):
+    con = session(wings)
+    con.open()
+    wings.socket.inbox.append((console.OPCODE_CLOSE, code.to_bytes(2, "big") + b"server deleted"))
+    with pytest.raises(console.ConsoleError, match=expected) as info:
+        con.follow(1)
+    assert info.value.status == code and len(wings.sockets) == 1
+
+
+def test_deleted_event_is_terminal(wings):
+    con = session(wings)
+    con.open()
+    wings.socket.push("deleted", "null")
+    with pytest.raises(console.ConsoleError, match="deleted"):
+        con.follow(1)
+
+
+def test_daemon_error_is_reported_with_its_text(wings):
+    con = session(wings)
+    con.open()
+    wings.socket.push("daemon error", "Error Event [abc]: another power action is currently being processed")
+    with pytest.raises(console.ConsoleError, match="another power action is currently being processed"):
+        con.follow(1)
+
+
+def test_throttled_backs_off_once_then_fails(wings, monkeypatch):
+    monkeypatch.setattr(console.time, "sleep", lambda seconds: None)
+    con = session(wings)
+    con.open()
+    wings.throttle_next.add("send stats")
+    stats = con.stats()
+    assert stats["memory_bytes"] == 42
+    assert [m for m in wings.socket.sent if m["event"] == "send stats"] == [{"event": "send stats"}] * 2
+    wings.socket.push("throttled", "global")
+    with pytest.raises(console.ConsoleError, match="throttled"):
+        con.follow(1)
+
+
+def test_history_running_and_offline(wings):
+    con = session(wings)
+    con.open()
+    assert con.history() == wings.history
+    wings.state = "offline"
+    wings.socket.push("status", "offline")
+    started = time.monotonic()
+    assert con.history() == []
+    assert time.monotonic() - started < 1.5
+
+
+def test_run_command_subscribes_before_sending_and_matches(wings):
+    con = session(wings)
+    con.open()
+    wings.socket.push("console output", "stale line")       # before the command: not output
+
+    def send():
+        wings.socket.push("console output", "\x1b[32mreply one\x1b[0m")
+        wings.socket.push("console output", "DONE marker")
+        wings.socket.push("console output", "after the marker")
+    result = con.run_command(send, wait_for=r"^DONE", timeout=2)
+    assert result == {"output": ["reply one", "DONE marker"], "matched": True, "timed_out": False}
+
+
+def test_run_command_max_lines_and_timeout(wings):
+    con = session(wings)
+    con.open()
+
+    def send():
+        for i in range(10):
+            wings.socket.push("console output", "line {0}".format(i))
+    assert con.run_command(send, max_lines=3)["output"] == ["line 0", "line 1", "line 2"]
+    started = time.monotonic()
+    result = con.run_command(send, wait_for="never", timeout=0.3)
+    assert result["timed_out"] and not result["matched"] and len(result["output"]) == 10
+    assert time.monotonic() - started < 1.5
+
+
+def test_run_command_lets_panel_errors_through(wings):
+    con = session(wings)
+    con.open()
+
+    def send():
+        raise console.PterodactylError("Server must be online in order to send commands.", status=502)
+    with pytest.raises(console.PterodactylError) as info:
+        con.run_command(send)
+    assert info.value.status == 502 and con._collector is None
+
+
+def test_wait_for_state_timeout_reports_seen_states(wings):
+    con = session(wings)
+    con.open()
+    wings.socket.push("status", "stopping")
+    with pytest.raises(console.ConsoleTimeout) as info:
+        con.wait_for_state(["offline"], timeout=0.3)
+    assert info.value.last_state == "stopping" and info.value.seen == ["running", "stopping"]
+
+
+def test_wait_for_state_resyncs_with_stats_when_quiet(wings, monkeypatch):
+    monkeypatch.setattr(console, "RESYNC_SECONDS", 0.1)
+    con = session(wings)
+    con.open()
+    wings.state = "offline"                     # the status event was lost; stats tell the truth
+    state, seen = con.wait_for_state({"offline"}, timeout=2)
+    assert state == "offline" and seen == ["running", "offline"]
+
+
+def test_auth_timeout_is_bounded(wings):
+    wings.on_message = lambda sock, message: None     # Wings never answers
+    started = time.monotonic()
+    with pytest.raises(console.ConsoleError, match="did not confirm authentication"):
+        session(wings, timeout=0.3).open()
+    assert time.monotonic() - started < 1.5
+
+
+def test_bad_credentials_shape(wings):
+    con = console.ConsoleSession(lambda: {"data": {}}, origin=ORIGIN, timeout=1)
+    with pytest.raises(console.ConsoleError, match="lack a token"):
+        con.open()
