@@ -15,7 +15,7 @@ description:
   - Walks the panel's pages as needed, 100 entries a request.
   - Needs the V(activity.read) permission. Never changes anything.
 author:
-  - gameops.pterodactyl contributors
+  - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
   - gameops.pterodactyl.attributes

@@ -16,7 +16,7 @@ description:
   - By default the figures come from the panel's C(/resources) endpoint, which the panel caches
     for 20 seconds. With O(fresh=true) they are live figures from the node's websocket.
 author:
-  - gameops.pterodactyl contributors
+  - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
   - gameops.pterodactyl.connection.console

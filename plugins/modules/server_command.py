@@ -18,7 +18,7 @@ description:
   - A command is never sent twice, even when the panel is slow or a request is retried.
   - Console commands are imperative - the task always reports a change when it sends one.
 author:
-  - gameops.pterodactyl contributors
+  - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
   - gameops.pterodactyl.connection.console

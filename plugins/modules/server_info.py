@@ -15,7 +15,7 @@ description:
   - Every page of the panel's list is read, 100 servers a request.
   - Never changes anything.
 author:
-  - gameops.pterodactyl contributors
+  - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
   - gameops.pterodactyl.attributes

@@ -22,7 +22,7 @@ description:
   - With O(wait), the module returns once the target state is reached, and fails with the last
     state seen when O(wait_timeout) runs out.
 author:
-  - gameops.pterodactyl contributors
+  - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
   - gameops.pterodactyl.connection.console

@@ -1,0 +1,166 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: server_console_info
+short_description: Read a game server's console through the Wings websocket
+version_added: 0.1.0
+description:
+  - Returns the server's recent console lines (up to the 150 that Wings keeps) and its true
+    current power state, read live from the node's websocket.
+  - Optionally follows the console for a number of seconds, or until a line matches a regular
+    expression.
+  - ANSI colour codes are removed from the lines.
+  - Never changes anything and sends no console command.
+author:
+  - gameops.pterodactyl contributors (@gameops)
+extends_documentation_fragment:
+  - gameops.pterodactyl.connection
+  - gameops.pterodactyl.connection.console
+  - gameops.pterodactyl.attributes
+  - gameops.pterodactyl.attributes.info_module
+options:
+  server:
+    description: The server, as its 8-character identifier, its UUID or its exact name.
+    type: str
+    required: true
+  lines:
+    description:
+      - How many of the most recent console lines to return, at most the 150 Wings keeps.
+      - V(0) skips the history.
+      - A server that is offline has no history in Wings; RV(history) is then empty and
+        RV(msg) says so.
+    type: int
+    default: 150
+  follow:
+    description:
+      - Seconds to keep reading the console after the history. V(0) does not follow.
+    type: float
+    default: 0
+  until:
+    description:
+      - A Python regular expression. Following stops as soon as a console line matches it.
+      - Needs O(follow), which is then the longest time to wait.
+    type: str
+  max_lines:
+    description: Stop following after this many lines.
+    type: int
+notes:
+  - The API key's user needs the C(websocket.connect) permission on the server.
+  - The websocket is opened with the C(Origin) header set to O(websocket_origin), or O(url).
+seealso:
+  - module: gameops.pterodactyl.server_info
+"""
+
+EXAMPLES = r"""
+- name: Show the last 20 console lines of the lobby
+  gameops.pterodactyl.server_console_info:
+    server: lobby
+    lines: 20
+  register: console
+
+- name: Wait up to two minutes for the server to finish loading the world
+  gameops.pterodactyl.server_console_info:
+    server: lobby
+    lines: 0
+    follow: 120
+    until: 'Done \([0-9.]+s\)!'
+  register: boot
+  failed_when: not boot.matched
+
+- name: A panel behind a reverse proxy, whose Wings knows it by another URL
+  gameops.pterodactyl.server_console_info:
+    url: https://games.example.com
+    websocket_origin: https://panel.internal.example.com
+    server: 1a7ce997
+"""
+
+RETURN = r"""
+state:
+  description: The server's power state as Wings reports it right now.
+  returned: always
+  type: str
+  choices: [offline, starting, running, stopping]
+  sample: running
+history:
+  description: The most recent console lines, oldest first, without ANSI codes.
+  returned: always
+  type: list
+  elements: str
+  sample: ["[12:00:01] [Server thread/INFO]: Done (4.211s)! For help, type \"help\""]
+output:
+  description: The console lines printed while following, oldest first, without ANSI codes.
+  returned: always
+  type: list
+  elements: str
+matched:
+  description: Whether a followed line matched O(until).
+  returned: always
+  type: bool
+timed_out:
+  description: Whether O(follow) seconds passed before O(until) matched.
+  returned: always
+  type: bool
+msg:
+  description: Why RV(history) is empty, when the server is offline.
+  returned: when the server is offline and history was asked for
+  type: str
+  sample: The server is offline; Wings keeps no console history for a stopped server.
+"""
+
+from ansible_collections.gameops.pterodactyl.plugins.module_utils.module import PterodactylModule
+
+OFFLINE_MESSAGE = "The server is offline; Wings keeps no console history for a stopped server."
+HISTORY_LIMIT = 150
+
+
+def read_console(base: PterodactylModule) -> dict:
+    params = base.params
+    server_id = base.client.resolve_server_id(params["server"])
+    result = {"changed": False, "history": [], "output": [], "matched": False, "timed_out": False}
+    with base.console(server_id) as session:
+        result["state"] = session.state()
+        if params["lines"] > 0:
+            result["history"] = session.history()[-params["lines"]:]
+            if not result["history"] and result["state"] == "offline":
+                result["msg"] = OFFLINE_MESSAGE
+        if params["follow"] > 0:
+            result.update(session.follow(params["follow"], until=params["until"],
+                                         max_lines=params["max_lines"]))
+            result["state"] = session.state()
+    return result
+
+
+def check_options(base: PterodactylModule) -> None:
+    params = base.params
+    if not 0 <= params["lines"] <= HISTORY_LIMIT:
+        base.fail("lines must be between 0 and {0} (Wings keeps {0} lines)".format(HISTORY_LIMIT))
+    if params["follow"] < 0:
+        base.fail("follow must be 0 or more seconds")
+    if params["until"] and params["follow"] <= 0:
+        base.fail("until needs follow: the longest time, in seconds, to wait for a matching line")
+    if params["max_lines"] is not None and params["max_lines"] < 1:
+        base.fail("max_lines must be 1 or more")
+
+
+def main() -> None:
+    base = PterodactylModule(
+        {
+            "server": {"type": "str", "required": True},
+            "lines": {"type": "int", "default": HISTORY_LIMIT},
+            "follow": {"type": "float", "default": 0.0},
+            "until": {"type": "str"},
+            "max_lines": {"type": "int"},
+        },
+        console=True,
+    )
+    check_options(base)
+    base.run(lambda: read_console(base))
+
+
+if __name__ == "__main__":
+    main()
