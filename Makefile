@@ -51,6 +51,10 @@ test-sandbox: venv
 
 integration: venv collection
 	$(PYTEST) tests/integration
+	$(PYTEST) tests/integration_py
+
+test-matrix: venv
+	bash hack/matrix.sh
 
 demo: venv collection
 	$(BIN)/python hack/demo.py

@@ -17,7 +17,7 @@ description:
   - ANSI colour codes are removed from the lines.
   - Never changes anything and sends no console command.
 author:
-  - gameops.pterodactyl contributors (@gameops)
+  - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
   - gameops.pterodactyl.connection.console

@@ -108,7 +108,7 @@ class FakeWings:
         self.origins.append(options.get("origin"))
         if self.handshake_status:
             raise websocket.WebSocketBadStatusException(
-                "Handshake status %d", self.handshake_status, "Forbidden", {}, b"Forbidden")
+                "Handshake status 403 Forbidden", self.handshake_status, "Forbidden", {}, b"Forbidden")
         self.sockets.append(FakeSocket(self))
         return self.sockets[-1]
 
@@ -167,6 +167,7 @@ def test_open_authenticates_first_and_learns_state(wings):
 
 def test_token_expiring_refreshes_on_the_same_socket_without_losing_lines(wings, monkeypatch):
     monkeypatch.setattr(console, "STALE_EXPIRY_SECONDS", 0.0)
+
     def script(sock, message):
         if len(wings.tokens) == 1:
             sock.later(0.1)
