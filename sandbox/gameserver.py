@@ -1,0 +1,284 @@
+"""A tiny console program that behaves like a Minecraft-ish game server.
+
+Run as ``python -m sandbox.gameserver [options]`` or by path, with the server's data folder as the
+current directory.  Standard library only, so it can be started by path without the package.
+
+Behaviour:
+* boot lines spread over ``--boot-seconds``, then ``Done (1.234s)! For help, type "help"``;
+* stdin commands: ``say <msg>``, ``list``, ``help``, ``burst <n>``, ``stop``; anything else is
+  echoed in an ``Unknown command`` line;
+* ``--crash-after N`` exits with code 1 after N seconds, ``--noisy N`` prints N chatter lines a
+  second, ``--invalid-utf8`` prints a line holding bytes that are not UTF-8, ``--burst N`` prints
+  N lines at once right after the done line;
+* ``--hang-on-stop`` ignores ``stop`` (for stop-timeout tests);
+* writes a few files (``world/``, ``server.properties``, ``logs/latest.log``) so disk usage is
+  non-zero;
+* ends itself when stdin closes (the daemon went away).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+
+MAX_PLAYERS = 20
+DONE_TEMPLATE = 'Done ({:.3f}s)! For help, type "help"'
+HELP_LINES = (
+    "--------- Help: Index (1/1) ----------------------",
+    "help: Shows this list of commands",
+    "list: Lists the players online",
+    "say <message>: Broadcasts a message to every player",
+    "burst <count>: Prints <count> lines at once",
+    "stop: Saves the world and stops the server",
+)
+BOOT_MESSAGES = (
+    "Starting minecraft server version 1.20.4",
+    "Loading properties",
+    "Default game type: SURVIVAL",
+    "Generating keypair",
+    'Starting Minecraft server on *:25565',
+    'Preparing level "world"',
+    "Preparing start region for dimension minecraft:overworld",
+    "Preparing spawn area: 0%",
+    "Preparing spawn area: 51%",
+    "Time elapsed: 412 ms",
+)
+STOP_MESSAGES = (
+    "Stopping server",
+    "Saving players",
+    "Saving worlds",
+    "Saving chunks for level 'ServerLevel[world]'/minecraft:overworld",
+    "ThreadedAnvilChunkStorage (world): All chunks are saved",
+    "ThreadedAnvilChunkStorage: All dimensions are saved",
+)
+
+
+def stamp(message: str, level: str = "INFO", thread: str = "Server thread") -> str:
+    """A console line as the game prints it: ``[HH:MM:SS] [Server thread/INFO]: message``."""
+    return "[{}] [{}/{}]: {}".format(time.strftime("%H:%M:%S"), thread, level, message)
+
+
+def respond(command: str) -> tuple[list[str], bool]:
+    """Console reply lines for one stdin command, and whether the command stops the server.
+
+    Shared with the virtual runtime (sandbox/power.py) so both answer alike.  ``burst`` and
+    ``stop`` are answered by the caller (they need its timing); here they only return
+    their first lines.
+    """
+    command = command.strip()
+    if not command:
+        return [], False
+    name, _, rest = command.partition(" ")
+    if name == "say":
+        return [stamp("[Server] " + rest)], False
+    if name == "list":
+        return [stamp("There are 0 of a max of {} players online: ".format(MAX_PLAYERS))], False
+    if name == "help":
+        return [stamp(line) for line in HELP_LINES], False
+    if name == "stop":
+        return [], True
+    if name == "burst":
+        return [], False
+    return [stamp('Unknown command. Type "help" for help. ({})'.format(command), level="WARN")], False
+
+
+def burst_lines(count: int) -> list[str]:
+    return [stamp("Burst line {} of {}".format(i + 1, count)) for i in range(count)]
+
+
+class Console:
+    """Line-oriented, thread-safe writer on the raw stdout, flushed per line."""
+
+    def __init__(self, log_path: str | None):
+        self._lock = threading.Lock()
+        self._out = sys.stdout.buffer
+        self._log = None
+        if log_path:
+            try:
+                self._log = open(log_path, "ab")
+            except OSError:
+                self._log = None
+
+    def raw(self, data: bytes) -> None:
+        with self._lock:
+            try:
+                self._out.write(data)
+                self._out.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                os._exit(0)  # nobody listens any more
+            if self._log is not None:
+                try:
+                    self._log.write(data)
+                    self._log.flush()
+                except OSError:
+                    pass
+
+    def line(self, text: str) -> None:
+        self.raw(text.encode("utf-8") + b"\n")
+
+    def lines(self, texts: list[str]) -> None:
+        if texts:
+            self.raw("".join(t + "\n" for t in texts).encode("utf-8"))
+
+
+def write_world(data_dir: str) -> None:
+    """A few files so the data folder has a non-zero size."""
+    try:
+        os.makedirs(os.path.join(data_dir, "world", "region"), exist_ok=True)
+        os.makedirs(os.path.join(data_dir, "logs"), exist_ok=True)
+        level = os.path.join(data_dir, "world", "level.dat")
+        if not os.path.exists(level):
+            with open(level, "wb") as fh:
+                fh.write(os.urandom(16384))
+        region = os.path.join(data_dir, "world", "region", "r.0.0.mca")
+        if not os.path.exists(region):
+            with open(region, "wb") as fh:
+                fh.write(b"\0" * 8192 + os.urandom(24576))
+        with open(os.path.join(data_dir, "server.properties"), "w") as fh:
+            fh.write("#Minecraft server properties\nmax-players={}\nlevel-name=world\n"
+                     "server-port=25565\nmotd=A sandbox server\n".format(MAX_PLAYERS))
+        with open(os.path.join(data_dir, "eula.txt"), "w") as fh:
+            fh.write("eula=true\n")
+    except OSError:
+        pass
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="gameserver", description=__doc__.splitlines()[0])
+    parser.add_argument("--boot-seconds", type=float, default=1.0)
+    parser.add_argument("--crash-after", type=float, default=None,
+                        help="exit with code 1 this many seconds after start")
+    parser.add_argument("--noisy", type=float, default=0.0, help="chatter lines per second")
+    parser.add_argument("--invalid-utf8", action="store_true",
+                        help="print a line with bytes that are not valid UTF-8 after boot")
+    parser.add_argument("--burst", type=int, default=0, help="print N lines at once after boot")
+    parser.add_argument("--stop-seconds", type=float, default=0.1,
+                        help="time spent saving on stop")
+    parser.add_argument("--hang-on-stop", action="store_true",
+                        help="ignore the stop command (the daemon must kill it)")
+    parser.add_argument("--data-dir", default=".")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    data_dir = os.path.abspath(args.data_dir)
+    write_world(data_dir)
+    console = Console(os.path.join(data_dir, "logs", "latest.log"))
+    stopping = threading.Event()
+    booted = threading.Event()
+
+    def finish(code: int) -> None:
+        os._exit(code)
+
+    def do_stop() -> None:
+        if stopping.is_set():
+            return
+        stopping.set()
+        console.line(stamp(STOP_MESSAGES[0]))
+        if args.stop_seconds > 0:
+            time.sleep(args.stop_seconds)
+        console.lines([stamp(m) for m in STOP_MESSAGES[1:]])
+        finish(0)
+
+    def crash_timer() -> None:
+        time.sleep(args.crash_after)
+        if stopping.is_set():
+            return
+        console.lines([
+            stamp("Encountered an unexpected exception", level="ERROR"),
+            stamp("java.lang.IllegalStateException: the sandbox asked for a crash", level="ERROR"),
+            stamp("This crash report has been saved to: crash-reports/crash.txt", level="ERROR"),
+        ])
+        try:
+            os.makedirs(os.path.join(data_dir, "crash-reports"), exist_ok=True)
+            with open(os.path.join(data_dir, "crash-reports", "crash.txt"), "w") as fh:
+                fh.write("---- Minecraft Crash Report ----\n")
+        except OSError:
+            pass
+        finish(1)
+
+    def chatter() -> None:
+        booted.wait()
+        rate = args.noisy
+        # batch so that high rates do not need tiny sleeps
+        per_tick = max(1, int(rate / 50))
+        interval = per_tick / rate
+        n = 0
+        next_at = time.monotonic()
+        while not stopping.is_set():
+            batch = []
+            for _ in range(per_tick):
+                n += 1
+                batch.append(stamp("Villager trades refreshed ({}), chunk {} ticked".format(n, n % 97),
+                                   thread="Worker-Main-{}".format(n % 4)))
+            console.lines(batch)
+            next_at += interval
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            else:
+                next_at = time.monotonic()
+
+    def boot() -> None:
+        steps = len(BOOT_MESSAGES)
+        pause = max(0.0, args.boot_seconds) / steps
+        for message in BOOT_MESSAGES:
+            if stopping.is_set():
+                return
+            console.line(stamp(message))
+            if pause:
+                time.sleep(pause)
+        if stopping.is_set():
+            return
+        console.line(stamp(DONE_TEMPLATE.format(time.monotonic() - started)))
+        booted.set()
+        if args.invalid_utf8:
+            console.raw(b"[" + time.strftime("%H:%M:%S").encode() + b"] [Server thread/WARN]: "
+                        b"Invalid bytes follow: \xff\xfe caf\xc3 end \xed\xa0\x80!\n")
+        if args.burst > 0:
+            console.lines(burst_lines(args.burst))
+
+    threads = [threading.Thread(target=boot, daemon=True, name="boot")]
+    if args.crash_after is not None:
+        threads.append(threading.Thread(target=crash_timer, daemon=True, name="crash"))
+    if args.noisy > 0:
+        threads.append(threading.Thread(target=chatter, daemon=True, name="chatter"))
+    for thread in threads:
+        thread.start()
+
+    stdin = sys.stdin.buffer
+    while True:
+        try:
+            raw = stdin.readline()
+        except (OSError, ValueError):
+            raw = b""
+        if not raw:
+            # stdin closed: the daemon is gone, end without a trace
+            finish(0)
+        command = raw.decode("utf-8", errors="replace").strip()
+        if not command:
+            continue
+        lines, stop = respond(command)
+        if stop:
+            if args.hang_on_stop:
+                console.line(stamp("Stopping server"))
+                console.line(stamp("Waiting for a very slow world save...", level="WARN"))
+                continue
+            threading.Thread(target=do_stop, daemon=True, name="stop").start()
+            continue
+        if command.split(" ", 1)[0] == "burst":
+            try:
+                count = max(0, min(1_000_000, int(command.split(" ", 1)[1])))
+            except (IndexError, ValueError):
+                count = 0
+            console.lines(burst_lines(count))
+            continue
+        console.lines(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
