@@ -1,0 +1,330 @@
+"""The test control endpoint (``<panel_url>/_sandbox``): request log, faults, state changes, reset.
+
+Not part of the real API surface; answers loopback peers only. Also provides the panel site's
+request-logging / fault-injection middleware (every panel request except ``/_sandbox`` itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import ipaddress
+import json
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+
+from . import errors as E
+from .panel import Panel
+
+log = logging.getLogger("sandbox.control")
+
+PREFIX = "/_sandbox"
+
+PROXY_PAGES = {
+    502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out", 500: "Internal Server Error",
+}
+
+
+def proxy_html(status: int) -> str:
+    reason = PROXY_PAGES.get(status) or web.Response(status=status).reason
+    return (f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+
+
+def flat_query(request: web.Request) -> dict:
+    out: dict[str, Any] = {}
+    for k, v in request.query.items():
+        if k in out:
+            out[k] = out[k] + [v] if isinstance(out[k], list) else [out[k], v]
+        else:
+            out[k] = v
+    return out
+
+
+class Control:
+    def __init__(self, panel: Panel):
+        self.panel = panel
+        self.fleet = panel.fleet
+
+    # ----------------------------------------------------------------- middleware
+    @web.middleware
+    async def middleware(self, request: web.Request, handler):
+        if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
+            return await handler(request)
+        entry = {"method": request.method, "path": request.path, "query": flat_query(request),
+                 "status": None, "time": time.time(), "user": None}
+        self.panel.request_log.append(entry)
+        fault = self.take_fault(request)
+        if fault is not None:
+            entry["fault"] = {k: v for k, v in fault.items() if k not in ("count", "id")}
+            key = self.panel.lookup_key(request)
+            entry["user"] = key.user.username if key else None
+            if fault.get("delay"):
+                await asyncio.sleep(float(fault["delay"]))
+            if fault.get("drop"):
+                entry["status"] = None
+                self.drop(request)
+                raise asyncio.CancelledError()  # aiohttp closes the connection without a response
+            if fault.get("status"):
+                resp = self.fault_response(fault)
+                entry["status"] = resp.status
+                return resp
+        try:
+            resp = await handler(request)
+        except web.HTTPException as exc:
+            entry["status"] = exc.status
+            entry["user"] = request.get("sandbox_user")
+            raise
+        except E.ApiError as exc:
+            entry["status"] = exc.status
+            entry["user"] = request.get("sandbox_user")
+            return exc.response()
+        entry["status"] = resp.status
+        entry["user"] = request.get("sandbox_user")
+        return resp
+
+    @staticmethod
+    def drop(request: web.Request) -> None:
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+
+    def take_fault(self, request: web.Request) -> dict | None:
+        subject = f"{request.method} {request.path}"
+        for fault in self.panel.faults:
+            if fault["count"] > 0 and fnmatch.fnmatchcase(subject, fault["route"]):
+                fault["count"] -= 1
+                if fault["count"] <= 0:
+                    self.panel.faults.remove(fault)
+                return fault
+        return None
+
+    @staticmethod
+    def fault_response(fault: dict) -> web.Response:
+        status = int(fault["status"])
+        body = fault.get("body")
+        if body is None:
+            body = "html" if status >= 500 else "json"
+        headers = dict(fault.get("headers") or {})
+        if body == "html":
+            return web.Response(status=status, text=proxy_html(status), content_type="text/html", headers=headers)
+        if body == "json":
+            reason = web.Response(status=status).reason
+            err = E.ApiError(status, "HttpException", reason or "Error", headers=headers)
+            return err.response()
+        if isinstance(body, (dict, list)):
+            return web.Response(status=status, text=json.dumps(body), content_type="application/json",
+                                headers=headers)
+        return web.Response(status=status, text=str(body), content_type="text/plain", headers=headers)
+
+    # ----------------------------------------------------------------- control routes
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        peer = request.remote or ""
+        try:
+            loopback = ipaddress.ip_address(peer.split("%")[0]).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            return web.json_response({"error": "the sandbox control endpoint only answers loopback peers"},
+                                     status=403)
+        sub = request.path[len(PREFIX):].rstrip("/") or "/"
+        method = request.method
+        try:
+            body = await self.read_json(request)
+            if sub == "/":
+                return web.json_response({"routes": [
+                    "GET /requests", "DELETE /requests", "GET /faults", "POST /faults", "DELETE /faults",
+                    "POST /websockets/drop", "PATCH /servers/{identifier}", "PUT /subusers", "PATCH /settings",
+                    "POST /reset", "GET /state"]})
+            if sub == "/requests":
+                if method == "GET":
+                    return web.json_response(self.panel.request_log)
+                if method == "DELETE":
+                    self.panel.request_log.clear()
+                    return web.Response(status=204)
+            elif sub == "/faults":
+                if method == "GET":
+                    return web.json_response(self.panel.faults)
+                if method == "POST":
+                    return web.json_response(self.add_faults(body), status=201)
+                if method == "DELETE":
+                    self.panel.faults.clear()
+                    return web.Response(status=204)
+            elif sub == "/websockets/drop" and method == "POST":
+                server = None
+                if body.get("server"):
+                    server = self.server(body["server"])
+                result = self.panel.node_context.drop_connections(server.uuid if server else None)
+                if asyncio.iscoroutine(result):
+                    result = await result
+                return web.json_response({"dropped": result if isinstance(result, int) else None})
+            elif sub.startswith("/servers/") and method == "PATCH":
+                return web.json_response(await self.patch_server(self.server(sub[len("/servers/"):]), body))
+            elif sub.startswith("/servers/") and method == "GET":
+                return web.json_response(self.server_state(self.server(sub[len("/servers/"):])))
+            elif sub == "/subusers" and method == "PUT":
+                return web.json_response(self.put_subuser(body))
+            elif sub == "/settings" and method in ("PATCH", "GET"):
+                if method == "PATCH":
+                    if body.get("rate_limit") is not None:
+                        self.panel.rate_limit = int(body["rate_limit"])
+                    if body.get("two_factor_required") is not None:
+                        self.fleet.two_factor_required = int(body["two_factor_required"])
+                    if body.get("token_ttl") is not None:
+                        self.panel.token_ttl = int(body["token_ttl"])
+                        self.panel.node_context.token_ttl = int(body["token_ttl"])
+                return web.json_response({"rate_limit": self.panel.rate_limit, "token_ttl": self.panel.token_ttl,
+                                          "two_factor_required": self.fleet.two_factor_required})
+            elif sub == "/reset" and method == "POST":
+                self.reset()
+                return web.Response(status=204)
+            elif sub == "/state" and method == "GET":
+                return web.json_response(self.state())
+            return web.json_response({"error": f"unknown control route {method} {sub}"}, status=404)
+        except ControlError as exc:
+            return web.json_response({"error": str(exc)}, status=exc.status)
+
+    @staticmethod
+    async def read_json(request: web.Request) -> dict:
+        if not request.can_read_body:
+            return {}
+        raw = await request.read()
+        if not raw.strip():
+            return {}
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise ControlError(f"body is not JSON: {exc}", 400) from None
+        if not isinstance(body, dict):
+            raise ControlError("body must be a JSON object", 400)
+        return body
+
+    def server(self, ref: str):
+        server = self.fleet.find_server(ref)
+        if server is None:
+            for s in self.fleet.servers:
+                if s.name == ref:
+                    return s
+            raise ControlError(f"no server {ref!r}", 404)
+        return server
+
+    def add_faults(self, body: dict) -> list:
+        specs = body.get("faults") if isinstance(body.get("faults"), list) else [body]
+        added = []
+        for spec in specs:
+            if not spec.get("route"):
+                raise ControlError("a fault needs a route, e.g. 'POST /api/client/servers/*/command'", 400)
+            if not (spec.get("status") or spec.get("drop") or spec.get("delay")):
+                raise ControlError("a fault needs status, drop or delay", 400)
+            fault = {"route": str(spec["route"]), "count": int(spec.get("count", 1)),
+                     "status": int(spec["status"]) if spec.get("status") else None,
+                     "body": spec.get("body"), "delay": float(spec.get("delay") or 0),
+                     "drop": bool(spec.get("drop")), "headers": spec.get("headers") or {}}
+            if fault["count"] > 0:
+                self.panel.faults.append(fault)
+                added.append(fault)
+        return added
+
+    async def patch_server(self, server, body: dict) -> dict:
+        if "status" in body:
+            if body["status"] not in (None, "installing", "install_failed", "reinstall_failed", "suspended",
+                                      "restoring_backup"):
+                raise ControlError(f"unknown status {body['status']!r}", 422)
+            server.status = body["status"]
+        if "is_transferring" in body:
+            server.is_transferring = bool(body["is_transferring"])
+        if "node_maintenance" in body:
+            server.node.maintenance_mode = bool(body["node_maintenance"])
+        if "node_unreachable" in body:
+            server.node.unreachable = bool(body["node_unreachable"])
+        if "name" in body:
+            server.name = str(body["name"])
+        if "description" in body:
+            server.description = str(body["description"] or "")
+        if "external_id" in body:
+            server.external_id = body["external_id"]
+        if "state" in body:
+            state = body["state"]
+            if state not in ("offline", "running"):
+                raise ControlError("state must be offline or running", 422)
+            await drive_state(server.runtime, state, timeout=float(body.get("timeout", 30)))
+        return self.server_state(server)
+
+    @staticmethod
+    def server_state(server) -> dict:
+        return {"identifier": server.identifier, "uuid": server.uuid, "name": server.name,
+                "status": server.status, "is_transferring": server.is_transferring,
+                "node": server.node.name, "node_maintenance": server.node.maintenance_mode,
+                "node_unreachable": server.node.unreachable,
+                "state": server.runtime.state if server.runtime else None,
+                "owner": server.owner.username, "subusers": dict(server.subusers),
+                "description": server.description, "external_id": server.external_id}
+
+    def put_subuser(self, body: dict) -> dict:
+        server = self.server(str(body.get("server", "")))
+        username = body.get("username")
+        try:
+            self.fleet.user(username)
+        except KeyError:
+            raise ControlError(f"no user {username!r}", 404) from None
+        perms = body.get("permissions")
+        if perms is None:
+            server.subusers.pop(username, None)
+        else:
+            server.subusers[username] = [str(p) for p in perms]
+        return self.server_state(server)
+
+    def reset(self) -> None:
+        self.panel.request_log.clear()
+        self.panel.faults.clear()
+        self.panel.windows.clear()
+        self.panel.resource_cache.clear()
+
+    def state(self) -> dict:
+        f = self.fleet
+        return {
+            "flavor": f.flavor, "panel_url": self.panel.panel_url, "wings_url": self.panel.wings_url,
+            "rate_limit": self.panel.rate_limit, "token_ttl": self.panel.token_ttl,
+            "users": [{"id": u.id, "uuid": u.uuid, "username": u.username, "email": u.email,
+                       "root_admin": u.root_admin, "keys": [k.identifier for k in u.keys]} for u in f.users],
+            "nodes": [{"name": n.name, "fqdn": n.fqdn, "maintenance_mode": n.maintenance_mode} for n in f.nodes],
+            "eggs": [{"name": e.name, "startup_done": e.startup_done, "stop_command": e.stop_command}
+                     for e in f.eggs],
+            "servers": [self.server_state(s) for s in f.servers],
+            "faults": self.panel.faults,
+            "rate_windows": {k: {"resets_at": v[0], "hits": v[1]} for k, v in self.panel.windows.items()},
+            "resource_cache": list(self.panel.resource_cache),
+            "activity": len(f.activity),
+            "requests": len(self.panel.request_log),
+        }
+
+
+class ControlError(Exception):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+async def drive_state(runtime, state: str, timeout: float = 30.0) -> None:
+    """Bring a runtime to ``running`` or ``offline`` and wait for it."""
+    if runtime is None:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    if state == "running":
+        if runtime.state == "offline":
+            await runtime.power("start", try_lock=False)
+        while runtime.state != "running" and loop.time() < deadline:
+            if runtime.state == "offline":
+                raise ControlError("the server went offline while starting", 500)
+            await asyncio.sleep(0.02)
+    else:
+        if runtime.state != "offline":
+            await runtime.power("stop", try_lock=False)
+        while runtime.state != "offline" and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+    if runtime.state != state:
+        raise ControlError(f"server did not reach {state} within {timeout} s (now {runtime.state})", 504)
