@@ -42,6 +42,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--wings-port", type=int, default=0, help="Wings port (0 = any free port)")
     p.add_argument("--rate-limit", type=int, default=None, help="client API requests per minute per user "
                    "(default 720, Pelican 256)")
+    p.add_argument("--rate-period", type=float, default=60.0, help="length of the rate-limit window in seconds "
+                   "(default 60, as the real panel; shorter windows keep rate-limit tests fast)")
     p.add_argument("--token-ttl", type=int, default=600, help="websocket JWT lifetime in seconds (default 600)")
     p.add_argument("--virtual", action="store_true", help="simulate servers without processes")
     p.add_argument("--flavor", choices=("pterodactyl", "pelican"), default=None,
@@ -99,6 +101,7 @@ def ready_document(fleet: fleet_mod.Fleet, panel: Panel, control_url: str) -> di
                      "allocation": f"{s.allocation.ip}:{s.allocation.port}"}
                     for s in fleet.servers],
         "rate_limit": panel.rate_limit,
+        "rate_period": panel.rate_period,
         "token_ttl": panel.token_ttl,
         "virtual": bool(getattr(panel, "virtual", False)),
     }
@@ -130,7 +133,7 @@ async def run(args) -> int:
 
     node_context = fleet_mod.NodeContext(servers_by_uuid=fleet.servers_by_uuid, daemon_token=fleet.daemon_token,
                                          token_ttl=args.token_ttl, boot_time=time.time(), flavor=fleet.flavor)
-    panel = Panel(fleet, node_context, rate_limit=rate_limit, token_ttl=args.token_ttl)
+    panel = Panel(fleet, node_context, rate_limit=rate_limit, token_ttl=args.token_ttl, rate_period=args.rate_period)
     panel.virtual = args.virtual
     control = Control(panel)
 

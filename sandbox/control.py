@@ -171,6 +171,8 @@ class Control:
                 if method == "PATCH":
                     if body.get("rate_limit") is not None:
                         self.panel.rate_limit = int(body["rate_limit"])
+                    if body.get("rate_period") is not None:
+                        self.panel.rate_period = float(body["rate_period"])
                     if body.get("two_factor_required") is not None:
                         self.fleet.two_factor_required = int(body["two_factor_required"])
                     if body.get("token_ttl") is not None:

@@ -219,11 +219,12 @@ LOGIN_PAGE = ("<!DOCTYPE html><html><head><title>Pterodactyl</title></head>"
 
 
 class Panel:
-    def __init__(self, fleet: Fleet, node_context, *, rate_limit: int, token_ttl: int):
+    def __init__(self, fleet: Fleet, node_context, *, rate_limit: int, token_ttl: int, rate_period: float = RATE_WINDOW):
         self.fleet = fleet
         self.flavor = fleet.flavor
         self.node_context = node_context
         self.rate_limit = rate_limit
+        self.rate_period = float(rate_period)  # the fixed window's length (Pelican: APP_API_CLIENT_RATELIMIT_PERIOD)
         self.token_ttl = token_ttl
         self.panel_url = ""
         self.wings_url = ""
@@ -279,7 +280,7 @@ class Panel:
         now = time.time()
         win = self.windows.get(bucket)
         if win is None or now >= win[0]:
-            win = self.windows[bucket] = [now + RATE_WINDOW, 0]
+            win = self.windows[bucket] = [now + self.rate_period, 0]
         if win[1] >= limit:
             return False, 0, win[0]
         win[1] += 1
