@@ -25,5 +25,3 @@ def start_sandbox(tmp_path):
     for sandbox in started:
         code = sandbox.stop()
         assert code == 0, f"sandbox exited with {code}: {sandbox.log()}"
-
-

@@ -61,7 +61,7 @@ def sandbox_vars(sandbox: dict, path: pathlib.Path) -> pathlib.Path:
     servers = {}
     for server in sandbox["servers"]:
         servers.setdefault(server["name"], server)
-    ready = {key: value for key, value in sandbox.items()}
+    ready = dict(sandbox.items())
     path.write_text(json.dumps({"sandbox": ready, "servers": servers}))
     return path
 

@@ -102,7 +102,7 @@ def json_response(body, status=200, headers=None) -> Response:
 
 
 def requests_seen(panel, method=None) -> list:
-    return [request for request, _ in panel.log if method is None or request.method == method]
+    return [request for request, _response in panel.log if method is None or request.method == method]
 
 
 def closed_port() -> int:
@@ -509,7 +509,7 @@ def test_one_keep_alive_session_for_all_calls():
     try:
         client = PterodactylClient("http://127.0.0.1:%d" % server.server_address[1], KEY)
         session = client._session
-        for _ in range(3):
+        for _unused in range(3):
             client.get_account()
         assert client._session is session
         assert len(_KeepAliveHandler.ports) == 3
@@ -797,7 +797,7 @@ def test_error_path_has_no_query_string(panel):
     with pytest.raises(PterodactylError) as info:
         make_client(panel).list_servers(filters={"x": "1"})
     assert info.value.path == "/api/client"
-    assert "?" not in str(info.value).split(" failed")[0]
+    assert "?" not in str(info.value).split(" failed", maxsplit=1)[0]
 
 
 # --------------------------------------------------------------------------- #
@@ -952,12 +952,12 @@ def _wrapped_reset_error():
 
 
 @pytest.mark.parametrize("factory, safe", [
-    (lambda: requests.exceptions.ConnectTimeout(), True),
+    (requests.exceptions.ConnectTimeout, True),
     (_wrapped_new_connection_error, True),
-    (lambda: requests.exceptions.ReadTimeout(), False),
+    (requests.exceptions.ReadTimeout, False),
     (_wrapped_reset_error, False),
     (lambda: requests.exceptions.SSLError("certificate verify failed"), False),
-    (lambda: requests.exceptions.ChunkedEncodingError(), False),
+    (requests.exceptions.ChunkedEncodingError, False),
 ])
 def test_post_resend_only_when_connection_never_made(factory, safe):
     assert api.connect_failed(factory()) is safe
@@ -983,7 +983,7 @@ def test_backoff_is_capped_with_jitter():
     for attempt in range(1, 12):
         ceiling = min(8.0, 0.5 * 2 ** (attempt - 1))
         assert ceiling / 2 <= client._backoff(attempt) <= ceiling
-    assert len({client._backoff(3) for _ in range(20)}) > 1
+    assert len({client._backoff(3) for _unused in range(20)}) > 1
 
 
 # --------------------------------------------------------------------------- #
