@@ -87,7 +87,7 @@ class Sandbox(dict):
             self.proc.kill()
             self.proc.wait(5)
             raise AssertionError(f"sandbox did not stop within {STOP_TIMEOUT}s; log: {self.log()}")
-        _, alive = psutil.wait_procs(kids, timeout=5)
+        _gone, alive = psutil.wait_procs(kids, timeout=5)
         leftover = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
         for p in leftover:
             p.kill()

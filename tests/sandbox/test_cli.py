@@ -80,13 +80,13 @@ def test_bad_fleet_file(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("users: [{username: a}]\nservers: [{name: x, status: exploded}]\n")
     proc = subprocess.run([PYTHON, "-m", "sandbox", "--fleet", str(bad), "--ready-file", str(tmp_path / "r.json")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=30)
+                          cwd=ROOT, capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 2
     assert "exploded" in proc.stderr
     assert not (tmp_path / "r.json").exists()
     proc = subprocess.run([PYTHON, "-m", "sandbox", "--fleet", str(tmp_path / "missing.yml"),
                            "--ready-file", str(tmp_path / "r.json")], cwd=ROOT, capture_output=True, text=True,
-                          timeout=30)
+                          timeout=30, check=False)
     assert proc.returncode == 2
 
 

@@ -37,7 +37,7 @@ def test_fault_html_502_not_executed(clean):
     r = sb.control("POST", "/faults", json={"route": "POST /api/client/servers/*/power", "count": 2, "status": 502,
                                             "body": "html"})
     assert r.status_code == 201
-    for _ in range(2):
+    for _unused in range(2):
         resp = sb.api("POST", f"/api/client/servers/{sid}/power", json={"signal": "start"})
         assert resp.status_code == 502
         assert resp.headers["Content-Type"].startswith("text/html")
@@ -146,7 +146,7 @@ def test_state_dump_and_patch_fields(clean):
         assert (attrs["name"], attrs["description"]) == ("renamed", "new text")
     finally:
         sb.control("PATCH", f"/servers/{s['identifier']}", json={"name": s["name"],
-                                                                 "description": f"Sandbox server 2 (Paper)"})
+                                                                 "description": "Sandbox server 2 (Paper)"})
     state = sb.control("GET", "/state").json()
     assert {u["username"] for u in state["users"]} == {"owner", "admin", "helper", "other"}
     text = str(state)

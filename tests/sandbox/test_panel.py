@@ -43,7 +43,8 @@ def test_list_servers_default(clean):
 
 
 def test_list_types(clean):
-    ids = lambda r: [d["attributes"]["name"] for d in r.json()["data"]]  # noqa: E731
+    def ids(response):
+        return [d["attributes"]["name"] for d in response.json()["data"]]
     assert len(ids(clean.api("GET", "/api/client", key="subuser"))) == 3
     assert ids(clean.api("GET", "/api/client", key="subuser", params={"type": "owner"})) == []
     assert ids(clean.api("GET", "/api/client", key="admin")) == []
@@ -104,7 +105,8 @@ def test_pagination_links_keep_query(clean):
 
 def test_per_page_caps(start_sandbox):
     sb = start_sandbox(servers=120, virtual=True)
-    meta = lambda **p: sb.api("GET", "/api/client", params=p).json()["meta"]["pagination"]  # noqa: E731
+    def meta(**params):
+        return sb.api("GET", "/api/client", params=params).json()["meta"]["pagination"]
     assert meta()["per_page"] == 50 and meta()["total_pages"] == 3
     assert meta(per_page=150)["per_page"] == 100
     assert meta(per_page=0)["per_page"] == 15
@@ -271,7 +273,7 @@ def test_activity_ip_visibility(clean):
 
 def test_rate_limit(start_sandbox):
     sb = start_sandbox(servers=2, virtual=True, rate_limit=5)
-    remaining = [sb.api("GET", "/api/client/account").headers["X-RateLimit-Remaining"] for _ in range(5)]
+    remaining = [sb.api("GET", "/api/client/account").headers["X-RateLimit-Remaining"] for _unused in range(5)]
     assert remaining == ["4", "3", "2", "1", "0"]
     resp = sb.api("GET", "/api/client")
     assert resp.status_code == 429
@@ -289,7 +291,7 @@ def test_rate_limit(start_sandbox):
     assert other.status_code == 200 and other.headers["X-RateLimit-Remaining"] == "4"
     assert sb.api("GET", "/api/client", key=None).status_code == 401
     # the same user's other keys share the bucket (admin has a client and an application key)
-    for _ in range(5):
+    for _unused in range(5):
         sb.api("GET", "/api/client", key="admin")
     assert sb.api("GET", "/api/client", key="application").status_code == 429
     # control: raise the limit, reset the windows

@@ -70,7 +70,7 @@ def test_pelican_websocket_server_limiter(pelican):
     sb = pelican
     sid = sb["servers"][1]["identifier"]
     seen = []
-    for _ in range(5):
+    for _unused in range(5):
         r = sb.api("GET", f"/api/client/servers/{sid}/websocket")
         assert r.status_code == 200
         seen.append((r.headers["X-RateLimit-Limit"], r.headers["X-RateLimit-Remaining"]))

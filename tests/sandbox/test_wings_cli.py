@@ -111,15 +111,15 @@ def test_console_lifecycle_permissions_and_power_lock(start_sandbox):
     assert any("Preparing level" in line for line in console)
 
     # stats about once a second with uptime in milliseconds, from the real process
-    first, _ = owner.until(lambda m: m["event"] == "stats", timeout=3)
-    second, _ = owner.until(lambda m: m["event"] == "stats", timeout=3)
+    first, _unused = owner.until(lambda m: m["event"] == "stats", timeout=3)
+    second, _unused = owner.until(lambda m: m["event"] == "stats", timeout=3)
     a, b = json.loads(first["args"][0]), json.loads(second["args"][0])
     assert a["state"] == b["state"] == "running"
     assert 600 <= b["uptime"] - a["uptime"] <= 1800
     assert b["memory_bytes"] > 1_000_000 and b["disk_bytes"] > 0
 
     owner.send("send command", "say hello from the test")
-    line, _ = owner.until(lambda m: m["event"] == "console output" and "[Server] hello from the test" in m["args"][0])
+    line, _unused = owner.until(lambda m: m["event"] == "console output" and "[Server] hello from the test" in m["args"][0])
     # the panel's POST /command reaches the same process
     resp = sb.api("POST", f"/api/client/servers/{server['identifier']}/command", json={"command": "list"})
     assert resp.status_code == 204, resp.text
@@ -144,7 +144,7 @@ def test_console_lifecycle_permissions_and_power_lock(start_sandbox):
     helper.send("set state", "stop")
     assert not [m for m in helper.quiet(1.0) if m["event"] in ("status", "daemon error")]
     helper.send("send stats")
-    stats, _ = helper.until(lambda m: m["event"] == "stats")
+    stats, _unused = helper.until(lambda m: m["event"] == "stats")
     assert json.loads(stats["args"][0])["state"] == "running"
 
     # a second power action during a stop gets the lock message
@@ -158,7 +158,7 @@ def test_console_lifecycle_permissions_and_power_lock(start_sandbox):
     # kill: stopping, offline at once; offline stats with zeros
     owner.send("set state", "kill")
     seen = owner.state("offline", timeout=3)
-    zero, _ = owner.until(lambda m: m["event"] == "stats")
+    zero, _unused = owner.until(lambda m: m["event"] == "stats")
     assert json.loads(zero["args"][0])["uptime"] == 0
     for console in (owner, viewer, helper):
         console.close()
@@ -172,10 +172,10 @@ def test_token_expiry_and_reauth(start_sandbox):
     c.recv()
     c.recv()
     t0 = time.monotonic()
-    message, _ = c.until(lambda m: m["event"] in ("token expiring", "jwt error"), timeout=4)
+    message, _unused = c.until(lambda m: m["event"] in ("token expiring", "jwt error"), timeout=4)
     assert message == {"event": "token expiring"}
     assert time.monotonic() - t0 < 3.5
-    message, _ = c.until(lambda m: m["event"] == "jwt error", timeout=5)
+    message, _unused = c.until(lambda m: m["event"] == "jwt error", timeout=5)
     assert message == {"event": "jwt error", "args": ["jwt: exp claim is invalid"]}
     c.send("send stats")
     c.until(lambda m: m == {"event": "jwt error", "args": ["jwt: exp claim is invalid"]})
@@ -183,7 +183,7 @@ def test_token_expiry_and_reauth(start_sandbox):
     fresh = c.credentials()["token"]
     assert c.auth(fresh) == {"event": "auth success"}
     c.send("send stats")
-    stats, _ = c.until(lambda m: m["event"] == "stats")
+    stats, _unused = c.until(lambda m: m["event"] == "stats")
     assert json.loads(stats["args"][0])["state"] == "offline"
     c.close()
 

@@ -207,6 +207,14 @@ def test_cached_servers():
     assert inv.cached_servers({"version": inv.CACHE_VERSION, "fingerprint": "f"}, "f") is None
 
 
+def test_cache_entry_round_trip():
+    text = inv.cache_entry([{"identifier": "a", "name": "{{ x }}"}], "f")
+    assert isinstance(text, str)
+    assert inv.cached_servers(text, "f") == [{"identifier": "a", "name": "{{ x }}"}]
+    assert inv.cached_servers(text, "g") is None
+    assert inv.cached_servers("not json", "f") is None
+
+
 def test_is_auth_error():
     from ansible_collections.gameops.pterodactyl.plugins.module_utils.api import PterodactylError
     assert inv.is_auth_error(PterodactylError("x", status=401))
