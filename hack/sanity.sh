@@ -21,6 +21,8 @@ cd "$tree"
 # The copy sits inside this repo's ignored .build folder; give it a git index of its own so
 # ansible-test lists its files instead of the (ignored) parent's.
 [ -d .git ] || git init -q .
+echo "tests/output/" > .git/info/exclude
+git rm -r -q --cached --ignore-unmatch tests/output
 git add -A .
 export PATH="$venv/bin:$PATH"
 exec "$venv/bin/ansible-test" sanity --venv --requirements --python "$python_version" --color no "$@"
