@@ -105,8 +105,10 @@ def test_pagination_links_keep_query(clean):
 
 def test_per_page_caps(start_sandbox):
     sb = start_sandbox(servers=120, virtual=True)
+
     def meta(**params):
         return sb.api("GET", "/api/client", params=params).json()["meta"]["pagination"]
+
     assert meta()["per_page"] == 50 and meta()["total_pages"] == 3
     assert meta(per_page=150)["per_page"] == 100
     assert meta(per_page=0)["per_page"] == 15
