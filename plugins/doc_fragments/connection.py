@@ -69,6 +69,19 @@ requirements:
   - requests
 """
 
+    SERVER = r"""
+options:
+  server:
+    description:
+      - The server, as its 8-character identifier, its UUID or its exact name.
+      - An identifier or UUID costs no extra request; a name is looked up with one filtered
+        request, and a name two servers share is refused with both identifiers listed.
+      - With the inventory plugin, use C(module_defaults) to set it to
+        C({{ pterodactyl_identifier }}) once for every task.
+    type: str
+    required: true
+"""
+
     CONSOLE = r"""
 options:
   websocket_origin:

@@ -41,6 +41,11 @@ def connection_argument_spec() -> dict:
     }
 
 
+def server_argument_spec() -> dict:
+    """The ``server`` option of modules that act on one server (``connection.SERVER`` fragment)."""
+    return {"server": {"type": "str", "required": True}}
+
+
 def console_argument_spec() -> dict:
     """Options of modules that open the node's websocket (``connection.CONSOLE`` fragment)."""
     return {"websocket_origin": {"type": "str"}}
@@ -49,8 +54,10 @@ def console_argument_spec() -> dict:
 class PterodactylModule:
     """An AnsibleModule with the shared options, a lazily built client and one error exit."""
 
-    def __init__(self, argument_spec: dict, *, console: bool = False, **kwargs: t.Any) -> None:
+    def __init__(self, argument_spec: dict, *, server: bool = True, console: bool = False, **kwargs: t.Any) -> None:
         spec = connection_argument_spec()
+        if server:
+            spec.update(server_argument_spec())
         if console:
             spec.update(console_argument_spec())
         spec.update(argument_spec)
@@ -72,6 +79,10 @@ class PterodactylModule:
 
         if not HAS_WEBSOCKET:
             self.module.fail_json(msg=missing_required_lib("websocket-client"), exception=WEBSOCKET_IMPORT_ERROR)
+
+    def server_id(self) -> str:
+        """The ``server`` option as an identifier or UUID (a name costs one lookup request)."""
+        return self.client.resolve_server_id(self.params["server"])
 
     @property
     def check_mode(self) -> bool:

@@ -18,13 +18,10 @@ author:
   - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
+  - gameops.pterodactyl.connection.server
   - gameops.pterodactyl.attributes
   - gameops.pterodactyl.attributes.info_module
 options:
-  server:
-    description: The server, as its 8-character identifier, its UUID or its exact name.
-    type: str
-    required: true
   event:
     description:
       - Only entries whose event name contains this text, for example V(server:power) or
@@ -138,7 +135,7 @@ def read_activity(base: PterodactylModule) -> dict:
     if params["limit"] < 0:
         base.fail("limit must be 0 (every entry) or a positive number")
     client = base.client
-    server_id = client.resolve_server_id(params["server"])
+    server_id = base.server_id()
     limit = params["limit"] or None
     entries = [normalize_activity(item) for item in client.list_activity(
         server_id, event=params["event"], sort=SORTS[params["sort"]],
@@ -149,7 +146,6 @@ def read_activity(base: PterodactylModule) -> dict:
 
 def main() -> None:
     base = PterodactylModule({
-        "server": {"type": "str", "required": True},
         "event": {"type": "str"},
         "sort": {"type": "str", "default": "newest_first", "choices": list(SORTS)},
         "limit": {"type": "int", "default": 100},

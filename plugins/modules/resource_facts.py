@@ -19,14 +19,11 @@ author:
   - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
+  - gameops.pterodactyl.connection.server
   - gameops.pterodactyl.connection.console
   - gameops.pterodactyl.attributes
   - gameops.pterodactyl.attributes.facts
 options:
-  server:
-    description: The server, as its 8-character identifier, its UUID or its exact name.
-    type: str
-    required: true
   fresh:
     description:
       - Read live figures from the node's websocket instead of the panel's cached endpoint.
@@ -109,7 +106,7 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils.normalize impo
 
 def read_resources(base: PterodactylModule) -> dict:
     client = base.client
-    server_id = client.resolve_server_id(base.params["server"])
+    server_id = base.server_id()
     attributes, _meta = client.get_server(server_id)
     if base.params["fresh"]:
         with base.console(server_id) as console:
@@ -125,7 +122,7 @@ def read_resources(base: PterodactylModule) -> dict:
 
 def main() -> None:
     base = PterodactylModule(
-        {"server": {"type": "str", "required": True}, "fresh": {"type": "bool", "default": False}},
+        {"fresh": {"type": "bool", "default": False}},
         console=True,
     )
     base.run(lambda: read_resources(base))

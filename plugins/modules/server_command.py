@@ -21,14 +21,11 @@ author:
   - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
+  - gameops.pterodactyl.connection.server
   - gameops.pterodactyl.connection.console
   - gameops.pterodactyl.attributes
   - gameops.pterodactyl.attributes.actions
 options:
-  server:
-    description: The server, as its 8-character identifier, its UUID or its exact name.
-    type: str
-    required: true
   command:
     description: One command, as typed in the panel's console (without a leading C(/)).
     type: str
@@ -166,7 +163,7 @@ class CommandTask:
 
     def run(self) -> dict:
         self.validate()
-        server_id = self.client.resolve_server_id(self.base.params["server"])
+        server_id = self.base.server_id()
         self.result["server"] = server_id
         if self.base.check_mode:
             # Read-only checks only: the server exists and is visible to this key.
@@ -228,7 +225,6 @@ class CommandTask:
 def main() -> None:
     base = PterodactylModule(
         {
-            "server": {"type": "str", "required": True},
             "command": {"type": "str"},
             "commands": {"type": "list", "elements": "str"},
             "wait_for": {"type": "str"},

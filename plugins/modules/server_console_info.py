@@ -20,14 +20,11 @@ author:
   - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
+  - gameops.pterodactyl.connection.server
   - gameops.pterodactyl.connection.console
   - gameops.pterodactyl.attributes
   - gameops.pterodactyl.attributes.info_module
 options:
-  server:
-    description: The server, as its 8-character identifier, its UUID or its exact name.
-    type: str
-    required: true
   lines:
     description:
       - How many of the most recent console lines to return, at most the 150 Wings keeps.
@@ -120,7 +117,7 @@ HISTORY_LIMIT = 150
 
 def read_console(base: PterodactylModule) -> dict:
     params = base.params
-    server_id = base.client.resolve_server_id(params["server"])
+    server_id = base.server_id()
     result = {"changed": False, "history": [], "output": [], "matched": False, "timed_out": False}
     with base.console(server_id) as session:
         result["state"] = session.state()
@@ -150,7 +147,6 @@ def check_options(base: PterodactylModule) -> None:
 def main() -> None:
     base = PterodactylModule(
         {
-            "server": {"type": "str", "required": True},
             "lines": {"type": "int", "default": HISTORY_LIMIT},
             "follow": {"type": "float", "default": 0.0},
             "until": {"type": "str"},

@@ -201,7 +201,7 @@ def panel_filters(params: dict) -> dict:
 
 def read_one(base: PterodactylModule) -> dict:
     client = base.client
-    server_id = client.resolve_server_id(base.params["server"])
+    server_id = base.server_id()
     attributes, meta = client.get_server(server_id, include=base.params["include"])
     return {
         "changed": False,
@@ -234,6 +234,7 @@ def main() -> None:
             "type": {"type": "str", "default": "accessible", "choices": ["accessible", "owner", "admin", "admin-all"]},
             "include": {"type": "list", "elements": "str", "default": [], "choices": ["egg", "subusers"]},
         },
+        server=False,
         mutually_exclusive=[("server", option) for option in FILTER_OPTIONS],
     )
     base.run(lambda: read_one(base) if base.params["server"] else read_many(base))

@@ -25,14 +25,11 @@ author:
   - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
+  - gameops.pterodactyl.connection.server
   - gameops.pterodactyl.connection.console
   - gameops.pterodactyl.attributes
   - gameops.pterodactyl.attributes.actions
 options:
-  server:
-    description: The server, as its 8-character identifier, its UUID or its exact name.
-    type: str
-    required: true
   state:
     description:
       - The power state to reach.
@@ -179,7 +176,7 @@ class PowerTask:
         self.result = {"changed": False, "action": None, "waited": 0.0, "states_seen": []}
 
     def run(self) -> dict:
-        server_id = self.client.resolve_server_id(self.base.params["server"])
+        server_id = self.base.server_id()
         attributes, meta = self.client.get_server(server_id)
         self.result["server"] = attributes.get("identifier") or server_id
         preflight(attributes, meta, SIGNALS[self.target])
@@ -245,7 +242,6 @@ class PowerTask:
 def main() -> None:
     base = PterodactylModule(
         {
-            "server": {"type": "str", "required": True},
             "state": {"type": "str", "required": True, "choices": list(SIGNALS)},
             "wait": {"type": "bool", "default": True},
             "wait_timeout": {"type": "float", "default": 300.0},
