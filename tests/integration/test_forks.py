@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 
 from support import HERE, ansible_env, run_playbook
@@ -11,17 +12,19 @@ FORKS = 4
 
 
 def write_inventory(sandbox: dict, path: pathlib.Path) -> pathlib.Path:
-    lines = ["[game]"]
-    for server in sandbox["servers"]:
-        lines.append(f"{server['name']} pterodactyl_identifier={server['identifier']} ansible_connection=local")
-    lines += ["", "[game:vars]", f"panel_url={sandbox['panel_url']}", f"api_key={sandbox['keys']['owner']}"]
-    path.write_text("\n".join(lines) + "\n")
+    """A YAML inventory: identifiers stay strings (INI would read 13843e08 as a float)."""
+    hosts = {
+        server["name"]: {"pterodactyl_identifier": server["identifier"], "ansible_connection": "local"}
+        for server in sandbox["servers"]
+    }
+    inventory = {"game": {"hosts": hosts, "vars": {"panel_url": sandbox["panel_url"], "api_key": sandbox["keys"]["owner"]}}}
+    path.write_text(json.dumps(inventory))
     return path
 
 
 def test_play_over_several_servers_with_forks(start_sandbox, tmp_path: pathlib.Path) -> None:
     sandbox = start_sandbox(servers=SERVERS)
-    inventory = write_inventory(sandbox, tmp_path / "hosts.ini")
+    inventory = write_inventory(sandbox, tmp_path / "hosts.yml")
     result = run_playbook(HERE / "playbooks" / "forks.yml", "-i", str(inventory), "-f", str(FORKS), env=ansible_env())
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-8000:]

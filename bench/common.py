@@ -1,0 +1,323 @@
+# Copyright (c) gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared helpers of the benchmarks: sandbox start/stop, Ansible runs, timing, the machine, docs/performance.md.
+
+Every benchmark module (bench/per_task.py, ...) has ``NAME`` and ``run(quick: bool) -> dict`` and writes
+its own section of docs/performance.md between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import importlib.util
+import json
+import os
+import pathlib
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BIN = ROOT / ".venv" / "bin"
+PYTHON = str(BIN / "python") if (BIN / "python").exists() else sys.executable
+PLAYBOOKS = ROOT / "bench" / "playbooks"
+COLLECTIONS = ROOT / ".build" / "collections"
+PERFORMANCE_MD = ROOT / "docs" / "performance.md"
+DOC_TITLE = "# Performance\n\nFigures measured by `make bench` (`bench/run.py`); each benchmark rewrites only its own section.\n"
+HTTP_TIMEOUT = 60
+UNLIMITED_RATE = 1000000
+PLAYBOOK_TIMEOUT = 900
+
+# A callback plugin written to a temporary folder: it appends the wall-clock time of each task result.
+TIMES_CALLBACK = '''
+from __future__ import annotations
+import json
+import os
+import time
+from ansible.plugins.callback import CallbackBase
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "bench_times"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def _write(self, event, result):
+        now = time.time()
+        record = {"event": event, "time": now, "host": result._host.get_name(), "task": result._task.get_name()}
+        with open(os.environ["BENCH_TIMES_FILE"], "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\\n")
+
+    def v2_runner_on_ok(self, result):
+        self._write("ok", result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._write("failed", result)
+'''
+
+
+# --------------------------------------------------------------------------- #
+# The sandbox
+# --------------------------------------------------------------------------- #
+
+
+def _sandbox_fixtures():
+    spec = importlib.util.spec_from_file_location("bench_sandbox_fixtures", ROOT / "tests" / "sandbox" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def sandbox(workdir: pathlib.Path, **cli_args):
+    """A sandbox (``python -m sandbox`` with ``--key value`` for each keyword), always stopped at the end."""
+    fixtures = _sandbox_fixtures()
+    directory = workdir / ("sandbox-%d" % time.monotonic_ns())
+    box = fixtures.launch(directory, **cli_args)
+    try:
+        yield box
+    finally:
+        box.stop()
+
+
+def control(box: dict, method: str, path: str, body: dict | None = None) -> requests.Response:
+    response = requests.request(method, box["control_url"] + path, json=body, timeout=HTTP_TIMEOUT)
+    response.raise_for_status()
+    return response
+
+
+def reset(box: dict) -> None:
+    """Clear the request log, faults, rate-limit windows and the resources cache."""
+    control(box, "POST", "/reset")
+
+
+def clear_log(box: dict) -> None:
+    control(box, "DELETE", "/requests")
+
+
+def request_log(box: dict) -> list[dict]:
+    return control(box, "GET", "/requests").json()
+
+
+def set_rate_limit(box: dict, limit: int) -> None:
+    control(box, "PATCH", "/settings", {"rate_limit": limit})
+
+
+def drive(box: dict, identifier: str, state: str) -> dict:
+    """Bring one server to ``running`` or ``offline`` through the control endpoint (waits for it)."""
+    return control(box, "PATCH", "/servers/" + identifier, {"state": state, "timeout": 60}).json()
+
+
+def drive_all(box: dict, state: str, workers: int = 32) -> None:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda server: drive(box, server["identifier"], state), box["servers"]))
+    wrong = [result["identifier"] for result in results if result["state"] != state]
+    if wrong:
+        raise RuntimeError("servers not %s: %s" % (state, ", ".join(wrong[:10])))
+
+
+# --------------------------------------------------------------------------- #
+# Ansible
+# --------------------------------------------------------------------------- #
+
+
+def ensure_collection_link() -> None:
+    link = COLLECTIONS / "ansible_collections" / "gameops" / "pterodactyl"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(ROOT)
+
+
+def ansible_env(workdir: pathlib.Path, **extra: str) -> dict:
+    """A clean environment for ansible-playbook: no user ANSIBLE_*/PTERODACTYL_* settings, the collection found."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "PTERODACTYL_"))}
+    env.update(
+        PATH="%s%s%s" % (BIN, os.pathsep, env.get("PATH", "")),
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+        ANSIBLE_HOME=str(workdir / "ansible-home"),
+        ANSIBLE_LOCAL_TEMP=str(workdir / "ansible-local-tmp"),
+        ANSIBLE_REMOTE_TMP=str(workdir / "ansible-remote-tmp"),
+        ANSIBLE_PYTHON_INTERPRETER=PYTHON,
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_HOST_KEY_CHECKING="0",
+        ANSIBLE_LOCALHOST_WARNING="0",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+        ANSIBLE_INVENTORY_UNPARSED_FAILED="1",
+        ANSIBLE_DEPRECATION_WARNINGS="0",
+    )
+    env.update(extra)
+    return env
+
+
+def timing_env(workdir: pathlib.Path, times_file: pathlib.Path, **extra: str) -> dict:
+    """ansible_env plus the bench_times callback, which appends task-result times to ``times_file``."""
+    plugins = workdir / "callback_plugins"
+    plugins.mkdir(parents=True, exist_ok=True)
+    (plugins / "bench_times.py").write_text(TIMES_CALLBACK, encoding="utf-8")
+    return ansible_env(workdir, ANSIBLE_CALLBACK_PLUGINS=str(plugins), ANSIBLE_CALLBACKS_ENABLED="bench_times",
+                       BENCH_TIMES_FILE=str(times_file), **extra)
+
+
+def read_times(times_file: pathlib.Path) -> list[dict]:
+    if not times_file.exists():
+        return []
+    return [json.loads(line) for line in times_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_inventory(path: pathlib.Path, box: dict, servers: list[dict], group: str = "game") -> pathlib.Path:
+    """A static inventory (JSON, read by the yaml plugin): one host per server, operated through the panel.
+
+    Not INI: INI values are evaluated as Python literals, so identifiers such as ``1384e300`` or ``00e00000``
+    would become floats.
+    """
+    hosts = {server["name"]: {"pterodactyl_identifier": server["identifier"], "ansible_connection": "local"}
+             for server in servers}
+    group_vars = {"panel_url": box["panel_url"], "api_key": box["keys"]["owner"], "ansible_python_interpreter": PYTHON}
+    path = path.with_suffix(".yml")
+    path.write_text(json.dumps({"all": {"children": {group: {"hosts": hosts, "vars": group_vars}}}}, indent=1), encoding="utf-8")
+    return path
+
+
+class PlaybookFailed(RuntimeError):
+    """An ansible-playbook run that was expected to succeed did not."""
+
+
+def run_playbook(playbook: str, inventory: pathlib.Path, env: dict, *args: str, forks: int = 5,
+                 check: bool = True) -> tuple[float, subprocess.CompletedProcess]:
+    """Run bench/playbooks/<playbook>; return (wall-clock seconds, the finished process)."""
+    argv = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / playbook), "-i", str(inventory), "-f", str(forks), *args]
+    cpu_before = children_cpu()
+    started = time.perf_counter()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT, check=False)
+    elapsed = time.perf_counter() - started
+    proc.cpu_seconds = children_cpu() - cpu_before
+    if check and proc.returncode != 0:
+        raise PlaybookFailed("%s failed (rc %d):\n%s" % (playbook, proc.returncode, (proc.stdout + proc.stderr)[-4000:]))
+    return elapsed, proc
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of every finished (waited-for) descendant of this process."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def recap(output: str) -> dict:
+    """Totals of the PLAY RECAP: ok, changed, unreachable, failed, ... summed over hosts, plus ``hosts``."""
+    totals: dict = {"hosts": 0}
+    for line in output.splitlines():
+        counts = re.findall(r"(\w+)=(\d+)", line) if " : ok=" in line else []
+        if counts:
+            totals["hosts"] += 1
+            for key, value in counts:
+                totals[key] = totals.get(key, 0) + int(value)
+    return totals
+
+
+# --------------------------------------------------------------------------- #
+# Timing
+# --------------------------------------------------------------------------- #
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples) if samples else float("nan")
+
+
+def fmt_runs(samples: list[float], digits: int = 2) -> str:
+    return ", ".join("%.*f" % (digits, sample) for sample in samples)
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**MISSED**"
+
+
+@contextlib.contextmanager
+def workspace(prefix: str):
+    with tempfile.TemporaryDirectory(prefix="bench-%s-" % prefix) as tmp:
+        yield pathlib.Path(tmp)
+
+
+# --------------------------------------------------------------------------- #
+# The machine
+# --------------------------------------------------------------------------- #
+
+
+def cpu_model() -> str:
+    try:
+        text = pathlib.Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return platform.processor() or "unknown"
+    match = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
+    return match.group(1).strip() if match else "unknown"
+
+
+def memory_total() -> str:
+    try:
+        text = pathlib.Path("/proc/meminfo").read_text(encoding="utf-8")
+    except OSError:
+        return "unknown"
+    match = re.search(r"^MemTotal:\s*(\d+) kB", text, re.MULTILINE)
+    return "%.1f GiB" % (int(match.group(1)) / 1024 / 1024) if match else "unknown"
+
+
+def nproc() -> str:
+    proc = subprocess.run(["nproc"], capture_output=True, text=True, check=False)
+    return proc.stdout.strip() or str(os.cpu_count())
+
+
+def ansible_version() -> str:
+    proc = subprocess.run([PYTHON, "-c", "import ansible.release as r; print(r.__version__)"], capture_output=True,
+                          text=True, check=False)
+    return proc.stdout.strip() or "unknown"
+
+
+def machine() -> str:
+    """One line describing where the figures come from (with the load average: the machine is shared)."""
+    return "nproc %s, %s, %s RAM; Python %s; ansible-core %s; %s UTC; load average %s" % (
+        nproc(), cpu_model(), memory_total(), platform.python_version(), ansible_version(),
+        datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"), load_average())
+
+
+def load_average() -> str:
+    try:
+        return "/".join("%.1f" % value for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+# --------------------------------------------------------------------------- #
+# docs/performance.md
+# --------------------------------------------------------------------------- #
+
+
+def write_section(name: str, body: str, path: pathlib.Path = PERFORMANCE_MD) -> None:
+    """Replace the text between the ``name`` markers of docs/performance.md, keeping every other section."""
+    start_mark, end_mark = "<!-- %s:start -->" % name, "<!-- %s:end -->" % name
+    section = "%s\n%s\n%s\n" % (start_mark, body.strip("\n"), end_mark)
+    text = path.read_text(encoding="utf-8") if path.exists() else DOC_TITLE
+    start, end = text.find(start_mark), text.find(end_mark)
+    if start != -1 and end > start:
+        text = text[:start] + section + text[end + len(end_mark):].lstrip("\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def table(header: list[str], rows: list[list], align: list[str] | None = None) -> str:
+    align = align or ["---"] * len(header)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)

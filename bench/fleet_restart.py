@@ -1,0 +1,184 @@
+#!/usr/bin/env python
+# Copyright (c) gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fleet restart: 200 running virtual servers restarted by ``server_power state=restarted`` (wait), forks 20.
+
+Limited run: the panel's default limit of 720 client-API requests a minute (fixed 60-s window from the first
+hit, per user). Baseline run, in the same sandbox and alternated with it: the same play with the limit lifted,
+which is the time of the work itself. Floor the limit sets for R accepted requests (see floor_for):
+``max(baseline, 60 * (ceil(R / 720) - 1) + baseline * R_last / R)``. Targets: zero failures; limited time
+<= 1.2x the floor. In full mode, an extra run with a limit of 400 a minute shows the client waiting out 429s.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import pathlib
+import sys
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import common  # noqa: E402  pylint: disable=wrong-import-position
+
+NAME = "fleet_restart"
+SERVERS = 200
+FORKS = 20
+RATE_LIMIT = 720
+WINDOW = 60.0
+TARGET = 1.2
+RATE_LIMIT_WAIT = 180
+# Extra scenario (full mode): a limit that 3 requests x 200 servers exceed, so that 429s are waited out.
+BINDING_LIMIT = 400
+
+
+def one_run(workdir: pathlib.Path, box: dict, inventory: pathlib.Path, limit: int) -> dict:
+    """Every server running, limit set, windows and log cleared; then the timed restart of the fleet."""
+    common.drive_all(box, "running")
+    common.reset(box)
+    common.set_rate_limit(box, limit)
+    elapsed, proc = common.run_playbook("fleet_restart.yml", inventory, common.ansible_env(workdir),
+                                        "-e", "rate_limit_wait=%d" % RATE_LIMIT_WAIT, forks=FORKS, check=False)
+    log = common.request_log(box)
+    statuses = collections.Counter(entry["status"] for entry in log)
+    totals = common.recap(proc.stdout)
+    failures = totals.get("failed", 0) + totals.get("unreachable", 0) + (SERVERS - totals.get("hosts", 0))
+    times = [entry["time"] for entry in log]
+    return {"limit": limit, "elapsed": elapsed, "rc": proc.returncode, "failures": failures,
+            "changed": totals.get("changed", 0), "requests": len(log), "throttled": statuses.get(429, 0),
+            "accepted": len(log) - statuses.get(429, 0), "statuses": dict(statuses),
+            "span": max(times) - min(times) if times else 0.0,
+            "fatal": [line[:400] for line in proc.stdout.splitlines() if line.startswith("fatal:")][:3]}
+
+
+def floor_for(accepted: int, baseline: float, limit: int = RATE_LIMIT) -> float:
+    """The least time R accepted requests can take under ``limit`` a minute, the work itself taking ``baseline``.
+
+    k = ceil(R / limit) windows are needed; the last one opens 60 * (k - 1) s after the first request, and the
+    R_last = R - limit * (k - 1) requests made in it still need their share of the work, baseline * R_last / R.
+    With R <= limit (k = 1) this is the baseline itself.
+    """
+    windows = max(1, math.ceil(accepted / limit))
+    last = accepted - limit * (windows - 1)
+    return max(baseline, WINDOW * (windows - 1) + baseline * last / max(1, accepted))
+
+
+def run(quick: bool = False) -> dict:
+    reps = 1 if quick else 2
+    common.ensure_collection_link()
+    runs: list[dict] = []
+    with common.workspace(NAME) as workdir:
+        with common.sandbox(workdir, servers=SERVERS, virtual=True, rate_limit=RATE_LIMIT) as box:
+            inventory = common.write_inventory(workdir / "hosts.yml", box, box["servers"][:SERVERS])
+            for index in range(reps):
+                order = [RATE_LIMIT, common.UNLIMITED_RATE] if index % 2 == 0 else [common.UNLIMITED_RATE, RATE_LIMIT]
+                runs += [one_run(workdir, box, inventory, limit) for limit in order]
+            if not quick:
+                runs.append(one_run(workdir, box, inventory, BINDING_LIMIT))
+    return finish(runs)
+
+
+def finish(runs: list[dict]) -> dict:
+    limited = [r for r in runs if r["limit"] == RATE_LIMIT]
+    baseline = [r for r in runs if r["limit"] == common.UNLIMITED_RATE]
+    figures = {"runs": runs, "limited": common.median([r["elapsed"] for r in limited]),
+               "baseline": common.median([r["elapsed"] for r in baseline]),
+               "accepted": max(r["accepted"] for r in limited), "throttled": max(r["throttled"] for r in limited),
+               "failures": sum(r["failures"] for r in limited), "baseline_failures": sum(r["failures"] for r in baseline)}
+    figures["floor"] = floor_for(figures["accepted"], figures["baseline"])
+    figures["ratio"] = figures["limited"] / figures["floor"]
+    figures["met"] = figures["ratio"] <= TARGET and figures["failures"] == 0
+    figures["binding"] = [dict(r, floor=floor_for(r["accepted"], figures["baseline"], r["limit"])) for r in runs
+                          if r["limit"] == BINDING_LIMIT]
+    common.write_section(NAME, render(figures))
+    return figures
+
+
+def render(figures: dict) -> str:
+    rows = [[limit_label(r["limit"]), "%.1f" % r["elapsed"],
+             r["failures"], r["changed"], r["requests"], r["accepted"], r["throttled"], "%.1f" % r["span"]]
+            for r in figures["runs"]]
+    windows = math.ceil(figures["accepted"] / RATE_LIMIT)
+    lines = [
+        "## Fleet restart",
+        "",
+        "`bench/fleet_restart.py`. Machine: %s." % common.machine(),
+        "",
+        "%d running `--virtual` servers, one host each in a static inventory (`ansible_connection=local`), restarted "
+        "by `server_power state=restarted` (wait for running again) with forks %d and `rate_limit_wait: %d`. The "
+        "sandbox starts with `--rate-limit %d`; for the baseline runs the limit is lifted through "
+        "`PATCH <control_url>/settings`. Runs alternate; before each, every server is running and the request log "
+        "and rate-limit windows are cleared. Requests and 429s are counted from the request log." % (
+            SERVERS, FORKS, RATE_LIMIT_WAIT, RATE_LIMIT),
+        "",
+        common.table(["rate limit", "time (s)", "failures", "changed", "requests", "accepted", "429", "first to last request (s)"],
+                     rows, ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
+        "",
+        "The floor. The panel counts accepted requests (a 429 does not count) in a fixed 60-s window that opens at "
+        "the first hit; at most L (%d) fit in a window, so R accepted requests need k = ceil(R/L) windows, and the "
+        "R_last = R - L x (k - 1) requests of the last window cannot be sent before 60 x (k - 1) s after the first "
+        "request. The work itself (Ansible, the modules, the servers' restart) takes the baseline time W, measured "
+        "with the limit lifted; the requests of the last window still need their share of it, W x R_last / R. So "
+        "floor = max(W, 60 x (k - 1) + W x R_last / R): with R <= L (k = 1) the limit adds nothing and the floor "
+        "is W. (The looser `W + 60 x (k - 1)` would assume that no work overlaps the wait for a window.)" % RATE_LIMIT,
+        "",
+        "R = %d accepted requests (%.1f per server), %d window(s); baseline %.1f s (median); floor %.1f s; limited run "
+        "%.1f s (median)." % (figures["accepted"], figures["accepted"] / SERVERS, windows, figures["baseline"],
+                              figures["floor"], figures["limited"]),
+        "",
+        "**Limited time / floor = %.2fx** (target <= %.1fx), failures under the limit: %d (target 0), 429 answers: "
+        "%d: %s." % (figures["ratio"], TARGET, figures["failures"], figures["throttled"], common.verdict(figures["met"])),
+    ]
+    lines += explain(figures) + render_binding(figures)
+    return "\n".join(lines)
+
+
+def limit_label(limit: int) -> str:
+    if limit == common.UNLIMITED_RATE:
+        return "lifted (baseline)"
+    return "%d/min%s" % (limit, "" if limit == RATE_LIMIT else " (extra)")
+
+
+def render_binding(figures: dict) -> list[str]:
+    """The extra run whose requests do not fit in one window, if there was one."""
+    lines = []
+    for item in figures["binding"]:
+        lines += ["", "Extra run, no target: with a limit of %d a minute the same %d requests (R = %d accepted) need "
+                  "%d windows, so the client must wait out 429s: %d answers were 429, %d host(s) failed, %.1f s against "
+                  "a floor of %.1f s (%.2fx)." % (
+                      item["limit"], item["requests"], item["accepted"], math.ceil(item["accepted"] / item["limit"]),
+                      item["throttled"], item["failures"], item["elapsed"], item["floor"], item["elapsed"] / item["floor"])]
+    if figures["throttled"] == 0 and figures["accepted"] <= RATE_LIMIT:
+        lines += ["", "With %d servers the %d-a-minute limit does not bind: %d requests fit in one "
+                  "window, so the floor is the baseline." % (SERVERS, RATE_LIMIT, figures["accepted"])]
+    return lines
+
+
+def explain(figures: dict) -> list[str]:
+    notes = []
+    if figures["failures"] or figures["baseline_failures"]:
+        failed = [r for r in figures["runs"] if r["failures"]]
+        notes.append("Failures: %s. First messages: %s" % (
+            "; ".join("%d with limit %d" % (r["failures"], r["limit"]) for r in failed),
+            " / ".join("`%s`" % line for r in failed for line in r["fatal"])))
+    if figures["ratio"] > TARGET:
+        notes.append("The limited run is %.0f%% above the floor: %s." % (
+            (figures["ratio"] - 1) * 100,
+            "the client waited out 429s" if figures["throttled"] else "no 429 was answered, so the difference is noise "
+            "between runs on this machine, not the rate limit"))
+    return ["", " ".join(notes)] if notes else []
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv[1:]
+    figures = run(quick)
+    print("fleet_restart: limited %.1f s, baseline %.1f s, R=%d, 429=%d, floor %.1f s, ratio %.2f (target <= %.1f), "
+          "failures %d: %s" % (figures["limited"], figures["baseline"], figures["accepted"], figures["throttled"],
+                               figures["floor"], figures["ratio"], TARGET, figures["failures"],
+                               "met" if figures["met"] else "MISSED"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

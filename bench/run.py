@@ -1,0 +1,146 @@
+#!/usr/bin/env python
+# Copyright (c) gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``make bench``: run every benchmark, each as a subprocess, and summarize them in docs/performance.md.
+
+    .venv/bin/python bench/run.py                      # all of them (about 10 minutes on 2 cores)
+    .venv/bin/python bench/run.py per_task fleet_restart
+    .venv/bin/python bench/run.py --quick              # fewer repetitions
+
+Each benchmark writes its own section of docs/performance.md; this runner adds a summary section with one
+row per benchmark (a partial run replaces only its rows). A missed target is reported, not an error: the
+exit code is 0 unless a benchmark could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import re
+import subprocess
+import sys
+import time
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import common  # noqa: E402  pylint: disable=wrong-import-position
+
+BENCH = common.ROOT / "bench"
+# name -> (script, extra arguments in --quick mode, timeout in seconds)
+BENCHMARKS = {
+    "inventory": ("inventory.py", ["--runs", "1"], 900),
+    "per_task": ("per_task.py", ["--quick"], 900),
+    "state_detection": ("state_detection.py", ["--quick"], 600),
+    "requests_per_operation": ("requests_per_operation.py", ["--quick"], 600),
+    "fleet_restart": ("fleet_restart.py", ["--quick"], 1200),
+}
+SUMMARY = "summary"
+ROW_RE = re.compile(r"^\| `(\w+)` \| (.*) \|$")
+
+
+def summary_lines(name: str, output: str) -> list[str]:
+    """The benchmark's own summary: its lines starting with ``name:``; for bench/inventory.py its ratio rows."""
+    if name == "inventory":
+        rows = [line.strip("| ").split(" | ") for line in output.splitlines()
+                if line.startswith(("| (plugin", "| cached /")) and " | <= " in line]
+        return ["%s = %s (target %s): %s" % tuple(row[:4]) for row in rows if len(row) >= 4]
+    return [line[len(name) + 1:].strip() for line in output.splitlines() if line.startswith(name + ":")]
+
+
+def run_one(name: str, quick: bool) -> dict:
+    script, quick_args, timeout = BENCHMARKS[name]
+    argv = [common.PYTHON, str(BENCH / script)] + (quick_args if quick else [])
+    print("== %s: %s" % (name, " ".join(argv[1:])), flush=True)
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(argv, cwd=common.ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"name": name, "ok": False, "seconds": time.monotonic() - started,
+                "lines": ["did not finish within %d s" % timeout]}
+    result = {"name": name, "ok": proc.returncode == 0, "seconds": time.monotonic() - started,
+              "lines": summary_lines(name, proc.stdout)}
+    if not result["ok"]:
+        result["lines"].append("failed (exit %d): %s" % (proc.returncode, proc.stderr.strip()[-1500:]))
+    for line in result["lines"]:
+        print("   " + line, flush=True)
+    print("   (%.0f s)" % result["seconds"], flush=True)
+    return result
+
+
+def status_of(result: dict) -> str:
+    if not result["ok"]:
+        return "**NOT MEASURED**"
+    text = " ".join(result["lines"])
+    return "**MISSED**" if "MISSED" in text else "met"
+
+
+def previous_rows() -> dict:
+    """Rows of the summary table already in docs/performance.md, by benchmark name."""
+    if not common.PERFORMANCE_MD.exists():
+        return {}
+    text = common.PERFORMANCE_MD.read_text(encoding="utf-8")
+    start, end = text.find("<!-- %s:start -->" % SUMMARY), text.find("<!-- %s:end -->" % SUMMARY)
+    rows = {}
+    for line in text[start:end].splitlines() if start != -1 else []:
+        match = ROW_RE.match(line)
+        if match:
+            rows[match.group(1)] = line
+    return rows
+
+
+def write_summary(results: list[dict], quick: bool) -> None:
+    rows = previous_rows()
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    for result in results:
+        figures = "; ".join(result["lines"]).replace("|", "/") or "-"
+        rows[result["name"]] = "| `%s` | %s | %s | %s%s |" % (
+            result["name"], figures, status_of(result), stamp, " (quick)" if quick else "")
+    ordered = [rows[name] for name in BENCHMARKS if name in rows]
+    body = "\n".join([
+        "## Summary",
+        "",
+        "Written by `bench/run.py`; each row comes from the benchmark's own section below. Machine: %s." % common.machine(),
+        "A missed target is marked **MISSED**; the benchmark's section says why.",
+        "",
+        "| benchmark | figures | targets | run (UTC) |",
+        "|---|---|---|---|",
+    ] + ordered)
+    ensure_title()
+    common.write_section(SUMMARY, body)
+
+
+def ensure_title() -> None:
+    """docs/performance.md starts with its title and the (empty) summary section, before every other section."""
+    text = common.PERFORMANCE_MD.read_text(encoding="utf-8") if common.PERFORMANCE_MD.exists() else ""
+    if "<!-- %s:start -->" % SUMMARY in text:
+        return
+    rest = text[len(common.DOC_TITLE):] if text.startswith(common.DOC_TITLE) else text
+    rest = rest.split("\n", 1)[1] if rest.startswith("# Performance") else rest
+    head = common.DOC_TITLE + "\n<!-- %s:start -->\n<!-- %s:end -->\n" % (SUMMARY, SUMMARY)
+    common.PERFORMANCE_MD.parent.mkdir(parents=True, exist_ok=True)
+    common.PERFORMANCE_MD.write_text(head + "\n" + rest.lstrip("\n"), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the benchmarks and write docs/performance.md.")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="benchmarks to run (default: all): %s" % ", ".join(BENCHMARKS))
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.names if name not in BENCHMARKS]
+    if unknown:
+        parser.error("unknown benchmark(s): %s (choose from %s)" % (", ".join(unknown), ", ".join(BENCHMARKS)))
+    names = args.names or [name for name, spec in BENCHMARKS.items() if (BENCH / spec[0]).exists()]
+    common.ensure_collection_link()
+    ensure_title()
+    started = time.monotonic()
+    results = [run_one(name, args.quick) for name in names]
+    write_summary(results, args.quick)
+    print("== %d benchmark(s) in %.0f s; %s" % (len(results), time.monotonic() - started, ", ".join(
+        "%s %s" % (r["name"], status_of(r).strip("*").lower()) for r in results)))
+    print("written to %s" % common.PERFORMANCE_MD)
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
