@@ -78,6 +78,8 @@ options:
         request, and a name two servers share is refused with both identifiers listed.
       - With the inventory plugin, use C(module_defaults) to set it to
         C({{ pterodactyl_identifier }}) once for every task.
+      - In a static INI inventory, quote identifiers - INI reads a value such as V(13843e08) as
+        a number.
     type: str
     required: true
 """
