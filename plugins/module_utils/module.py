@@ -92,15 +92,20 @@ class PterodactylModule:
     def client(self) -> PterodactylClient:
         """The API client, built on first use from the connection options."""
         if self._client is None:
-            self._client = PterodactylClient(
-                self.params["url"],
-                self.params["api_key"],
-                validate_certs=self.params["validate_certs"],
-                ca_path=self.params["ca_path"],
-                timeout=self.params["timeout"],
-                retries=self.params["retries"],
-                rate_limit_wait=self.params["rate_limit_wait"],
-            )
+            try:
+                self._client = PterodactylClient(
+                    self.params["url"],
+                    self.params["api_key"],
+                    validate_certs=self.params["validate_certs"],
+                    ca_path=self.params["ca_path"],
+                    timeout=self.params["timeout"],
+                    retries=self.params["retries"],
+                    rate_limit_wait=self.params["rate_limit_wait"],
+                )
+            except PterodactylError as exc:
+                # Bad connection options (scheme, empty key, negative timeout...): a task
+                # may build the client before run() is called, so fail here the same way.
+                self.module.fail_json(msg=str(exc), failure=exc.to_failure())
         return self._client
 
     def console(self, server_id: str):

@@ -195,7 +195,11 @@ class PowerTask:
             self.result.update(changed=True, action=signal)
             if self.base.check_mode:
                 return self.result
-            self.client.send_power(server_id, signal)
+            try:
+                self.client.send_power(server_id, signal)
+            except PterodactylError as exc:
+                exc.result = dict(self.result)
+                raise
         if self.base.params["wait"]:
             self._wait_for_target(console, signal)
         return self.result

@@ -1,0 +1,183 @@
+# Copyright (c) gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures and helpers of the fault, bad-input and secret tests (loaded with ``pytest_plugins``).
+
+* ``quality_sandbox(**cli_args)``: start a sandbox of one's own (``python -m sandbox``, see
+  tests/sandbox/conftest.py); stopped at the end of the test (a test may stop it earlier with
+  ``sb.stop()``), and it must have exited with code 0 and left no process behind.
+* ``Runner``: ``ansible-playbook`` / ``ansible-inventory`` of the Python running the tests, with a
+  clean Ansible environment in a temporary folder (collections from .build/collections).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+COLLECTIONS = ROOT / ".build" / "collections"
+FLEETS = ROOT / "tests" / "integration" / "fleets"
+STANDARD_FLEET = ROOT / "tests" / "integration" / "fleet.yml"
+BIN = pathlib.Path(sys.executable).parent
+RUN_TIMEOUT = 240
+JWT_PATTERN = r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
+
+
+def _sandbox_launcher():
+    spec = importlib.util.spec_from_file_location("_quality_sandbox_launcher", ROOT / "tests" / "sandbox" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.launch
+
+
+launch = _sandbox_launcher()
+
+
+def ensure_collection_link() -> None:
+    """ansible_collections/gameops/pterodactyl -> this checkout (what `make collection` makes)."""
+    link = COLLECTIONS / "ansible_collections" / "gameops" / "pterodactyl"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(ROOT)
+
+
+def plain(value):
+    """JSON from ansible-inventory --list without Ansible's ``{"__ansible_unsafe": ...}`` markers."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def listed_hostvars(result: subprocess.CompletedProcess) -> dict:
+    """The host variables of an ansible-inventory --list run, plain."""
+    return plain(json.loads(result.stdout))["_meta"]["hostvars"]
+
+
+def secrets_of(sandbox: dict) -> list[str]:
+    """Every API key in a sandbox's ready file."""
+    found = set(sandbox["keys"].values())
+    for group in ("user_keys", "application_keys"):
+        for keys in (sandbox.get(group) or {}).values():
+            found.update(keys)
+    return sorted(found)
+
+
+class Runner:
+    """Runs Ansible commands in ``folder`` with an environment of their own."""
+
+    def __init__(self, folder: pathlib.Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "PTERODACTYL_"))}
+        env.update({
+            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+            "ANSIBLE_HOME": str(folder / "ansible-home"),
+            "ANSIBLE_LOCAL_TEMP": str(folder / "ansible-tmp"),
+            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+            "ANSIBLE_INVENTORY_ENABLED": "gameops.pterodactyl.pterodactyl",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+            "ANSIBLE_DEPRECATION_WARNINGS": "false",
+        })
+        self.env = env
+
+    def argv(self, command: str, *args) -> list[str]:
+        return [str(BIN / command)] + [str(arg) for arg in args]
+
+    def run(self, command: str, *args, env: dict | None = None, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
+        return subprocess.run(self.argv(command, *args), cwd=self.folder, env=dict(self.env, **(env or {})),
+                              capture_output=True, text=True, timeout=timeout, check=False)
+
+    def start(self, command: str, *args, env: dict | None = None) -> subprocess.Popen:
+        """Start a command in the background; its output goes to files (see ``finish``)."""
+        out = open(self.folder / "background.out", "w", encoding="utf-8")  # pylint: disable=consider-using-with
+        proc = subprocess.Popen(self.argv(command, *args), cwd=self.folder,  # pylint: disable=consider-using-with
+                                env=dict(self.env, **(env or {})), stdout=out, stderr=subprocess.STDOUT, text=True)
+        proc.output_file = out
+        return proc
+
+    @staticmethod
+    def finish(proc: subprocess.Popen, timeout: float = 90) -> tuple[int, str]:
+        try:
+            code = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+            raise
+        finally:
+            proc.output_file.close()
+        return code, pathlib.Path(proc.output_file.name).read_text(encoding="utf-8", errors="replace")
+
+    def write(self, name: str, text: str) -> pathlib.Path:
+        path = self.folder / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def inventory_source(self, sandbox: dict, name: str = "panel", **options) -> pathlib.Path:
+        """An inventory source file for the sandbox (JSON is valid YAML); key: options['api_key'] or the owner's."""
+        config = {"plugin": "gameops.pterodactyl.pterodactyl", "url": sandbox["panel_url"],
+                  "api_key": sandbox["keys"]["owner"]}
+        config.update(options)
+        return self.write(f"{name}.pterodactyl.yml", json.dumps(config, indent=2))
+
+    def inventory(self, source: pathlib.Path, *args, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
+        return self.run("ansible-inventory", "-i", source, "--list", *args, timeout=timeout,
+                        env={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"})
+
+
+def wait_for_request(sandbox, predicate, timeout: float = 60.0) -> dict:
+    """The first entry of the sandbox's request log that matches ``predicate`` (polls)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for entry in sandbox.requests_log():
+            if predicate(entry):
+                return entry
+        time.sleep(0.2)
+    raise AssertionError(f"no matching request within {timeout:g}s: {sandbox.requests_log()[-10:]}")
+
+
+def add_faults(sandbox, *faults: dict) -> None:
+    response = sandbox.control("POST", "/faults", json={"faults": list(faults)})
+    assert response.status_code == 201, response.text
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quality_collection_link():
+    ensure_collection_link()
+
+
+@pytest.fixture
+def quality_sandbox(tmp_path):
+    started = []
+
+    def start(**cli_args):
+        if "fleet" not in cli_args and "servers" not in cli_args:
+            cli_args["fleet"] = str(STANDARD_FLEET)
+        sandbox = launch(tmp_path / f"sandbox{len(started)}", **cli_args)
+        started.append(sandbox)
+        return sandbox
+
+    yield start
+    for sandbox in started:
+        code = sandbox.stop()
+        assert code == 0, f"sandbox exited with {code}: {sandbox.log()}"
+
+
+@pytest.fixture
+def runner(tmp_path):
+    return Runner(tmp_path / "ansible")
