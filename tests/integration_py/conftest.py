@@ -13,6 +13,8 @@ import pathlib
 
 import pytest
 
+from shared import sandbox_fixtures
+
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -25,7 +27,6 @@ def _load(name: str, path: pathlib.Path):
 
 # the same symlink tree the unit tests use: .build/collections/ansible_collections/gameops/pterodactyl
 _load("_gameops_unit_conftest", REPO_ROOT / "tests" / "unit" / "conftest.py")
-sandbox_fixtures = _load("_gameops_sandbox_conftest", REPO_ROOT / "tests" / "sandbox" / "conftest.py")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import pathlib
@@ -20,6 +19,8 @@ import sys
 import time
 
 import pytest
+
+from shared import ensure_collection_link, launch, plain
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COLLECTIONS = ROOT / ".build" / "collections"
@@ -30,33 +31,10 @@ RUN_TIMEOUT = 240
 JWT_PATTERN = r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
 
 
-def _sandbox_launcher():
-    spec = importlib.util.spec_from_file_location("_quality_sandbox_launcher", ROOT / "tests" / "sandbox" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.launch
 
 
-launch = _sandbox_launcher()
 
 
-def ensure_collection_link() -> None:
-    """ansible_collections/gameops/pterodactyl -> this checkout (what `make collection` makes)."""
-    link = COLLECTIONS / "ansible_collections" / "gameops" / "pterodactyl"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT)
-
-
-def plain(value):
-    """JSON from ansible-inventory --list without Ansible's ``{"__ansible_unsafe": ...}`` markers."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
 
 
 def listed_hostvars(result: subprocess.CompletedProcess) -> dict:

@@ -6,7 +6,6 @@ ansible-runner (what AWX runs inside its execution environments)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import pathlib
@@ -17,6 +16,8 @@ import subprocess
 import pytest
 import yaml
 
+from shared import launch
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 COLLECTIONS = ROOT / ".build" / "collections"
@@ -26,14 +27,6 @@ NO_NETWORK = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0
               "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "no_proxy": "", "NO_PROXY": ""}
 
 
-def _launcher():
-    spec = importlib.util.spec_from_file_location("_awx_sandbox_launcher", ROOT / "tests" / "sandbox" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.launch
-
-
-launch = _launcher()
 
 
 def tool(name: str) -> str:

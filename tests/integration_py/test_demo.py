@@ -5,7 +5,6 @@ through the inventory plugin against the sandbox."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pathlib
 import re
@@ -17,6 +16,8 @@ import time
 import psutil
 import pytest
 import yaml
+
+from shared import launch
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -37,14 +38,6 @@ FLEET = {
 }
 
 
-def _launcher():
-    spec = importlib.util.spec_from_file_location("_demo_sandbox_launcher", ROOT / "tests" / "sandbox" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.launch
-
-
-launch = _launcher()
 
 
 def demo_processes() -> list:

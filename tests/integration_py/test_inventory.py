@@ -8,7 +8,6 @@ in a name and a description, suspended / installing servers, a server of another
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import pathlib
@@ -18,6 +17,8 @@ import sys
 
 import pytest
 import yaml
+
+from shared import launch, plain
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -32,15 +33,6 @@ JINJA_HOST = "___lookup__pipe____touch_pwned-marker____echo_pwned_____"
 OWNER_HOSTS = {"lobby", "survival_5a000002", "survival_5b000003", JINJA_HOST, "creative_build", "new_world"}
 
 
-def _sandbox_launcher():
-    """``launch`` of tests/sandbox/conftest.py (the sandbox CLI as a subprocess)."""
-    spec = importlib.util.spec_from_file_location("_inventory_sandbox_launcher", ROOT / "tests" / "sandbox" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.launch
-
-
-launch = _sandbox_launcher()
 
 
 # --------------------------------------------------------------------------- #
@@ -48,15 +40,6 @@ launch = _sandbox_launcher()
 # --------------------------------------------------------------------------- #
 
 
-def plain(value):
-    """The --list JSON with Ansible's ``{"__ansible_unsafe": ...}`` markers removed."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
 
 
 def ansible_env(tmp_path: pathlib.Path, **extra: str) -> dict:

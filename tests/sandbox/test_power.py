@@ -433,8 +433,10 @@ def test_close_leaves_no_orphans_even_when_cancelled(data_dir):
         task = asyncio.ensure_future(rt2.power("start"))
         await asyncio.sleep(0.001)
         task.cancel()
-        with pytest.raises(asyncio.CancelledError):
+        try:  # on a busy machine the start may finish before the cancel lands: both must leave nothing
             await task
+        except asyncio.CancelledError:
+            pass
         await asyncio.gather(rt.close(), rt2.close())
         assert rt.state == "offline"
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
