@@ -31,12 +31,6 @@ RUN_TIMEOUT = 240
 JWT_PATTERN = r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
 
 
-
-
-
-
-
-
 def listed_hostvars(result: subprocess.CompletedProcess) -> dict:
     """The host variables of an ansible-inventory --list run, plain."""
     return plain(json.loads(result.stdout))["_meta"]["hostvars"]

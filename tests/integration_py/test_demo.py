@@ -38,8 +38,6 @@ FLEET = {
 }
 
 
-
-
 def demo_processes() -> list:
     """Processes of a demo sandbox: its command line or working folder is under .build/demo/data."""
     found = []

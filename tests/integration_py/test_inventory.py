@@ -33,13 +33,9 @@ JINJA_HOST = "___lookup__pipe____touch_pwned-marker____echo_pwned_____"
 OWNER_HOSTS = {"lobby", "survival_5a000002", "survival_5b000003", JINJA_HOST, "creative_build", "new_world"}
 
 
-
-
 # --------------------------------------------------------------------------- #
 # Helpers
 # --------------------------------------------------------------------------- #
-
-
 
 
 def ansible_env(tmp_path: pathlib.Path, **extra: str) -> dict:
