@@ -65,7 +65,7 @@ def test_collection_introspection(tmp_path):
                     "--output-filename", "Containerfile"], cwd=tmp_path,
                    capture_output=True, check=True, timeout=120)
     installed = tmp_path / "collections"
-    subprocess.run([tool("ansible-galaxy"), "collection", "install", str(ROOT), "-p", str(installed)], cwd=tmp_path,
+    subprocess.run([tool("ansible-galaxy"), "collection", "install", "--force", str(ROOT), "-p", str(installed)], cwd=tmp_path,
                    capture_output=True, check=True, timeout=300, env=dict(os.environ, **NO_NETWORK))
     result = subprocess.run([str(BIN / "python"), str(context / "_build" / "scripts" / "introspect.py"), "introspect",
                              str(installed)], capture_output=True, text=True, check=False, timeout=60)
