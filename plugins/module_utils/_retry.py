@@ -1,0 +1,47 @@
+# Copyright (c) gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one retry policy: capped exponential backoff with jitter.
+
+Used for HTTP retries, rate-limit fallbacks and websocket reconnects alike. Private to the
+collection.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Callable
+
+DEFAULT_BASE = 0.5
+DEFAULT_MAXIMUM = 8.0
+
+
+class Backoff:
+    """Delays for attempt 1, 2, 3...: a random time in [ceiling / 2, ceiling], where the ceiling
+    doubles from ``base`` and is capped at ``maximum``. ``uniform`` is injectable for tests."""
+
+    def __init__(
+        self,
+        base: float = DEFAULT_BASE,
+        maximum: float = DEFAULT_MAXIMUM,
+        *,
+        uniform: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        if not (math.isfinite(base) and base > 0):
+            raise ValueError(f"backoff base must be a finite number > 0, not {base!r}")
+        self.base = float(base)
+        self.maximum = max(self.base, float(maximum))
+        self._uniform = uniform
+
+    def ceiling(self, attempt: int) -> float:
+        """The longest delay before attempt ``attempt`` (counting from 1)."""
+        exponent = min(max(attempt, 1) - 1, 60)
+        return min(self.maximum, self.base * (2**exponent))
+
+    def delay(self, attempt: int) -> float:
+        """The delay before attempt ``attempt`` (counting from 1)."""
+        ceiling = self.ceiling(attempt)
+        return self._uniform(ceiling / 2, ceiling)
+
+    def __repr__(self) -> str:
+        return f"Backoff(base={self.base:g}, maximum={self.maximum:g})"
