@@ -1,6 +1,6 @@
 # Copyright (c) gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one retry policy: capped exponential backoff with jitter.
+"""The one retry policy: capped exponential backoff with jitter, and how long a panel asks to wait.
 
 Used for HTTP retries, rate-limit fallbacks and websocket reconnects alike. Private to the
 collection.
@@ -8,6 +8,7 @@ collection.
 
 from __future__ import annotations
 
+import email.utils
 import math
 import random
 from typing import Callable
@@ -45,3 +46,27 @@ class Backoff:
 
     def __repr__(self) -> str:
         return f"Backoff(base={self.base:g}, maximum={self.maximum:g})"
+
+
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta seconds or HTTP date), None when there is none."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def reset_seconds(value: str | None, now: float) -> float | None:
+    """Seconds until the epoch timestamp of an ``X-RateLimit-Reset`` header, None when it is not one."""
+    try:
+        reset = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, reset - now)

@@ -1,6 +1,6 @@
 # Copyright (c) gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of the panel API client against a real HTTP server on 127.0.0.1.
+"""Unit tests of the panel API client (_client over _http, _hints) against a real HTTP server on 127.0.0.1.
 
 One test per rule; each fails if its rule breaks. Backoff sleeps are made tiny
 through the client's ``backoff_base`` / ``backoff_max`` parameters so the file
@@ -26,8 +26,9 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils import api
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.api import PterodactylClient, PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import _client, _hints, _retry
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._client import PterodactylClient
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
 
 KEY = "ptlc_Ab1Cd2Ef3Gh" + "S3cretS3cretS3cretS3cretS3cretXY"
 APP_KEY = "ptla_Zz9Yy8Xx7Ww" + "AppS3cretAppS3cretAppS3cretAppS3"
@@ -881,13 +882,13 @@ def test_rate_limit_headers_remembered_on_success_and_error(panel):
 
 def test_retry_after_parsing():
     now = 1_700_000_000.0
-    assert api.retry_after_seconds("5", now) == 5.0
-    assert api.retry_after_seconds("-3", now) == 0.0
-    assert api.retry_after_seconds("Tue, 14 Nov 2023 22:13:30 GMT", now) == pytest.approx(10.0)
-    assert api.retry_after_seconds("soon", now) is None
-    assert api.retry_after_seconds(None, now) is None
-    assert api.reset_seconds(str(int(now) + 7), now) == 7.0
-    assert api.reset_seconds("x", now) is None
+    assert _retry.retry_after_seconds("5", now) == 5.0
+    assert _retry.retry_after_seconds("-3", now) == 0.0
+    assert _retry.retry_after_seconds("Tue, 14 Nov 2023 22:13:30 GMT", now) == pytest.approx(10.0)
+    assert _retry.retry_after_seconds("soon", now) is None
+    assert _retry.retry_after_seconds(None, now) is None
+    assert _retry.reset_seconds(str(int(now) + 7), now) == 7.0
+    assert _retry.reset_seconds("x", now) is None
 
 
 # --------------------------------------------------------------------------- #
@@ -934,7 +935,7 @@ def test_post_resent_when_connection_refused():
 def test_dns_failure_is_described():
     from urllib3.exceptions import MaxRetryError, NameResolutionError
     reason = NameResolutionError("panel.invalid", None, socket.gaierror(-2, "Name or service not known"))
-    cause, hint = api.network_cause(requests.exceptions.ConnectionError(MaxRetryError(None, "/", reason)), 30)
+    cause, hint = _hints.network_cause(requests.exceptions.ConnectionError(MaxRetryError(None, "/", reason)), 30)
     assert cause == "could not resolve the host name"
     assert "DNS" in hint
 
@@ -960,7 +961,7 @@ def _wrapped_reset_error():
     (requests.exceptions.ChunkedEncodingError, False),
 ])
 def test_post_resend_only_when_connection_never_made(factory, safe):
-    assert api.connect_failed(factory()) is safe
+    assert _hints.connect_failed(factory()) is safe
 
 
 def test_connection_reset_on_post_is_not_resent(monkeypatch):
@@ -1215,19 +1216,6 @@ def test_list_activity_rejects_unknown_sort(panel):
     assert "timestamp" in str(info.value)
 
 
-def test_list_account_activity(panel):
-    panel.expect_request("/api/client/account/activity").respond_with_handler(
-        paged_handler([{"object": "activity_log", "attributes": {"event": "auth:success"}}]))
-    assert make_client(panel).list_account_activity() == [{"event": "auth:success"}]
-
-
-def test_get_permissions(panel):
-    permissions = {"permissions": {"websocket": {"description": "d", "keys": {"connect": "c"}}}}
-    panel.expect_request("/api/client/permissions").respond_with_json(
-        {"object": "system_permissions", "attributes": permissions})
-    assert make_client(panel).get_permissions() == permissions
-
-
 def test_server_reference_is_quoted_into_one_segment(panel):
     panel.expect_request(re.compile("^/api/client/servers/")).respond_with_json(
         {"object": "stats", "attributes": {}})
@@ -1267,9 +1255,11 @@ def test_api_key_never_in_log_lines(panel, caplog):
 
 
 def test_import_without_requests(monkeypatch):
-    """ansible-test's import sanity test loads api.py without third-party packages."""
+    """ansible-test's import sanity test loads the client without third-party packages."""
     import importlib
     import sys
+
+    from ansible_collections.gameops.pterodactyl.plugins.module_utils import _http
 
     class Blocker:
         def find_spec(self, name, path=None, target=None):
@@ -1277,12 +1267,15 @@ def test_import_without_requests(monkeypatch):
                 raise ImportError("blocked for the test")
             return None
 
+    api = _client
     module_name = api.__name__
+    package = sys.modules[module_name.rsplit(".", 1)[0]]
     for name in [name for name in sys.modules if name == "requests" or name.startswith("requests.")]:
         monkeypatch.delitem(sys.modules, name)
-    monkeypatch.delitem(sys.modules, module_name)
+    for loaded in (_hints, _http, _client):
+        monkeypatch.delitem(sys.modules, loaded.__name__)
+        monkeypatch.setattr(package, loaded.__name__.rsplit(".", 1)[1], loaded)
     monkeypatch.setattr(sys, "meta_path", [Blocker()] + sys.meta_path)
-    monkeypatch.setattr(sys.modules[module_name.rsplit(".", 1)[0]], "api", api)
     fresh = importlib.import_module(module_name)
     try:
         assert fresh.HAS_REQUESTS is False and "blocked" in fresh.REQUESTS_IMPORT_ERROR

@@ -1,0 +1,428 @@
+# Copyright (c) gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The HTTP transport to the panel's client API. Private to the collection.
+
+Bearer key, ``Accept: application/json``, a collection User-Agent, one keep-alive session
+without cookies, redirects never followed, a finite timeout, ``validate_certs`` / ``ca_path``.
+ONE retry policy: a GET is tried again after a transient network error or a 502/503/504 with
+the backoff of ``_retry``; a POST, PUT, PATCH or DELETE is re-sent only after a 429 or when the
+connection was never made. 429s are waited out within ``rate_limit_wait``. Pagination keeps every
+query parameter. The API key never appears in messages, reprs or logs.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+import math
+import re
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+try:
+    import requests
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import (
+    PterodactylError,
+    body_text,
+    excerpt,
+    redact,
+)
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._hints import (
+    connect_failed,
+    error_entries,
+    http_hint,
+    http_message,
+    network_cause,
+    rate_limit_hint,
+    redirect_hint,
+    transient_network_error,
+)
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import (
+    check_api_key,
+    check_limit,
+    key_kind,
+    non_negative_int,
+    normalize_url,
+    number_option,
+)
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._retry import (
+    Backoff,
+    reset_seconds,
+    retry_after_seconds,
+)
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._version import COLLECTION_VERSION
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_USER_AGENT = f"gameops.pterodactyl/{COLLECTION_VERSION} (+ansible)"
+PER_PAGE = 100  # the panel's maximum page size
+MAX_PAGES = 10000  # sanity bound on meta.pagination.total_pages
+MAX_WORKERS = 16
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+TRANSIENT_STATUSES = frozenset((502, 503, 504))
+NOT_RESENT = "The panel may have received the request; it was not re-sent."
+
+
+
+# -- pure helpers --
+
+
+def clean_path(path: str) -> str:
+    """The path without query string or fragment, with a leading slash."""
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    return path if path.startswith("/") else "/" + path
+
+
+def as_int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+# -- session plumbing --
+
+
+class _BearerAuth:
+    """requests auth callable: adds the bearer header, hides the key in its repr."""
+
+    def __init__(self, api_key: str) -> None:
+        self._api_key = api_key
+
+    @property
+    def secret(self) -> str:
+        return self._api_key
+
+    def __call__(self, prepared: Any) -> Any:
+        prepared.headers["Authorization"] = "Bearer " + self._api_key
+        return prepared
+
+    def __repr__(self) -> str:
+        return "<bearer token hidden>"
+
+
+def _make_session(auth: _BearerAuth, user_agent: str) -> Any:
+    session = requests.Session()
+    session.auth = auth
+    session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
+    # Never store cookies: a panel session cookie would make requests 'stateful' (CSRF, 419).
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=MAX_WORKERS, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+class _AttemptState:
+    """Per-call retry bookkeeping: transient retries used, 429 answers seen, seconds waited for them."""
+
+    def __init__(self) -> None:
+        self.retries, self.rate_limited, self.waited = 0, 0, 0.0
+
+
+# -- the transport --
+
+
+class HttpTransport:
+    """Requests to one panel with one API key: retries, rate limits, decoding, pagination."""
+
+    def __init__(self, url: str, api_key: str, *, validate_certs: bool = True, ca_path: str | None = None,
+                 timeout: float = 30.0, retries: int = 3, rate_limit_wait: float = 120.0,
+                 user_agent: str | None = None, backoff_base: float = 0.5, backoff_max: float = 8.0) -> None:
+        if not HAS_REQUESTS:
+            raise PterodactylError("the Python library 'requests' is required on the controller: pip install requests",
+                                   code="MissingLibrary")
+        self.base_url = normalize_url(url)
+        key = check_api_key(api_key)
+        self._key_kind = key_kind(key)
+        self._auth = _BearerAuth(key)
+        self.timeout = number_option(timeout, "timeout", positive=True)
+        self.retries = non_negative_int(retries, "retries")
+        self.rate_limit_wait = number_option(rate_limit_wait, "rate_limit_wait")
+        self.backoff_base = number_option(backoff_base, "backoff_base", positive=True)
+        self.backoff_max = max(self.backoff_base, number_option(backoff_max, "backoff_max", positive=True))
+        self._backoff_policy = Backoff(self.backoff_base, self.backoff_max)
+        self.validate_certs = bool(validate_certs)
+        self.ca_path = ca_path
+        self.rate_limit_limit: int | None = None
+        self.rate_limit_remaining: int | None = None
+        self.request_count = 0
+        self._lock = threading.Lock()
+        self._sleep: Callable[[float], None] = time.sleep
+        self._session = _make_session(self._auth, user_agent or DEFAULT_USER_AGENT)
+
+    @property
+    def _verify(self) -> bool | str:
+        if not self.validate_certs:
+            return False
+        return self.ca_path or True
+
+    @property
+    def host(self) -> str:
+        """host[:port] of the panel, for messages."""
+        return urlsplit(self.base_url).netloc
+
+    def close(self) -> None:
+        """Close the keep-alive connections."""
+        self._session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(base_url={self.base_url!r}, validate_certs={self.validate_certs!r}, "
+                f"timeout={self.timeout!r}, retries={self.retries!r})")
+
+    def _error(self, message: str, **fields: Any) -> PterodactylError:
+        """Build an error with the API key scrubbed from every text field."""
+        secret = self._auth.secret
+        clean = {name: redact(value, secret) for name, value in fields.items()}
+        return PterodactylError(redact(message, secret), **clean)
+
+    # -- the request loop --
+
+    def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None) -> dict | None:
+        """One API call with retries and rate-limit waits; the decoded JSON body, or None if empty.
+
+        ``path`` is relative to base_url, e.g. ``/api/client``. Raises PterodactylError.
+        """
+        method = method.upper()
+        path = clean_path(path)
+        state = _AttemptState()
+        while True:
+            try:
+                response = self._send(method, path, params, json)
+            except requests.exceptions.RequestException as exc:
+                self._retry_or_raise(exc, method, path, state)
+                continue
+            self._remember_rate_limit(response)
+            if response.status_code == 429 and self._wait_for_rate_limit(response, state):
+                continue
+            if self._retry_status(response.status_code, method, state):
+                continue
+            return self._result(response, method, path, state)
+
+    def get(self, path: str, params: dict | None = None) -> dict | None:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: Any = None) -> dict | None:
+        return self.request("POST", path, json=body)
+
+    def put(self, path: str, body: Any = None) -> dict | None:
+        return self.request("PUT", path, json=body)
+
+    def patch(self, path: str, body: Any = None) -> dict | None:
+        return self.request("PATCH", path, json=body)
+
+    def delete(self, path: str, params: dict | None = None) -> dict | None:
+        return self.request("DELETE", path, params=params)
+
+    def _send(self, method: str, path: str, params: dict | None, body: Any) -> Any:
+        with self._lock:
+            self.request_count += 1
+        kwargs: dict[str, Any] = {"params": params, "timeout": self.timeout,
+                                  "allow_redirects": False, "verify": self._verify}
+        if body is not None:
+            kwargs["json"] = body
+            kwargs["headers"] = {"Content-Type": "application/json"}
+        response = self._session.request(method, self.base_url + path, **kwargs)
+        LOG.debug("%s %s -> HTTP %s", method, path, response.status_code)
+        return response
+
+    def _retry_or_raise(self, exc: BaseException, method: str, path: str, state: _AttemptState) -> None:
+        """Sleep before another try, or raise the network error."""
+        repeatable = transient_network_error(exc) if method in SAFE_METHODS else connect_failed(exc)
+        if repeatable and state.retries < self.retries:
+            state.retries += 1
+            LOG.debug("%s %s: %s, retry %d", method, path, type(exc).__name__, state.retries)
+            self._sleep(self._backoff(state.retries))
+            return
+        raise self._network_error(exc, method, path) from None
+
+    def _network_error(self, exc: BaseException, method: str, path: str) -> PterodactylError:
+        cause, hint = network_cause(exc, self.timeout)
+        if method not in SAFE_METHODS and not connect_failed(exc):
+            hint = f"{hint} {NOT_RESENT}" if hint else NOT_RESENT
+        return self._error(f"{method} {path} failed: {cause} ({self.host})",
+                           method=method, path=path, hint=hint, code=type(exc).__name__)
+
+    def _retry_status(self, status: int, method: str, state: _AttemptState) -> bool:
+        """Sleep and return True when a 502/503/504 of a safe request should be tried again."""
+        if status not in TRANSIENT_STATUSES or method not in SAFE_METHODS or state.retries >= self.retries:
+            return False
+        state.retries += 1
+        self._sleep(self._backoff(state.retries))
+        return True
+
+    def _backoff(self, attempt: int) -> float:
+        """The delay before retry ``attempt`` (from 1), by the one backoff policy."""
+        return self._backoff_policy.delay(attempt)
+
+    # -- rate limits --
+
+    def _remember_rate_limit(self, response: Any) -> None:
+        limit = as_int(response.headers.get("X-RateLimit-Limit"))
+        remaining = as_int(response.headers.get("X-RateLimit-Remaining"))
+        with self._lock:
+            if limit is not None:
+                self.rate_limit_limit = limit
+            if remaining is not None:
+                self.rate_limit_remaining = remaining
+
+    def _rate_limit_delay(self, response: Any, state: _AttemptState) -> float:
+        now = time.time()
+        delay = retry_after_seconds(response.headers.get("Retry-After"), now)
+        if delay is None:
+            delay = reset_seconds(response.headers.get("X-RateLimit-Reset"), now)
+        if not delay:
+            delay = self._backoff(state.rate_limited)
+        return max(delay, self.backoff_base)  # never spin on a tiny Retry-After
+
+    def _wait_for_rate_limit(self, response: Any, state: _AttemptState) -> bool:
+        """Wait out a 429 and return True, or False when the wait budget is spent."""
+        state.rate_limited += 1
+        delay = self._rate_limit_delay(response, state)
+        if state.waited + delay > self.rate_limit_wait:
+            return False
+        LOG.debug("rate limited, waiting %.1f s", delay)
+        self._sleep(delay)
+        state.waited += delay
+        return True
+
+    # -- responses --
+
+    def _result(self, response: Any, method: str, path: str, state: _AttemptState) -> dict | None:
+        status = response.status_code
+        if 200 <= status < 300:
+            return self._decode_success(response, method, path)
+        if 300 <= status < 400:
+            raise self._redirect_error(response, method, path)
+        raise self._http_error(response, method, path, state)
+
+    def _decode_success(self, response: Any, method: str, path: str) -> dict | None:
+        status = response.status_code
+        if status == 204 or not response.content.strip():
+            return None
+        try:
+            body = jsonlib.loads(response.content)
+        except ValueError:
+            raise self._error(
+                f"{method} {path} failed: HTTP {status} with a body that is not JSON: {excerpt(_text(response))!r}",
+                status=status, code="UnexpectedAnswer", method=method, path=path,
+                hint="Check that url is the panel's root address; another web page answered.") from None
+        if not isinstance(body, dict):
+            raise self._error(f"{method} {path} failed: HTTP {status} with an unexpected JSON {type(body).__name__}",
+                              status=status, code="UnexpectedAnswer", method=method, path=path)
+        return body
+
+    def _redirect_error(self, response: Any, method: str, path: str) -> PterodactylError:
+        location = response.headers.get("Location", "")
+        shown = excerpt(location.split("?", 1)[0], 120) or "(no Location header)"
+        return self._error(f"{method} {path} failed: HTTP {response.status_code} redirect to {shown}",
+                           status=response.status_code, method=method, path=path,
+                           hint=redirect_hint(location, self.base_url))
+
+    def _http_error(self, response: Any, method: str, path: str, state: _AttemptState) -> PterodactylError:
+        status = response.status_code
+        errors = error_entries(_json_or_none(response.content))
+        first = errors[0] if errors else {}
+        code, detail = first.get("code"), first.get("detail")
+        if status == 429:
+            hint = rate_limit_hint(state.waited, self.rate_limit_wait)
+        else:
+            hint = http_hint(status, code, detail, errors, self._key_kind, self._permission(method, path))
+        if method not in SAFE_METHODS and status in TRANSIENT_STATUSES and not errors:
+            # A proxy answered: the panel may or may not have acted on the request.
+            hint = f"{hint} {NOT_RESENT}" if hint else NOT_RESENT
+        body = _text(response) if response.content.strip() else None
+        return self._error(http_message(method, path, status, code, detail, body), status=status, code=code,
+                           detail=detail, errors=errors, method=method, path=path, hint=hint)
+
+    def _permission(self, method: str, path: str) -> str | tuple[str, ...] | None:
+        """The subuser permission ``method path`` needs, for the hint of a 403; the client knows it."""
+        return None
+
+    # -- pagination --
+
+    def paginate(self, path: str, params: dict | None = None, *, concurrent: bool = False, workers: int = 4,
+                 limit: int | None = None) -> list[dict]:
+        """Every item of a paginated list (raw ``{"object","attributes"}`` dicts), in page order.
+
+        Sends ``per_page=100`` and keeps every parameter in ``params`` on every page.
+        ``limit`` stops early; ``concurrent`` fetches pages 2..N with ``workers`` threads.
+        """
+        check_limit(limit)
+        query = dict(params or {})
+        query["per_page"] = PER_PAGE
+        first = self._get_page(path, query, 1)
+        items = list(first["data"])
+        last = self._last_page(first, path, limit)
+        if last > 1:
+            pages = range(2, last + 1)
+            fetch = self._fetch_concurrently if concurrent else self._fetch_sequentially
+            items.extend(fetch(path, query, pages, workers))
+        return items if limit is None else items[:limit]
+
+    def _get_page(self, path: str, query: dict, page: int) -> dict:
+        body = self.get(path, {**query, "page": page})
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            path = clean_path(path)
+            raise self._error(f"GET {path} page {page}: the answer has no 'data' list; is this a paginated endpoint?",
+                              status=200, code="UnexpectedAnswer", method="GET", path=path)
+        return body
+
+    def _last_page(self, first: dict, path: str, limit: int | None) -> int:
+        pagination = (first.get("meta") or {}).get("pagination") or {}
+        total_pages = as_int(pagination.get("total_pages")) or 1
+        if total_pages > MAX_PAGES:
+            path = clean_path(path)
+            raise self._error(f"GET {path}: the panel reports {total_pages} pages, more than the {MAX_PAGES} "
+                              "this client will fetch", status=200, code="UnexpectedAnswer", method="GET", path=path)
+        if limit is None:
+            return total_pages
+        per_page = as_int(pagination.get("per_page")) or len(first["data"]) or PER_PAGE
+        return min(total_pages, max(1, math.ceil(limit / per_page)))
+
+    def _fetch_sequentially(self, path: str, query: dict, pages: range, workers: int) -> list[dict]:
+        items: list[dict] = []
+        for page in pages:
+            data = self._get_page(path, query, page)["data"]
+            if not data:
+                break
+            items.extend(data)
+        return items
+
+    def _fetch_concurrently(self, path: str, query: dict, pages: range, workers: int) -> list[dict]:
+        workers = max(1, min(int(workers), MAX_WORKERS, len(pages)))
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pterodactyl-page")
+        try:
+            bodies = list(executor.map(lambda page: self._get_page(path, query, page), pages))
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+        return [item for body in bodies for item in body["data"]]
+
+
+def _text(response: Any) -> str:
+    return body_text(response.content, encoding=response.encoding) or ""
+
+
+def _json_or_none(content: bytes) -> Any:
+    try:
+        return jsonlib.loads(content)
+    except ValueError:
+        return None
