@@ -13,8 +13,12 @@ import sys
 
 import pytest
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils import console
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.api import PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import _wings
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import (
+    ConsoleError,
+    ConsoleTimeout,
+    PterodactylError,
+)
 
 WINGS_DAEMON_LINE = "\u001b[33m\u001b[1m[Pterodactyl Daemon]:\u001b[39m Server marked as running...\u001b[0m"
 
@@ -23,7 +27,7 @@ def make_token(claims: dict) -> str:
     def part(obj) -> str:
         raw = json.dumps(obj).encode()
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-    return "{0}.{1}.{2}".format(part({"alg": "HS256", "typ": "JWT"}), part(claims), "c2ln")
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2ln"
 
 
 # ---- ANSI and console lines ---------------------------------------------------------------
@@ -44,63 +48,63 @@ def make_token(claims: dict) -> str:
     ("[yellow] not ansi [/]", "[yellow] not ansi [/]"),
 ])
 def test_strip_ansi(raw, expected):
-    assert console.strip_ansi(raw) == expected
+    assert _wings.strip_ansi(raw) == expected
 
 
 def test_console_lines_splits_strips_and_drops_empty():
-    assert console.console_lines("one\r\ntwo\n\n  \nthree\n") == ["one", "two", "three"]
+    assert _wings.console_lines("one\r\ntwo\n\n  \nthree\n") == ["one", "two", "three"]
 
 
 def test_console_lines_tolerates_bytes_that_are_not_utf8():
-    assert console.console_lines(b"bad \xff\xfe bytes\n") == ["bad \ufffd\ufffd bytes"]
+    assert _wings.console_lines(b"bad \xff\xfe bytes\n") == ["bad \ufffd\ufffd bytes"]
 
 
 def test_console_lines_keeps_leading_indent():
-    assert console.console_lines("\x1b[32m    at Foo.bar\x1b[0m") == ["    at Foo.bar"]
+    assert _wings.console_lines("\x1b[32m    at Foo.bar\x1b[0m") == ["    at Foo.bar"]
 
 
 # ---- frames -------------------------------------------------------------------------------
 
 def test_parse_event_frame_ending_in_newline_with_go_escapes():
     frame = '{"event":"console output","args":["\\u003cPlayer\\u003e hi \\u0026 bye"]}\n'
-    assert console.parse_event(frame) == ("console output", ["<Player> hi & bye"])
+    assert _wings.parse_event(frame) == ("console output", ["<Player> hi & bye"])
 
 
 def test_parse_event_without_args():
-    assert console.parse_event('{"event":"auth success"}') == ("auth success", [])
+    assert _wings.parse_event('{"event":"auth success"}') == ("auth success", [])
 
 
 def test_parse_event_bytes_frame_with_invalid_utf8():
     frame = b'{"event":"console output","args":["x \xff y"]}'
-    assert console.parse_event(frame) == ("console output", ["x \ufffd y"])
+    assert _wings.parse_event(frame) == ("console output", ["x \ufffd y"])
 
 
 @pytest.mark.parametrize("frame", ["not json", "[1,2]", '{"args":[]}', '{"event":5}', ""])
 def test_parse_event_ignores_garbage(frame):
-    assert console.parse_event(frame) is None
+    assert _wings.parse_event(frame) is None
 
 
 def test_parse_event_coerces_odd_args_to_strings():
-    assert console.parse_event('{"event":"x","args":[1,{"a":2}]}') == ("x", ["1", '{"a": 2}'])
-    assert console.parse_event('{"event":"x","args":"lone"}') == ("x", ["lone"])
+    assert _wings.parse_event('{"event":"x","args":[1,{"a":2}]}') == ("x", ["1", '{"a": 2}'])
+    assert _wings.parse_event('{"event":"x","args":"lone"}') == ("x", ["lone"])
 
 
 def test_parse_stats_decodes_the_json_string():
     raw = json.dumps({"memory_bytes": 1, "state": "running", "network": {"rx_bytes": 2, "tx_bytes": 3}})
-    assert console.parse_stats(raw)["network"]["rx_bytes"] == 2
+    assert _wings.parse_stats(raw)["network"]["rx_bytes"] == 2
 
 
 @pytest.mark.parametrize("raw", ["{oops", "[1]"])
 def test_parse_stats_rejects_garbage(raw):
-    with pytest.raises(console.ConsoleError):
-        console.parse_stats(raw)
+    with pytest.raises(ConsoleError):
+        _wings.parse_stats(raw)
 
 
 def test_parse_close():
-    assert console.parse_close((4409).to_bytes(2, "big") + b"server is suspended") == (4409, "server is suspended")
-    assert console.parse_close((1001).to_bytes(2, "big")) == (1001, "")
-    assert console.parse_close(b"") == (None, "")
-    assert console.parse_close(None) == (None, "")
+    assert _wings.parse_close((4409).to_bytes(2, "big") + b"server is suspended") == (4409, "server is suspended")
+    assert _wings.parse_close((1001).to_bytes(2, "big")) == (1001, "")
+    assert _wings.parse_close(b"") == (None, "")
+    assert _wings.parse_close(None) == (None, "")
 
 
 # ---- token-expiry decisions ----------------------------------------------------------------
@@ -115,17 +119,17 @@ def test_parse_close():
     ("", "fatal"),
 ])
 def test_jwt_error_action(text, action):
-    assert console.jwt_error_action(text) == action
+    assert _wings.jwt_error_action(text) == action
 
 
 def test_strip_event_prefix():
     text = "Error Event [8d1b2c7e-0000-4000-8000-000000000000]: another power action is in progress"
-    assert console.strip_event_prefix(text) == "another power action is in progress"
-    assert console.strip_event_prefix("plain") == "plain"
+    assert _wings.strip_event_prefix(text) == "another power action is in progress"
+    assert _wings.strip_event_prefix("plain") == "plain"
 
 
 def test_token_lifetime_reads_iat_and_exp():
-    assert console.token_lifetime(make_token({"iat": 1000, "exp": 1600})) == 600.0
+    assert _wings.token_lifetime(make_token({"iat": 1000, "exp": 1600})) == 600.0
 
 
 @pytest.mark.parametrize("token", [
@@ -133,45 +137,46 @@ def test_token_lifetime_reads_iat_and_exp():
     make_token({"iat": "x", "exp": 5}), "a." + base64.urlsafe_b64encode(b"[1]").decode() + ".c",
 ])
 def test_token_lifetime_unknown(token):
-    assert console.token_lifetime(token) is None
+    assert _wings.token_lifetime(token) is None
 
 
 def test_refresh_due_uses_local_clock_and_margin():
-    assert not console.refresh_due(100.0, 600.0, 100.0 + 579.0)
-    assert console.refresh_due(100.0, 600.0, 100.0 + 580.0)      # 20 s margin for 10 min tokens
-    assert not console.refresh_due(100.0, 5.0, 103.9)
-    assert console.refresh_due(100.0, 5.0, 104.0)                  # a fifth of short lifetimes
-    assert not console.refresh_due(100.0, None, 1e9)
+    assert not _wings.refresh_due(100.0, 600.0, 100.0 + 579.0)
+    assert _wings.refresh_due(100.0, 600.0, 100.0 + 580.0)      # 20 s margin for 10 min tokens
+    assert not _wings.refresh_due(100.0, 5.0, 103.9)
+    assert _wings.refresh_due(100.0, 5.0, 104.0)                  # a fifth of short lifetimes
+    assert not _wings.refresh_due(100.0, None, 1e9)
 
 
 # ---- misc helpers ---------------------------------------------------------------------------
 
 def test_redact_url_drops_query_and_user_info():
     url = "wss://user:secret@node.example.org:8080/api/servers/abc/ws?token=eyJhbGciOi#frag"
-    assert console.redact_url(url) == "wss://node.example.org:8080/api/servers/abc/ws"
+    assert _wings.redact_url(url) == "wss://node.example.org:8080/api/servers/abc/ws"
 
 
 def test_build_sslopt(tmp_path):
-    assert console.build_sslopt(False, None) == {"cert_reqs": ssl.CERT_NONE, "check_hostname": False}
+    assert _wings.build_sslopt(False, None) == {"cert_reqs": ssl.CERT_NONE, "check_hostname": False}
     ca_file = tmp_path / "ca.pem"
     ca_file.write_text("x")
-    assert console.build_sslopt(True, str(ca_file))["ca_certs"] == str(ca_file)
-    assert console.build_sslopt(True, str(tmp_path))["ca_cert_path"] == str(tmp_path)
-    assert console.build_sslopt(True, None) == {"cert_reqs": ssl.CERT_REQUIRED, "check_hostname": True}
+    assert _wings.build_sslopt(True, str(ca_file))["ca_certs"] == str(ca_file)
+    assert _wings.build_sslopt(True, str(tmp_path))["ca_cert_path"] == str(tmp_path)
+    assert _wings.build_sslopt(True, None) == {"cert_reqs": ssl.CERT_REQUIRED, "check_hostname": True}
 
 
 def test_compile_pattern():
-    assert console.compile_pattern(None) is None
-    assert console.compile_pattern("a+").search("caat")
-    with pytest.raises(console.ConsoleError, match="invalid regular expression"):
-        console.compile_pattern("(unclosed")
+    assert _wings.compile_pattern(None) is None
+    assert _wings.compile_pattern("a+").search("caat")
+    with pytest.raises(ConsoleError, match="invalid regular expression"):
+        _wings.compile_pattern("(unclosed")
 
 
 def test_console_errors_are_pterodactyl_errors():
-    error = console.ConsoleTimeout("starting", ["offline", "starting"], wanted={"running"}, timeout=5)
-    assert isinstance(error, console.ConsoleError) and isinstance(error, PterodactylError)
+    error = ConsoleTimeout("starting", ["offline", "starting"], wanted={"running"}, timeout=5)
+    assert isinstance(error, ConsoleError) and isinstance(error, PterodactylError)
     assert error.last_state == "starting" and error.seen == ["offline", "starting"]
-    assert error.message == "the server is still 'starting' after 5s waiting for running; states seen: offline, starting"
+    assert error.message == ("the server is still 'starting' after 5s waiting for running; "
+                             "states seen: offline, starting")
 
 
 def test_import_without_websocket_client_or_requests():
@@ -180,7 +185,7 @@ def test_import_without_websocket_client_or_requests():
         "import sys\n"
         "sys.modules['websocket'] = None\n"
         "sys.modules['requests'] = None\n"
-        "from ansible_collections.gameops.pterodactyl.plugins.module_utils import console\n"
+        "from ansible_collections.gameops.pterodactyl.plugins.module_utils import _console as console\n"
         "assert console.HAS_WEBSOCKET is False\n"
         "assert 'websocket' in console.WEBSOCKET_IMPORT_ERROR\n"
         "try:\n"
@@ -188,7 +193,7 @@ def test_import_without_websocket_client_or_requests():
         "except console.ConsoleError as exc:\n"
         "    print(exc)\n"
     )
-    root = os.path.dirname(os.path.dirname(console.__file__.rsplit("/plugins/", 1)[0] + "/x"))
+    root = os.path.dirname(os.path.dirname(_wings.__file__.rsplit("/plugins/", 1)[0] + "/x"))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                           timeout=60, cwd=root, check=False)

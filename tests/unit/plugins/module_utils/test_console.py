@@ -16,7 +16,12 @@ import time
 import pytest
 import websocket
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils import console
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import _console, _wings
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import (
+    ConsoleError,
+    ConsoleTimeout,
+    PterodactylError,
+)
 
 SOCKET_URL = "ws://127.0.0.1:9/api/servers/0000-uuid/ws"
 ORIGIN = "http://panel.test"
@@ -25,14 +30,14 @@ ORIGIN = "http://panel.test"
 def make_token(serial: int, lifetime: int = 600) -> str:
     claims = json.dumps({"iat": 1000, "exp": 1000 + lifetime, "n": serial}).encode()
     body = base64.urlsafe_b64encode(claims).rstrip(b"=").decode()
-    return "eyJhbGciOiJIUzI1NiJ9.{0}.secret-signature-{1}".format(body, serial)
+    return f"eyJhbGciOiJIUzI1NiJ9.{body}.secret-signature-{serial}"
 
 
 def frame(event: str, *args: str) -> tuple[int, str]:
     message = {"event": event}
     if args:
         message["args"] = list(args)
-    return console.OPCODE_TEXT, json.dumps(message) + "\n"
+    return _wings.OPCODE_TEXT, json.dumps(message) + "\n"
 
 
 def is_gate(item) -> bool:
@@ -40,7 +45,7 @@ def is_gate(item) -> bool:
 
 
 class FakeSocket:
-    def __init__(self, wings: "FakeWings"):
+    def __init__(self, wings: FakeWings):
         self.wings = wings
         self.inbox: collections.deque = collections.deque()
         self.sent: list[dict] = []
@@ -95,10 +100,11 @@ class FakeWings:
         self.sockets: list[FakeSocket] = []
         self.origins: list[str] = []
         self.tokens: list[str] = []
-        self.history = ["[12:00:00] [Server thread/INFO]: line {0}".format(i) for i in range(5)]
+        self.history = [f"[12:00:00] [Server thread/INFO]: line {i}" for i in range(5)]
         self.handshake_status: int | None = None
         self.on_auth = None          # hook(socket, message) run after the auth answer
         self.throttle_next: set[str] = set()   # events answered once with "throttled"
+        self.sleeps: list[float] = []          # the session's sleeps (reconnect and throttle delays)
 
     def credentials(self) -> dict:
         self.tokens.append(make_token(len(self.tokens) + 1, self.lifetime))
@@ -139,14 +145,15 @@ class FakeWings:
 @pytest.fixture
 def wings(monkeypatch):
     fake = FakeWings()
-    monkeypatch.setattr(console.websocket, "create_connection", fake.create_connection)
-    monkeypatch.setattr(console, "RECONNECT_BACKOFF", (0.0,))
+    monkeypatch.setattr(_console.websocket, "create_connection", fake.create_connection)
     return fake
 
 
-def session(wings, **kwargs) -> console.ConsoleSession:
+def session(wings, **kwargs) -> _console.ConsoleSession:
     kwargs.setdefault("timeout", 2.0)
-    return console.ConsoleSession(wings.credentials, origin=ORIGIN, **kwargs)
+    con = _console.ConsoleSession(wings.credentials, origin=ORIGIN, **kwargs)
+    con._sleep = wings.sleeps.append          # record the delays instead of sleeping
+    return con
 
 
 def assert_no_token(wings: FakeWings, *texts) -> None:
@@ -166,16 +173,16 @@ def test_open_authenticates_first_and_learns_state(wings):
 
 
 def test_token_expiring_refreshes_on_the_same_socket_without_losing_lines(wings, monkeypatch):
-    monkeypatch.setattr(console, "STALE_EXPIRY_SECONDS", 0.0)
+    monkeypatch.setattr(_console, "STALE_EXPIRY_SECONDS", 0.0)
 
     def script(sock, message):
         if len(wings.tokens) == 1:
             sock.later(0.1)
             for i in range(3):
-                sock.push("console output", "before {0}".format(i))
+                sock.push("console output", f"before {i}")
             sock.push("token expiring")
             for i in range(3):
-                sock.push("console output", "after {0}".format(i))
+                sock.push("console output", f"after {i}")
     wings.on_auth = script
     con = session(wings)
     con.open()
@@ -187,7 +194,7 @@ def test_token_expiring_refreshes_on_the_same_socket_without_losing_lines(wings,
 
 @pytest.mark.parametrize("text", ["jwt: exp claim is invalid", "jwt: created too far in past (denylist)"])
 def test_expiry_jwt_error_refreshes(wings, text, monkeypatch):
-    monkeypatch.setattr(console, "STALE_EXPIRY_SECONDS", 0.0)
+    monkeypatch.setattr(_console, "STALE_EXPIRY_SECONDS", 0.0)
     con = session(wings)
     con.open()
     wings.socket.later(0.05)
@@ -201,7 +208,7 @@ def test_other_jwt_error_is_fatal_and_clear(wings):
     con = session(wings)
     con.open()
     wings.socket.push("jwt error", "Error Event [1234]: jwt: missing connect permission")
-    with pytest.raises(console.ConsoleError) as info:
+    with pytest.raises(ConsoleError) as info:
         con.follow(1)
     assert "jwt: missing connect permission" in str(info.value)
     assert "websocket.connect" in str(info.value)
@@ -238,18 +245,18 @@ def test_reconnect_attempts_are_bounded(wings):
     def refuse(url, **options):
         calls.append(url)
         raise ConnectionRefusedError(111, "Connection refused")
-    console.websocket.create_connection = refuse
+    _console.websocket.create_connection = refuse
     try:
-        with pytest.raises(console.ConsoleError, match="could not reconnect after 2 attempts"):
+        with pytest.raises(ConsoleError, match="could not reconnect after 2 attempts"):
             con.follow(2)
     finally:
-        console.websocket.create_connection = original
+        _console.websocket.create_connection = original
     assert len(calls) == 2
 
 
 def test_handshake_403_names_the_origin_requirement(wings):
     wings.handshake_status = 403
-    with pytest.raises(console.ConsoleError) as info:
+    with pytest.raises(ConsoleError) as info:
         session(wings).open()
     assert str(info.value).startswith(
         "Wings refused the websocket (HTTP 403): the Origin header 'http://panel.test' must equal "
@@ -261,8 +268,8 @@ def test_handshake_403_names_the_origin_requirement(wings):
 def test_terminal_close_codes(wings, code, expected):
     con = session(wings)
     con.open()
-    wings.socket.inbox.append((console.OPCODE_CLOSE, code.to_bytes(2, "big") + b"server deleted"))
-    with pytest.raises(console.ConsoleError, match=expected) as info:
+    wings.socket.inbox.append((_wings.OPCODE_CLOSE, code.to_bytes(2, "big") + b"server deleted"))
+    with pytest.raises(ConsoleError, match=expected) as info:
         con.follow(1)
     assert info.value.status == code and len(wings.sockets) == 1
 
@@ -271,7 +278,7 @@ def test_deleted_event_is_terminal(wings):
     con = session(wings)
     con.open()
     wings.socket.push("deleted", "null")
-    with pytest.raises(console.ConsoleError, match="deleted"):
+    with pytest.raises(ConsoleError, match="deleted"):
         con.follow(1)
 
 
@@ -279,12 +286,11 @@ def test_daemon_error_is_reported_with_its_text(wings):
     con = session(wings)
     con.open()
     wings.socket.push("daemon error", "Error Event [abc]: another power action is currently being processed")
-    with pytest.raises(console.ConsoleError, match="another power action is currently being processed"):
+    with pytest.raises(ConsoleError, match="another power action is currently being processed"):
         con.follow(1)
 
 
 def test_throttled_backs_off_once_then_fails(wings, monkeypatch):
-    monkeypatch.setattr(console.time, "sleep", lambda seconds: None)
     con = session(wings)
     con.open()
     wings.throttle_next.add("send stats")
@@ -292,7 +298,7 @@ def test_throttled_backs_off_once_then_fails(wings, monkeypatch):
     assert stats["memory_bytes"] == 42
     assert [m for m in wings.socket.sent if m["event"] == "send stats"] == [{"event": "send stats"}] * 2
     wings.socket.push("throttled", "global")
-    with pytest.raises(console.ConsoleError, match="throttled"):
+    with pytest.raises(ConsoleError, match="throttled"):
         con.follow(1)
 
 
@@ -326,7 +332,7 @@ def test_run_command_max_lines_and_timeout(wings):
 
     def send():
         for i in range(10):
-            wings.socket.push("console output", "line {0}".format(i))
+            wings.socket.push("console output", f"line {i}")
     assert con.run_command(send, max_lines=3)["output"] == ["line 0", "line 1", "line 2"]
     started = time.monotonic()
     result = con.run_command(send, wait_for="never", timeout=0.3)
@@ -339,23 +345,23 @@ def test_run_command_lets_panel_errors_through(wings):
     con.open()
 
     def send():
-        raise console.PterodactylError("Server must be online in order to send commands.", status=502)
-    with pytest.raises(console.PterodactylError) as info:
+        raise PterodactylError("Server must be online in order to send commands.", status=502)
+    with pytest.raises(PterodactylError) as info:
         con.run_command(send)
-    assert info.value.status == 502 and con._collector is None
+    assert info.value.status == 502 and con._view.collector is None
 
 
 def test_wait_for_state_timeout_reports_seen_states(wings):
     con = session(wings)
     con.open()
     wings.socket.push("status", "stopping")
-    with pytest.raises(console.ConsoleTimeout) as info:
+    with pytest.raises(ConsoleTimeout) as info:
         con.wait_for_state(["offline"], timeout=0.3)
     assert info.value.last_state == "stopping" and info.value.seen == ["running", "stopping"]
 
 
 def test_wait_for_state_resyncs_with_stats_when_quiet(wings, monkeypatch):
-    monkeypatch.setattr(console, "RESYNC_SECONDS", 0.1)
+    monkeypatch.setattr(_console, "RESYNC_SECONDS", 0.1)
     con = session(wings)
     con.open()
     wings.state = "offline"                     # the status event was lost; stats tell the truth
@@ -366,12 +372,12 @@ def test_wait_for_state_resyncs_with_stats_when_quiet(wings, monkeypatch):
 def test_auth_timeout_is_bounded(wings):
     wings.on_message = lambda sock, message: None     # Wings never answers
     started = time.monotonic()
-    with pytest.raises(console.ConsoleError, match="did not confirm authentication"):
+    with pytest.raises(ConsoleError, match="did not confirm authentication"):
         session(wings, timeout=0.3).open()
     assert time.monotonic() - started < 1.5
 
 
 def test_bad_credentials_shape(wings):
-    con = console.ConsoleSession(lambda: {"data": {}}, origin=ORIGIN, timeout=1)
-    with pytest.raises(console.ConsoleError, match="lack a token"):
+    con = _console.ConsoleSession(lambda: {"data": {}}, origin=ORIGIN, timeout=1)
+    with pytest.raises(ConsoleError, match="lack a token"):
         con.open()

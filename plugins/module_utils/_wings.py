@@ -1,0 +1,415 @@
+# Copyright (c) gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Wings websocket protocol without the socket: event names, frames, close codes, tokens, errors.
+
+Everything here is pure (no socket, no clock, no panel call), so each decision of the console
+session can be tested on its own. Errors are :class:`ConsoleError` with a code of ``CLIENT_CODES``.
+Private to the collection.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+import ssl
+from urllib.parse import urlsplit, urlunsplit
+
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import ConsoleError, body_text
+
+STATES = ("offline", "starting", "running", "stopping")
+
+# Events the session sends.
+EVENT_AUTH = "auth"
+EVENT_SEND_STATS = "send stats"
+EVENT_SEND_LOGS = "send logs"
+# Events Wings sends.
+EVENT_AUTH_SUCCESS = "auth success"
+EVENT_STATUS = "status"
+EVENT_STATS = "stats"
+EVENT_CONSOLE_OUTPUT = "console output"
+EVENT_TOKEN_EXPIRING = "token expiring"
+EVENT_TOKEN_EXPIRED = "token expired"
+EVENT_JWT_ERROR = "jwt error"
+EVENT_DAEMON_ERROR = "daemon error"
+EVENT_THROTTLED = "throttled"
+EVENT_DELETED = "deleted"
+
+# Expiry-type "jwt error" texts: refresh the token and re-authenticate (as the panel's own UI does).
+JWT_EXPIRY_MARKERS = ("jwt: exp claim is invalid", "jwt: created too far in past (denylist)")
+
+OPCODE_TEXT = 0x1
+OPCODE_BINARY = 0x2
+OPCODE_CLOSE = 0x8
+
+CLOSE_GOING_AWAY = 1001  # Wings 1.11: server deleted
+CLOSE_SUSPENDED = 4409  # Wings 1.12: server is suspended
+
+# ConsoleError codes a reconnect cannot cure
+TERMINAL_CODES = frozenset(("WebsocketOriginRejected", "WebsocketServerUnknown", "WebsocketTLSError",
+                            "WebsocketTokenRejected", "WingsDaemonError", "ServerSuspended", "ServerDeleted",
+                            "WebsocketClosed", "SessionClosed", "WebsocketCredentialsInvalid", "MissingLibrary"))
+
+_ANSI_RE = re.compile(
+    r"(?:\x1b\][^\x07\x1b]*(?:\x07|\x1b\\))"  # OSC ... BEL / ST
+    r"|(?:(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~])"  # CSI ... final byte (7-bit and 8-bit forms)
+    r"|(?:\x1b[PX^_][^\x1b]*\x1b\\)"  # DCS / SOS / PM / APC strings
+    r"|(?:\x1b[ -/]*[0-~])"  # other two-byte escapes (charset, keypad, ...)
+)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_EVENT_PREFIX_RE = re.compile(r"^Error Event \[[^\]]*\]:\s*")
+
+
+# ---- console text ----------------------------------------------------------------------------
+
+
+def strip_ansi(text: str) -> str:
+    """Console text without ANSI escape sequences (CSI, OSC, ...) and stray control characters."""
+    return _CONTROL_RE.sub("", _ANSI_RE.sub("", text))
+
+
+def console_lines(raw: str | bytes) -> list[str]:
+    """The printable lines of one ``console output`` argument: decoded, stripped, no empty ones."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    lines = (strip_ansi(part).rstrip() for part in raw.splitlines())
+    return [line for line in lines if line]
+
+
+def compile_pattern(pattern) -> re.Pattern | None:
+    """A compiled regular expression (or None), with a ConsoleError for a bad one."""
+    if pattern is None or isinstance(pattern, re.Pattern):
+        return pattern
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ConsoleError(
+            f"invalid regular expression {pattern!r}: {exc}", code="InvalidRegex", detail=str(exc)
+        ) from None
+
+
+class Collector:
+    """Console lines gathered for one call, with its stop conditions (a match, a line count)."""
+
+    def __init__(self, pattern: re.Pattern | None, max_lines: int | None) -> None:
+        self.pattern = pattern
+        self.max_lines = max_lines
+        self.lines: list[str] = []
+        self.matched = False
+
+    def add(self, lines: list[str]) -> None:
+        for line in lines:
+            if self.done:
+                return
+            self.lines.append(line)
+            if self.pattern is not None and self.pattern.search(line):
+                self.matched = True
+
+    @property
+    def full(self) -> bool:
+        return self.max_lines is not None and len(self.lines) >= self.max_lines
+
+    @property
+    def done(self) -> bool:
+        return self.matched or self.full
+
+
+class ServerView:
+    """What Wings' events tell about the server: its state, its last stats, console lines.
+
+    ``state_serial`` and ``stats_serial`` count the reports (waits compare them); ``seen``, when a
+    list, records each state change (consecutive repeats folded); ``collector`` gathers lines.
+    """
+
+    def __init__(self) -> None:
+        self.state: str | None = None
+        self.state_serial = 0
+        self.stats: dict | None = None
+        self.stats_serial = 0
+        self.seen: list[str] | None = None
+        self.collector: Collector | None = None
+
+    def apply(self, event: str, args: list[str]) -> bool:
+        """Take in one event; False when it is not about the server (auth, tokens, errors...)."""
+        if event == EVENT_STATUS:
+            if args:
+                self.set_state(args[0])
+        elif event == EVENT_STATS:
+            if args:
+                self.stats = parse_stats(args[0])
+                self.stats_serial += 1
+                if isinstance(self.stats.get("state"), str):
+                    self.set_state(self.stats["state"])
+        elif event == EVENT_CONSOLE_OUTPUT:
+            if self.collector is not None and args:
+                self.collector.add(console_lines(args[0]))
+        else:
+            return False
+        return True
+
+    def set_state(self, state: str) -> None:
+        self.state = state
+        self.state_serial += 1
+        if self.seen is not None and (not self.seen or self.seen[-1] != state):
+            self.seen.append(state)
+
+
+# ---- frames ----------------------------------------------------------------------------------
+
+
+def encode_event(event: str, args: list[str] | None = None) -> str:
+    """One frame for Wings: ``{"event": ..., "args": [...]}`` (no ``args`` when there are none)."""
+    message: dict = {"event": event}
+    if args:
+        message["args"] = list(args)
+    return json.dumps(message)
+
+
+def parse_event(frame: str | bytes) -> tuple[str, list[str]] | None:
+    """``(event, args)`` from one Wings frame, or None for anything that is not an event."""
+    if isinstance(frame, (bytes, bytearray)):
+        frame = bytes(frame).decode("utf-8", errors="replace")
+    try:
+        message = json.loads(frame)
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or not isinstance(message.get("event"), str):
+        return None
+    args = message.get("args") or []
+    if not isinstance(args, list):
+        args = [args]
+    return message["event"], [arg if isinstance(arg, str) else json.dumps(arg) for arg in args]
+
+
+def parse_stats(raw: str) -> dict:
+    """The stats object carried (as a JSON string) in a ``stats`` event."""
+    try:
+        stats = json.loads(raw)
+    except ValueError as exc:
+        raise ConsoleError("Wings sent stats that are not JSON", code="WingsBadStats", detail=str(exc)) from None
+    if not isinstance(stats, dict):
+        raise ConsoleError("Wings sent stats that are not an object", code="WingsBadStats")
+    return stats
+
+
+def parse_close(data: bytes | str | None) -> tuple[int | None, str]:
+    """``(code, reason)`` of a close frame's payload."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="replace")
+    if not data or len(data) < 2:
+        return None, ""
+    return int.from_bytes(data[:2], "big"), data[2:].decode("utf-8", errors="replace")
+
+
+def strip_event_prefix(text: str) -> str:
+    """Wings' error text without its ``Error Event [<uuid>]: `` prefix."""
+    return _EVENT_PREFIX_RE.sub("", text)
+
+
+def describe_drop(exc: BaseException) -> str:
+    """A short description of a connection failure (never the URL query nor a frame)."""
+    text = str(exc).strip()
+    name = exc.__class__.__name__
+    return f"{name}: {text[:200]}" if text else name
+
+
+# ---- tokens ----------------------------------------------------------------------------------
+
+
+def jwt_error_action(text: str) -> str:
+    """``"refresh"`` for a ``jwt error`` that reports expiry, ``"fatal"`` for any other."""
+    return "refresh" if any(marker in text for marker in JWT_EXPIRY_MARKERS) else "fatal"
+
+
+def token_lifetime(token: str) -> float | None:
+    """Seconds between the token's ``iat`` and ``exp`` (both panel clock), None when unknown.
+
+    Read without verifying: only used to refresh ahead of time, measured on the local monotonic
+    clock from when the token was fetched, so clock skew between controller and panel is harmless.
+    """
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 3:
+        return None
+    padded = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    issued, expires = claims.get("iat"), claims.get("exp")
+    if not isinstance(issued, (int, float)) or not isinstance(expires, (int, float)):
+        return None
+    return float(expires - issued) if expires > issued else None
+
+
+def refresh_margin(lifetime: float) -> float:
+    """How long before expiry to refresh on our own (a backstop for a lost ``token expiring``)."""
+    return min(20.0, lifetime / 5.0)
+
+
+def refresh_due(obtained_at: float, lifetime: float | None, now: float) -> bool:
+    """Whether a token fetched at monotonic ``obtained_at`` should be refreshed ahead of time."""
+    if lifetime is None:
+        return False
+    return now - obtained_at >= lifetime - refresh_margin(lifetime)
+
+
+def credentials_pair(creds) -> tuple[str, str]:
+    """``(token, socket URL)`` from the panel's websocket credentials, or a ConsoleError."""
+    token = creds.get("token") if isinstance(creds, dict) else None
+    socket_url = creds.get("socket") if isinstance(creds, dict) else None
+    if not isinstance(token, str) or not token or not isinstance(socket_url, str) or not socket_url:
+        raise ConsoleError("the panel's websocket credentials lack a token or a socket URL",
+                           code="WebsocketCredentialsInvalid",
+                           hint="check that the panel URL points at a Pterodactyl panel")
+    return token, socket_url
+
+
+# ---- connection options ----------------------------------------------------------------------
+
+
+def redact_url(url: str) -> str:
+    """A URL without user info, query or fragment: safe for messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid URL>"
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def build_sslopt(validate_certs: bool, ca_path: str | None) -> dict:
+    """websocket-client ``sslopt`` with the same meaning as the HTTP client's options."""
+    if not validate_certs:
+        return {"cert_reqs": ssl.CERT_NONE, "check_hostname": False}
+    sslopt = {"cert_reqs": ssl.CERT_REQUIRED, "check_hostname": True}
+    if ca_path:
+        sslopt["ca_cert_path" if os.path.isdir(ca_path) else "ca_certs"] = ca_path
+    return sslopt
+
+
+# ---- errors for what Wings says or does ------------------------------------------------------
+
+
+def handshake_error(status: int | None, origin: str, body, path: str | None) -> ConsoleError:
+    """The error for a refused websocket upgrade (HTTP ``status``)."""
+    if status == 403:
+        return ConsoleError(f"Wings refused the websocket (HTTP 403): the Origin header '{origin}' must equal the "
+                            "panel URL configured in Wings (remote / allowed_origins); set websocket_origin",
+                            status=403, code="WebsocketOriginRejected", path=path, detail=body_text(body, 500))
+    if status == 404:
+        return ConsoleError("Wings does not know this server (HTTP 404 on the websocket)", status=404,
+                            code="WebsocketServerUnknown", path=path,
+                            hint="the server may have been deleted or moved to another node")
+    return ConsoleError(f"Wings refused the websocket (HTTP {status})", status=status, code="WebsocketHandshakeFailed",
+                        path=path, detail=body_text(body, 500),
+                        hint="check the Wings log; a proxy in front of Wings must pass websockets")
+
+
+def tls_error(exc: BaseException, path: str | None) -> ConsoleError:
+    return ConsoleError(f"TLS failed on the Wings websocket {path}: {exc.__class__.__name__}", code="WebsocketTLSError",
+                        detail=str(exc), path=path,
+                        hint="set ca_path to the CA that signed the Wings certificate, or validate_certs: false")
+
+
+def connect_error(exc: BaseException, path: str | None) -> ConsoleError:
+    return ConsoleError(f"cannot connect to the Wings websocket {path}: {describe_drop(exc)}",
+                        code="WebsocketConnectionLost", path=path,
+                        hint="the controller must reach the node's FQDN and daemon port that the panel advertises")
+
+
+def close_error(code: int | None, reason: str, path: str | None, during_auth: bool = False) -> ConsoleError | None:
+    """The error for a close code that ends the session, None for one a reconnect may cure.
+
+    During authentication every close is an error (the reconnect loop counts it as a failed attempt).
+    """
+    if code == CLOSE_SUSPENDED:
+        return ConsoleError("Wings closed the websocket: the server is suspended", status=code, code="ServerSuspended",
+                            detail=reason, path=path, hint="unsuspend the server in the panel")
+    if code == CLOSE_GOING_AWAY or (code is not None and 4000 <= code < 5000):
+        suffix = f": {reason}" if reason else ""
+        return ConsoleError(f"Wings closed the websocket ({code}{suffix})", status=code,
+                            code="ServerDeleted" if code == CLOSE_GOING_AWAY else "WebsocketClosed", detail=reason,
+                            path=path)
+    if during_auth:
+        return ConsoleError(f"the websocket was closed by Wings with code {code} during authentication", status=code,
+                            code="WebsocketConnectionLost", detail=reason, path=path)
+    return None
+
+
+def jwt_error(text: str, path: str | None) -> ConsoleError:
+    """The error for a ``jwt error`` that a fresh token does not cure."""
+    detail = strip_event_prefix(text)
+    hint = "check the user's websocket.connect permission on this server"
+    if "server uuid mismatch" in detail:
+        hint = "the token was issued for another server: check the server reference"
+    return ConsoleError(f"Wings rejected the websocket token: {detail or 'jwt error'}", code="WebsocketTokenRejected",
+                        detail=text, hint=hint, path=path)
+
+
+def daemon_error(text: str, path: str | None) -> ConsoleError:
+    return ConsoleError(f"Wings reported an error on the websocket: {strip_event_prefix(text) or 'daemon error'}",
+                        code="WingsDaemonError", detail=text, path=path,
+                        hint="see the Wings log for the 'Error Event' id")
+
+
+def throttled_error(scope: str, path: str | None) -> ConsoleError:
+    return ConsoleError(f"Wings throttled the websocket ({scope}): too many messages; try again later",
+                        code="WebsocketThrottled", detail=scope, path=path,
+                        hint="other clients or tasks may be flooding this server's websocket")
+
+
+def deleted_error(path: str | None) -> ConsoleError:
+    return ConsoleError("the server was deleted while the console was open", code="ServerDeleted",
+                        status=CLOSE_GOING_AWAY, path=path)
+
+
+def event_error(event: str, text: str, path: str | None) -> ConsoleError | None:
+    """The error an event ends the session with (``jwt error``, ``daemon error``, ``deleted``), else None.
+
+    Call it for a ``jwt error`` only when :func:`jwt_error_action` says ``"fatal"``.
+    """
+    if event == EVENT_JWT_ERROR:
+        return jwt_error(text, path)
+    if event == EVENT_DAEMON_ERROR:
+        return daemon_error(text, path)
+    if event == EVENT_DELETED:
+        return deleted_error(path)
+    return None
+
+
+def token_refused(path: str | None) -> ConsoleError:
+    return ConsoleError("Wings keeps rejecting fresh websocket tokens as expired", code="WebsocketTokenRejected",
+                        path=path, hint="check that the panel's and the Wings node's clocks agree, "
+                        "and that Wings was not restarted with a different token")
+
+
+def missing_library(detail: str | None) -> ConsoleError:
+    return ConsoleError("the websocket-client Python library is required for the console", code="MissingLibrary",
+                        detail=detail, hint="install websocket-client on the controller (pip install websocket-client)")
+
+
+def lost_in_auth(when: str, exc: BaseException, path: str | None) -> ConsoleError:
+    """The websocket closed ``when`` (``before`` or ``during``) authentication."""
+    return ConsoleError(f"the websocket closed {when} authentication: {describe_drop(exc)}",
+                        code="WebsocketConnectionLost", path=path)
+
+
+def no_answer(what: str, seconds: float, hint: str, path: str | None) -> ConsoleError:
+    """Wings did not ``what`` (``confirm authentication``...) in time."""
+    return ConsoleError(f"Wings did not {what} within {seconds:g}s", code="WaitTimeout", path=path, hint=hint)
+
+
+def reconnect_failed(reason: str, attempts: int, last_error: BaseException | None, path: str | None) -> ConsoleError:
+    return ConsoleError(f"lost the Wings websocket ({reason}) and could not reconnect after {attempts} attempts: "
+                        f"{last_error}", code="WebsocketConnectionLost", path=path,
+                        hint="check that the Wings node is up and reachable")
+
+
+def connection_lost(message: str, path: str | None) -> ConsoleError:
+    return ConsoleError(message, code="WebsocketConnectionLost", path=path)
