@@ -17,11 +17,12 @@ import time
 
 import pytest
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.api import PterodactylClient, PterodactylError
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.console import (
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._client import PterodactylClient
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._console import ConsoleSession
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import (
     ConsoleError,
-    ConsoleSession,
     ConsoleTimeout,
+    PterodactylError,
 )
 
 pytestmark = pytest.mark.timeout(60)
@@ -221,6 +222,7 @@ def test_wrong_origin_names_the_origin_requirement(module_sandbox):
     assert message.startswith("Wings refused the websocket (HTTP 403): the Origin header "
                               "'https://proxy.example.org' must equal the panel URL configured in Wings")
     assert "websocket_origin" in message and info.value.status == 403
+    assert info.value.code == "WebsocketOriginRejected"
     creds.assert_not_in(message, repr(info.value), str(info.value.to_failure()))
 
 
@@ -257,6 +259,7 @@ def test_wait_for_state_timeout_reports_what_was_seen(module_sandbox):
             con.wait_for_state({"running"}, timeout=0.5)
     assert info.value.last_state == "offline" and info.value.seen == ["offline"]
     assert "still 'offline'" in str(info.value)
+    assert info.value.code == "WaitTimeout"
 
 
 PLAYBOOK = """
