@@ -22,6 +22,7 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import
     ConsoleTimeout,
     PterodactylError,
 )
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._retry import Backoff
 
 SOCKET_URL = "ws://127.0.0.1:9/api/servers/0000-uuid/ws"
 ORIGIN = "http://panel.test"
@@ -52,6 +53,7 @@ class FakeSocket:
         self.timeout = None
         self.authenticated = False
         self.closed = False
+        self.send_budget = wings.send_budget   # sends that succeed before the socket drops (None: all)
 
     def settimeout(self, timeout):
         self.timeout = timeout
@@ -60,8 +62,10 @@ class FakeSocket:
         self.inbox.append(frame(event, *args))
 
     def send(self, data: str) -> None:
-        if self.closed:
+        if self.closed or self.send_budget == 0:
             raise websocket.WebSocketConnectionClosedException("socket is already closed.")
+        if self.send_budget is not None:
+            self.send_budget -= 1
         message = json.loads(data)
         self.sent.append(message)
         self.wings.on_message(self, message)
@@ -105,6 +109,8 @@ class FakeWings:
         self.on_auth = None          # hook(socket, message) run after the auth answer
         self.throttle_next: set[str] = set()   # events answered once with "throttled"
         self.sleeps: list[float] = []          # the session's sleeps (reconnect and throttle delays)
+        self.send_budget: int | None = None    # for new sockets
+        self.refusals = 0                      # connections refused before the next one is accepted
 
     def credentials(self) -> dict:
         self.tokens.append(make_token(len(self.tokens) + 1, self.lifetime))
@@ -112,6 +118,9 @@ class FakeWings:
 
     def create_connection(self, url, **options):
         self.origins.append(options.get("origin"))
+        if self.refusals:
+            self.refusals -= 1
+            raise ConnectionRefusedError(111, "Connection refused")
         if self.handshake_status:
             raise websocket.WebSocketBadStatusException(
                 "Handshake status 403 Forbidden", self.handshake_status, "Forbidden", {}, b"Forbidden")
@@ -381,3 +390,115 @@ def test_bad_credentials_shape(wings):
     con = _console.ConsoleSession(lambda: {"data": {}}, origin=ORIGIN, timeout=1)
     with pytest.raises(ConsoleError, match="lack a token"):
         con.open()
+
+
+# ---- _Token, the iterative reconnect and its Backoff delays ---------------------------------
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_token_refreshes_ahead_of_expiry_on_the_local_clock(monkeypatch):
+    clock, fake = Clock(), FakeWings()                  # tokens live 600 s: refresh 20 s before the end
+    token = _console._Token(fake.credentials, clock)
+    assert token.fetch() == SOCKET_URL and token.value == fake.tokens[0] and token.lifetime == 600.0
+    clock.now += 579
+    assert not token.due()
+    clock.now += 1
+    assert token.due() and not token.signal_is_stale()
+    assert token.refresh() == fake.tokens[1] and token.fetches == 2 and token.pending
+    assert not token.due() and token.signal_is_stale()  # an auth is pending: signals refer to the old token
+    assert token.confirm() and not token.pending and not token.confirm()
+    assert token.signal_is_stale()                      # fetched less than STALE_EXPIRY_SECONDS ago
+    clock.now += _console.STALE_EXPIRY_SECONDS
+    assert not token.signal_is_stale() and not token.due()
+
+
+def test_token_refresh_is_refused_when_wings_keeps_rejecting_it():
+    token = _console._Token(FakeWings().credentials, Clock())
+    token.fetch()
+    token.refresh()
+    token.refresh()                                     # no "auth success" in between
+    with pytest.raises(ConsoleError) as info:
+        token.refresh()
+    assert info.value.code == "WebsocketTokenRejected" and token.fetches == 3
+
+
+def test_token_expired_refreshes_on_the_same_socket(wings, monkeypatch):
+    monkeypatch.setattr(_console, "STALE_EXPIRY_SECONDS", 0.0)
+    con = session(wings)
+    con.open()
+    wings.socket.push("token expired")
+    con.follow(0.2)
+    assert con.credential_fetches == 2 and con.refreshes == 1 and len(wings.sockets) == 1
+    assert wings.socket.sent[-1] == {"event": "auth", "args": [wings.tokens[1]]}
+
+
+def track_reconnects(con) -> dict:
+    """Wrap ``con._reconnect`` to count its calls and how deeply they nest."""
+    depth = {"now": 0, "max": 0, "calls": 0}
+    original = con._reconnect
+
+    def wrapped(reason):
+        depth["calls"] += 1
+        depth["now"] += 1
+        depth["max"] = max(depth["max"], depth["now"])
+        try:
+            return original(reason)
+        finally:
+            depth["now"] -= 1
+    con._reconnect = wrapped
+    return depth
+
+
+def test_reconnect_waits_the_backoff_delays_then_succeeds(wings):
+    con = session(wings, max_reconnects=3)
+    con._backoff = Backoff(uniform=lambda low, high: high)   # the ceiling of each attempt
+    con.open()
+    wings.refusals = 2                                  # the node is down for two attempts
+    wings.socket.inbox.append(OSError("connection reset"))
+    depth = track_reconnects(con)
+    assert con.state() == "running"
+    assert wings.sleeps == [0.5, 1.0, 2.0] and con.reconnects == 1 and depth == {"now": 0, "max": 1, "calls": 1}
+    assert {"event": "send stats"} in wings.socket.sent
+
+
+def test_reconnect_gives_up_after_the_bound_with_backoff_delays(wings):
+    con = session(wings, max_reconnects=4)
+    con._backoff = Backoff(base=0.5, maximum=1.5, uniform=lambda low, high: (low, high))
+    con.open()
+    wings.refusals = 99
+    wings.socket.inbox.append(OSError("connection reset"))
+    with pytest.raises(ConsoleError, match="could not reconnect after 4 attempts") as info:
+        con.follow(2)
+    assert info.value.code == "WebsocketConnectionLost"
+    assert wings.sleeps == [(0.25, 0.5), (0.5, 1.0), (0.75, 1.5), (0.75, 1.5)]
+    assert wings.refusals == 99 - 4 and con.reconnects == 0
+
+
+def test_a_drop_during_the_resend_after_a_reconnect_does_not_nest(wings):
+    con = session(wings)
+    con.open()
+    wings.socket.closed = True                          # the next send fails
+    wings.send_budget = 2                               # new sockets take the auth and the resync, then drop
+    depth = track_reconnects(con)
+    with pytest.raises(ConsoleError, match="cannot send on the Wings websocket after reconnecting") as info:
+        con.stats()
+    assert info.value.code == "WebsocketConnectionLost"
+    assert depth == {"now": 0, "max": 1, "calls": 1} and len(wings.sockets) == 2 and con.reconnects == 1
+
+
+def test_a_drop_during_the_resync_fails_that_attempt_only(wings):
+    con = session(wings, max_reconnects=3)
+    con.open()
+    wings.send_budget = 1                               # new sockets take the auth, then drop
+    wings.socket.inbox.append(OSError("connection reset"))
+    depth = track_reconnects(con)
+    with pytest.raises(ConsoleError, match="could not reconnect after 3 attempts") as info:
+        con.follow(2)
+    assert info.value.code == "WebsocketConnectionLost" and "lost again while reconnecting" in str(info.value)
+    assert depth == {"now": 0, "max": 1, "calls": 1} and len(wings.sockets) == 4 and len(wings.sleeps) == 3

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import ssl
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils import _wings
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import (
+    CLIENT_CODES,
     ConsoleError,
     ConsoleTimeout,
     PterodactylError,
@@ -199,3 +201,78 @@ def test_import_without_websocket_client_or_requests():
                           timeout=60, cwd=root, check=False)
     assert done.returncode == 0, done.stderr
     assert "websocket-client" in done.stdout
+
+
+# ---- error codes ----------------------------------------------------------------------------
+
+OLD_CODES = ("timeout", "bad stats", "bad regex", "missing library", "jwt error", "daemon error", "throttled",
+             "deleted", "bad credentials", "connection", "tls", "origin", "not found", "handshake", "closed",
+             "suspended")
+
+
+def test_every_code_raised_is_a_client_code():
+    sources = [_wings.__file__, _wings.__file__.replace("_wings.py", "_console.py")]
+    codes = set()
+    for source in sources:
+        with open(source, encoding="utf-8") as handle:
+            codes.update(re.findall(r'code="([^"]+)"', handle.read()))
+    codes.update(_wings.TERMINAL_CODES)
+    assert codes and codes <= set(CLIENT_CODES), codes - set(CLIENT_CODES)
+    assert not codes & set(OLD_CODES)
+
+
+@pytest.mark.parametrize("close, during_auth, code", [
+    (4409, False, "ServerSuspended"), (1001, False, "ServerDeleted"), (4000, False, "WebsocketClosed"),
+    (1006, False, None), (None, False, None), (1006, True, "WebsocketConnectionLost"), (4409, True, "ServerSuspended"),
+])
+def test_close_error_codes(close, during_auth, code):
+    error = _wings.close_error(close, "why", "ws://node/x", during_auth=during_auth)
+    assert (error.code if error else None) == code
+    if error:
+        assert error.status == close and error.method == "WEBSOCKET"
+
+
+@pytest.mark.parametrize("status, code", [
+    (403, "WebsocketOriginRejected"), (404, "WebsocketServerUnknown"), (502, "WebsocketHandshakeFailed"),
+])
+def test_handshake_error_codes(status, code):
+    error = _wings.handshake_error(status, "http://panel", b"body", "ws://node/x")
+    assert error.code == code and error.status == status
+
+
+def test_event_and_other_error_codes():
+    path = "ws://node/x"
+    assert _wings.event_error("jwt error", "jwt: server uuid mismatch", path).code == "WebsocketTokenRejected"
+    assert _wings.event_error("daemon error", "Error Event [x]: busy", path).code == "WingsDaemonError"
+    assert _wings.event_error("deleted", "", path).code == "ServerDeleted"
+    assert _wings.event_error("console output", "hi", path) is None
+    assert _wings.throttled_error("global", path).code == "WebsocketThrottled"
+    assert _wings.tls_error(ssl.SSLError("bad"), path).code == "WebsocketTLSError"
+    assert _wings.connect_error(OSError("refused"), path).code == "WebsocketConnectionLost"
+    assert _wings.no_answer("confirm authentication", 2, "hint", path).code == "WaitTimeout"
+    assert _wings.missing_library("trace").code == "MissingLibrary"
+    with pytest.raises(ConsoleError) as info:
+        _wings.credentials_pair({"token": "", "socket": "ws://x"})
+    assert info.value.code == "WebsocketCredentialsInvalid"
+    with pytest.raises(ConsoleError) as info:
+        _wings.parse_stats("[1]")
+    assert info.value.code == "WingsBadStats"
+    with pytest.raises(ConsoleError) as info:
+        _wings.compile_pattern("(unclosed")
+    assert info.value.code == "InvalidRegex"
+
+
+def test_encode_event():
+    assert json.loads(_wings.encode_event("send stats")) == {"event": "send stats"}
+    assert json.loads(_wings.encode_event("send command", ["say hi"])) == {"event": "send command", "args": ["say hi"]}
+    assert _wings.parse_event(_wings.encode_event("auth", ["t"])) == ("auth", ["t"])
+
+
+def test_server_view_folds_states_and_counts_reports():
+    view = _wings.ServerView()
+    view.seen = []
+    assert view.apply("status", ["starting"]) and view.apply("status", ["starting"])
+    assert view.apply("stats", [json.dumps({"state": "running", "memory_bytes": 1})])
+    assert not view.apply("auth success", [])
+    assert view.seen == ["starting", "running"] and view.state_serial == 3 and view.stats_serial == 1
+    assert view.apply("console output", ["ignored without a collector"])
