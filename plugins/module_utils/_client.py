@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError, invalid_option
+
 # HAS_REQUESTS and REQUESTS_IMPORT_ERROR are re-exported: importing the client tells whether it can run.
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._http import (  # noqa: F401
     HAS_REQUESTS,
@@ -69,7 +70,7 @@ class PterodactylClient(HttpTransport):
 
     # -- servers --
 
-    def list_servers(self, *, type: str | None = None, filters: dict | None = None,  # noqa: A002
+    def list_servers(self, *, type: str | None = None, filters: dict | None = None,
                      include: list[str] | str | None = None, concurrent: bool = False, workers: int = 4,
                      limit: int | None = None) -> list[dict]:
         """Servers visible to the key, as ``attributes`` dicts (``relationships`` kept inside).
@@ -92,7 +93,7 @@ class PterodactylClient(HttpTransport):
         body = self._read("server", params, server=server)
         return _attributes(body), body.get("meta") or {}
 
-    def resolve_server_id(self, ref: str, *, type: str | None = None) -> str:  # noqa: A002
+    def resolve_server_id(self, ref: str, *, type: str | None = None) -> str:
         """An identifier or UUID as is (no request); otherwise the identifier of the server named exactly ``ref``."""
         if not isinstance(ref, str) or not ref.strip():
             raise invalid_option(EMPTY_PARAMETER["server"])
@@ -144,7 +145,7 @@ class PterodactylClient(HttpTransport):
                               status=200, code="WebsocketCredentialsInvalid", method="GET", path=path)
         return data
 
-    # -- activity and account --
+    # -- activity --
 
     def list_activity(self, server: str, *, event: str | None = None, sort: str | None = None,
                       limit: int | None = None, include_actor: bool = False) -> list[dict]:
@@ -160,10 +161,6 @@ class PterodactylClient(HttpTransport):
         if include_actor:
             params["include"] = "actor"
         return self._list(path, params, limit=limit)
-
-    def get_account(self) -> dict:
-        """Attributes of the key's user account (one cheap request that proves the key works)."""
-        return _attributes(self._read("account"))
 
 
 def _attributes(item: Any) -> dict:

@@ -10,7 +10,8 @@ again. Private to the collection.
 from __future__ import annotations
 
 import socket
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 try:
@@ -19,7 +20,6 @@ except ImportError:  # _http reports the missing library; nothing here runs with
     requests = None
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import excerpt
-
 
 # -- the exception chain --
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json as jsonlib
 import logging
 import math
-import re
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 try:

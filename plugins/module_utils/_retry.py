@@ -11,7 +11,8 @@ from __future__ import annotations
 import email.utils
 import math
 import random
-from typing import Callable
+from collections.abc import Callable
+from datetime import timezone
 
 DEFAULT_BASE = 0.5
 DEFAULT_MAXIMUM = 8.0
@@ -19,7 +20,8 @@ DEFAULT_MAXIMUM = 8.0
 
 class Backoff:
     """Delays for attempt 1, 2, 3...: a random time in [ceiling / 2, ceiling], where the ceiling
-    doubles from ``base`` and is capped at ``maximum``. ``uniform`` is injectable for tests."""
+    doubles from ``base`` and is capped at ``maximum`` (raised to ``base`` when below it).
+    ``uniform`` is injectable for tests."""
 
     def __init__(
         self,
@@ -30,6 +32,8 @@ class Backoff:
     ) -> None:
         if not (math.isfinite(base) and base > 0):
             raise ValueError(f"backoff base must be a finite number > 0, not {base!r}")
+        if not math.isfinite(maximum):
+            raise ValueError(f"backoff maximum must be a finite number, not {maximum!r}")
         self.base = float(base)
         self.maximum = max(self.base, float(maximum))
         self._uniform = uniform
@@ -49,17 +53,24 @@ class Backoff:
 
 
 def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta seconds or HTTP date), None when there is none."""
+    """Seconds from a ``Retry-After`` header (delta seconds or HTTP date), None when there is none.
+
+    ``nan`` / ``inf`` are not a delay; a date without a zone (``-0000``) is GMT, as HTTP dates are.
+    """
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)  # noqa: UP017 (3.10 controllers)
     return max(0.0, when.timestamp() - now)
 
 

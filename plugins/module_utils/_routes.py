@@ -45,7 +45,6 @@ def _table(*rows: Route) -> dict[str, Route]:
 # The routes the client calls.
 ROUTES = _table(
     Route("list_servers", "GET", CLIENT_API),
-    Route("account", "GET", CLIENT_API + "/account"),
     Route("server", "GET", SERVER),
     Route("resources", "GET", SERVER + "/resources"),
     Route("websocket", "GET", SERVER + "/websocket", "websocket.connect"),
