@@ -14,7 +14,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError, invalid_option
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import (
+    PterodactylError,
+    excerpt,
+    invalid_option,
+)
 
 
 class WaitTimeout(PterodactylError):
@@ -23,8 +27,9 @@ class WaitTimeout(PterodactylError):
     def __init__(self, what: str, timeout: float, last: Any, polls: int, option: str) -> None:
         self.last = last
         self.polls = polls
+        self.option = option
         super().__init__(
-            f"{what} did not happen within {timeout:g}s ({polls} checks)",
+            f"{what} did not happen within {timeout:g}s ({polls} checks, the last read {excerpt(repr(last), 120)})",
             code="WaitTimeout",
             detail=what,
             hint=f"raise {option}, or look at the server's console or activity log for what holds it up",
@@ -47,15 +52,16 @@ def poll_until(
 
     The first read is immediate; the interval grows by half each time up to ``max_interval``,
     and the last sleep is cut so that the final read happens at the deadline, not after it.
-    Errors raised by ``read`` or ``done`` propagate unchanged.
+    Errors raised by ``read`` or ``done`` propagate unchanged. A ``timeout``, ``interval`` or
+    ``max_interval`` that is not a finite number > 0 is an InvalidOption error (the timeout's
+    names ``option``), raised before the first read.
     """
-    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
-        raise invalid_option(f"{option} must be a finite number greater than 0, not {timeout!r}")
-    if not (math.isfinite(interval) and interval > 0):
-        raise invalid_option(f"the poll interval must be a finite number greater than 0, not {interval!r}")
+    _check_seconds(timeout, option)
+    _check_seconds(interval, "the poll interval")
+    _check_seconds(max_interval, "the longest poll interval")
     deadline = clock() + timeout
     polls = 0
-    pause = interval
+    pause = min(interval, max_interval)
     while True:
         value = read()
         polls += 1
@@ -66,3 +72,9 @@ def poll_until(
             raise WaitTimeout(what, timeout, value, polls, option)
         sleep(min(pause, remaining))
         pause = min(max_interval, pause * 1.5)
+
+
+def _check_seconds(value: Any, name: str) -> None:
+    """InvalidOption unless ``value`` is a finite number of seconds > 0 (a bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise invalid_option(f"{name} must be a finite number greater than 0, not {value!r}")
