@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Attribute fragments: action group membership, check and diff mode support."""

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Connection options shared by every module of the collection."""
@@ -33,16 +32,19 @@ options:
       - Whether to verify the panel's and the node's TLS certificates.
       - Only set this to V(false) for a panel with a self-signed certificate that you trust;
         prefer O(ca_path).
+      - If not set, the value of the E(PTERODACTYL_VALIDATE_CERTS) environment variable is used.
     type: bool
     default: true
   ca_path:
     description:
       - Path to a PEM file of CA certificates used to verify the panel and the node
         (HTTPS and C(wss://)).
+      - If not set, the value of the E(PTERODACTYL_CA_PATH) environment variable is used.
     type: path
   timeout:
     description:
       - Seconds to wait for the panel to answer one HTTP request.
+      - If not set, the value of the E(PTERODACTYL_TIMEOUT) environment variable is used.
     type: float
     default: 30
   retries:
@@ -51,6 +53,7 @@ options:
         502/503/504 answer, with capped exponential backoff.
       - Requests that change something (power actions, console commands) are only re-sent
         when the panel cannot have received them, so a command never runs twice.
+      - If not set, the value of the E(PTERODACTYL_RETRIES) environment variable is used.
     type: int
     default: 3
   rate_limit_wait:
@@ -59,6 +62,7 @@ options:
         failing.
       - The panel allows 720 requests a minute per user by default (256 on Pelican), shared
         by every key and every process of that user.
+      - If not set, the value of the E(PTERODACTYL_RATE_LIMIT_WAIT) environment variable is used.
     type: float
     default: 120
 notes:
@@ -93,6 +97,8 @@ options:
         configuration (C(remote)) or one of its C(allowed_origins).
       - Defaults to O(url). Set it when the panel is reached through a different address than
         the one Wings knows, for example behind a reverse proxy.
+      - If not set, the value of the E(PTERODACTYL_WEBSOCKET_ORIGIN) environment variable is used,
+        then O(url).
     type: str
 requirements:
   - websocket-client

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Dynamic inventory: every game server of a Pterodactyl or Pelican panel becomes a host."""
@@ -78,12 +77,16 @@ options:
       - How many times a request is retried after a connection error, a timeout or a 502/503/504 answer.
     type: int
     default: 3
+    env:
+      - name: PTERODACTYL_RETRIES
   rate_limit_wait:
     description:
       - Longest total time, in seconds, one request waits out the panel's rate limit (HTTP 429)
         before the inventory fails.
     type: float
     default: 120
+    env:
+      - name: PTERODACTYL_RATE_LIMIT_WAIT
   type:
     description:
       - Which servers the panel lists (the client API's C(type) parameter).
@@ -256,9 +259,6 @@ cache_timeout: 300
 #         state: restarted
 """
 
-import hashlib
-import json
-import re
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -277,32 +277,39 @@ else:
     # ansible-core >= 2.19 templates only strings explicitly trusted; inventory data never is
     CORE_UNTRUSTS_BY_DEFAULT = True
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.api import (
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     PterodactylClient,
-    PterodactylError,
 )
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.normalize import (
-    normalize_resources,
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._normalize import (
+    add_resources,
+    add_resources_error,
+    cache_entry,
+    cached_servers,
+    dedupe_hostnames,
+    default_group_names,
+    fingerprint,
+    host_vars,
     normalize_server,
+    resources_skip_reason,
+    safe_hostname,
+    slim_server,
+    status_included,
+)
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import (
+    CONNECTION_OPTIONS,
+    client_kwargs,
+    server_filters,
 )
 
-CACHE_VERSION = 1
-FILTER_OPTIONS = (("name", "name"), ("uuid", "uuid"), ("external_id", "external_id"),
-                  ("description", "description"), ("query", "*"))
-# The server fields that become host variables (and are kept in the cache).
-HOSTVAR_KEYS = ("identifier", "uuid", "name", "description", "node", "sftp", "primary_allocation",
-                "allocations", "limits", "feature_limits", "docker_image", "egg", "status",
-                "is_suspended", "is_installing", "is_transferring", "is_node_under_maintenance",
-                "condition", "server_owner", "state", "resources", "resources_error")
-INSTALLED = "installed"
-_UNSAFE_HOST_CHARS = re.compile(r"[^a-z0-9_-]")
+TEMPLATED_OPTIONS = ("url", "api_key")  # may be Jinja2 templates over the extra vars
 _TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
 
 # --------------------------------------------------------------------------- #
-# Pure helpers (unit-tested)
+# Pure helpers (unit-tested); the shaping of a server is _normalize's
 # --------------------------------------------------------------------------- #
 
 
@@ -311,112 +318,9 @@ def is_template(value):
     return isinstance(value, str) and any(marker in value for marker in _TEMPLATE_MARKERS)
 
 
-def safe_hostname(name, identifier):
-    """The server name lowercased, every character but a-z 0-9 _ - replaced by _; the identifier if empty."""
-    safe = _UNSAFE_HOST_CHARS.sub("_", (name or "").lower())
-    return safe if safe.strip("_") else (identifier or safe)
-
-
-def dedupe_hostnames(pairs):
-    """Host names for ``[(candidate, identifier), ...]``: a candidate shared by several servers
-    gets ``_<identifier>`` appended on every one of them."""
-    counts = {}
-    for candidate, _identifier in pairs:
-        counts[candidate] = counts.get(candidate, 0) + 1
-    return [candidate if counts[candidate] == 1 else "%s_%s" % (candidate, identifier)
-            for candidate, identifier in pairs]
-
-
-def status_name(server):
-    """The status used in group names and O(statuses): the panel's status, or ``installed``."""
-    return server.get("status") or INSTALLED
-
-
-def status_included(server, statuses=None, exclude_suspended=False):
-    """Whether a normalized server passes the O(statuses) / O(exclude_suspended) options."""
-    status = status_name(server)
-    if exclude_suspended and (status == "suspended" or server.get("is_suspended")):
-        return False
-    return not statuses or status in statuses
-
-
-def server_filters(options):
-    """``{filter name: value}`` for the client's list_servers from the plugin options."""
-    return {key: options[option] for option, key in FILTER_OPTIONS if options.get(option) not in (None, "")}
-
-
-def slim_server(server):
-    """Only the fields that become host variables (what the cache stores)."""
-    return {key: server[key] for key in HOSTVAR_KEYS if key in server}
-
-
-def host_vars(server, prefix):
-    """The prefixed host variables of a normalized server (plain values, not yet marked unsafe)."""
-    return {prefix + key: server[key] for key in HOSTVAR_KEYS if key in server}
-
-
 def connection_vars(python=None):
     """``ansible_connection=local`` with the controller's interpreter."""
     return {"ansible_connection": "local", "ansible_python_interpreter": python or sys.executable}
-
-
-def default_group_names(server, prefix, include_egg=False):
-    """Raw (unsanitized) names of the node, egg and status groups of a normalized server."""
-    names = []
-    if server.get("node"):
-        names.append("%snode_%s" % (prefix, server["node"]))
-    egg = server.get("egg") or {}
-    if include_egg and egg.get("name"):
-        names.append("%segg_%s" % (prefix, egg["name"]))
-    names.append("%sstatus_%s" % (prefix, status_name(server)))
-    return names
-
-
-def resources_skip_reason(server):
-    """Why /resources is not asked for this server (the panel answers 409), or None."""
-    condition = server.get("condition")
-    if condition:
-        return "not fetched: the panel does not report resources while the server's condition is %r" % condition
-    return None
-
-
-def add_resources(server, stats):
-    """Record a /resources answer (attributes) on a normalized server."""
-    resources = normalize_resources(stats, server.get("limits"))
-    server["state"] = resources["state"]
-    server["resources"] = resources
-    server.pop("resources_error", None)
-
-
-def add_resources_error(server, message):
-    server["state"] = None
-    server["resources"] = None
-    server["resources_error"] = message
-
-
-def fingerprint(parts):
-    """A stable hash of what was asked of the panel; tells whether a cache entry still fits."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
-
-
-def cache_entry(servers, entry_fingerprint):
-    """What is stored in the cache: one JSON text (cheap for any cache plugin to store and load)."""
-    return json.dumps({"version": CACHE_VERSION, "fingerprint": entry_fingerprint, "servers": servers},
-                      separators=(",", ":"))
-
-
-def cached_servers(entry, expected_fingerprint):
-    """The servers of a cache entry, or None when it is missing, stale or from another version."""
-    if isinstance(entry, str):
-        try:
-            entry = json.loads(entry)
-        except ValueError:
-            return None
-    if not isinstance(entry, dict) or entry.get("version") != CACHE_VERSION:
-        return None
-    if entry.get("fingerprint") != expected_fingerprint or not isinstance(entry.get("servers"), list):
-        return None
-    return entry["servers"]
 
 
 def mark_unsafe(value):
@@ -431,7 +335,7 @@ def mark_unsafe(value):
 
 
 def is_auth_error(exc):
-    return getattr(exc, "status", None) == 401
+    return exc.status == 401
 
 
 # --------------------------------------------------------------------------- #
@@ -465,7 +369,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if use_cache and cache:
             servers = cached_servers(self._cache_get(key), expected)
             if servers is not None:
-                self.display.vvv("pterodactyl inventory: %d servers from the cache" % len(servers))
+                self.display.vvv(f"pterodactyl inventory: {len(servers)} servers from the cache")
                 return servers
         servers = self._fetch()
         if use_cache:
@@ -495,24 +399,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if self.get_option("resources"):
                 self._fetch_resources(client, servers)
         except PterodactylError as exc:
-            raise AnsibleParserError("Pterodactyl inventory: %s" % to_native(exc)) from None
+            raise AnsibleParserError(f"Pterodactyl inventory: {to_native(exc)}") from None
         finally:
             client.close()
-        self.display.vvv("pterodactyl inventory: %d servers, %d HTTP requests" % (len(servers), client.request_count))
+        self.display.vvv(f"pterodactyl inventory: {len(servers)} servers, {client.request_count} HTTP requests")
         return servers
 
     def _client(self):
         if not HAS_REQUESTS:
             raise AnsibleError("The gameops.pterodactyl.pterodactyl inventory plugin needs the Python library "
-                               "'requests' on the controller (pip install requests): %s" % REQUESTS_IMPORT_ERROR)
+                               f"'requests' on the controller (pip install requests): {REQUESTS_IMPORT_ERROR}")
+        values = {option.name: self.get_option(option.name) for option in CONNECTION_OPTIONS}
+        values.update({name: self._templated(name) for name in TEMPLATED_OPTIONS})
         try:
-            return PterodactylClient(
-                self._templated("url"), self._templated("api_key"),
-                validate_certs=self.get_option("validate_certs"), ca_path=self.get_option("ca_path"),
-                timeout=self.get_option("timeout"), retries=self.get_option("retries"),
-                rate_limit_wait=self.get_option("rate_limit_wait"))
+            return PterodactylClient(**client_kwargs(values))
         except PterodactylError as exc:
-            raise AnsibleParserError("Pterodactyl inventory: %s" % to_native(exc)) from None
+            raise AnsibleParserError(f"Pterodactyl inventory: {to_native(exc)}") from None
 
     def _templated(self, option):
         """An option's value, templated with the extra vars when it contains Jinja2."""
@@ -523,7 +425,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             return self.templar.template(value)
         except AnsibleError as exc:
-            raise AnsibleParserError("Pterodactyl inventory: could not template %s: %s" % (option, to_native(exc))) from None
+            raise AnsibleParserError(f"Pterodactyl inventory: could not template {option}: {to_native(exc)}") from None
 
     def _list_servers(self, client):
         include = ["egg"] if self.get_option("include_egg") else None
@@ -555,7 +457,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             results = list(executor.map(lambda server: self._one_resources(client, server, stop), servers))
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
-        return [(server, error) for server, error in zip(servers, results) if error is not None]
+        return [(server, error) for server, error in zip(servers, results, strict=True) if error is not None]
 
     @staticmethod
     def _one_resources(client, server, stop):
@@ -576,8 +478,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if is_auth_error(error):
                 raise error
         for server, error in failures:
-            self.display.warning("Pterodactyl inventory: could not read the resources of server %s (%s): %s"
-                                 % (server.get("identifier"), server.get("name"), to_native(error)))
+            self.display.warning(f"Pterodactyl inventory: could not read the resources of server "
+                                 f"{server.get('identifier')} ({server.get('name')}): {to_native(error)}")
 
     # -- hosts and groups ---------------------------------------------------- #
 
@@ -588,8 +490,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         selected = [s for s in servers if status_included(s, statuses, exclude_suspended)]
         variables = [self._host_variables(server, prefix) for server in selected]
         names = dedupe_hostnames([(self._hostname(server, hv), server.get("identifier") or "")
-                                  for server, hv in zip(selected, variables)])
-        for server, hv, name in zip(selected, variables, names):
+                                  for server, hv in zip(selected, variables, strict=True)])
+        for server, hv, name in zip(selected, variables, names, strict=True):
             self._add_host(name, server, hv, prefix)
 
     def _host_variables(self, server, prefix):
@@ -607,8 +509,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             name = self._render_hostname(template, variables)
         except AnsibleError as exc:
-            raise AnsibleParserError("Pterodactyl inventory: hostname %r failed for server %s: %s"
-                                     % (template, server.get("identifier"), to_native(exc))) from None
+            raise AnsibleParserError(f"Pterodactyl inventory: hostname {template!r} failed for server "
+                                     f"{server.get('identifier')}: {to_native(exc)}") from None
         name = to_native(name).strip() if name is not None else ""
         return name or default
 

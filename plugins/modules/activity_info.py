@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -107,17 +106,44 @@ count:
 """
 
 import datetime
+from typing import NamedTuple
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.module import PterodactylModule
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.normalize import normalize_activity
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._normalize import normalize_activity
 
 SORTS = {"newest_first": "-timestamp", "oldest_first": "timestamp"}
+
+
+class ActivityPlan(NamedTuple):
+    """The request to make, and what to keep of its answer."""
+
+    event: str | None
+    sort: str  # the panel's sort key
+    request_limit: int | None  # entries asked of the panel; None: every page
+    since: datetime.datetime | None  # keep entries at or after this time
+    limit: int | None  # keep at most this many; None: all
+    actor: bool
 
 
 def parse_timestamp(text: str) -> datetime.datetime:
     """An ISO 8601 timestamp as an aware datetime (UTC when no offset is given)."""
     value = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+
+
+def plan_activity(params: dict) -> ActivityPlan:
+    """The plan from the options; ValueError with the message for a bad since or limit."""
+    try:
+        since = parse_timestamp(params["since"]) if params["since"] else None
+    except ValueError:
+        raise ValueError(
+            f"since must be an ISO 8601 timestamp such as 2026-11-28T10:00:00+00:00, not '{params['since']}'") from None
+    if params["limit"] < 0:
+        raise ValueError("limit must be 0 (every entry) or a positive number")
+    limit = params["limit"] or None
+    # With since, every page is read: the panel cannot filter by time.
+    return ActivityPlan(params["event"], SORTS[params["sort"]], None if since else limit, since, limit,
+                        params["actor"])
 
 
 def since_filter(entries: list[dict], since: datetime.datetime | None) -> list[dict]:
@@ -126,22 +152,22 @@ def since_filter(entries: list[dict], since: datetime.datetime | None) -> list[d
     return [entry for entry in entries if entry.get("timestamp") and parse_timestamp(entry["timestamp"]) >= since]
 
 
+def activity_result(plan: ActivityPlan, items: list[dict]) -> dict:
+    """The module's result from the panel's activity items."""
+    entries = since_filter([normalize_activity(item) for item in items], plan.since)[:plan.limit]
+    return {"changed": False, "entries": entries, "count": len(entries)}
+
+
 def read_activity(base: PterodactylModule) -> dict:
-    params = base.params
     try:
-        since = parse_timestamp(params["since"]) if params["since"] else None
-    except ValueError:
-        base.fail("since must be an ISO 8601 timestamp such as 2026-11-28T10:00:00+00:00, not '{0}'".format(params["since"]))
-    if params["limit"] < 0:
-        base.fail("limit must be 0 (every entry) or a positive number")
+        plan = plan_activity(base.params)
+    except ValueError as exc:
+        base.fail(str(exc))
     client = base.client
     server_id = base.server_id()
-    limit = params["limit"] or None
-    entries = [normalize_activity(item) for item in client.list_activity(
-        server_id, event=params["event"], sort=SORTS[params["sort"]],
-        limit=None if since else limit, include_actor=params["actor"])]
-    entries = since_filter(entries, since)[:limit]
-    return {"changed": False, "entries": entries, "count": len(entries)}
+    items = client.list_activity(server_id, event=plan.event, sort=plan.sort, limit=plan.request_limit,
+                                 include_actor=plan.actor)
+    return activity_result(plan, items)
 
 
 def main() -> None:

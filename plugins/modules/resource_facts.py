@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -27,7 +26,8 @@ options:
   fresh:
     description:
       - Read live figures from the node's websocket instead of the panel's cached endpoint.
-      - Needs the V(websocket.connect) permission.
+      - Needs the V(websocket.connect) permission, and the Python library C(websocket-client) on the
+        controller (only this option does).
     type: bool
     default: false
 """
@@ -100,31 +100,42 @@ ansible_facts:
           sample: {"memory": 41.5, "disk": 3.2, "cpu": 12.0}
 """
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.module import PterodactylModule
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.normalize import normalize_resources
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._normalize import normalize_resources
+
+
+def resources_source(params: dict) -> str:
+    """Where the figures come from: the node's websocket (live) with fresh=true, else the panel (cached)."""
+    return "websocket" if params["fresh"] else "panel"
+
+
+def needs_websocket(params: dict) -> bool:
+    """Only fresh=true opens the websocket, so only it needs websocket-client."""
+    return resources_source(params) == "websocket"
+
+
+def resources_result(stats: dict, attributes: dict, server_id: str, source: str) -> dict:
+    """The module's result from the stats (either shape) and the server's attributes."""
+    facts = normalize_resources(stats, attributes.get("limits"))
+    facts.update(server=attributes.get("identifier") or server_id, name=attributes.get("name"), source=source)
+    return {"changed": False, "ansible_facts": {"pterodactyl_resources": facts}}
 
 
 def read_resources(base: PterodactylModule) -> dict:
     client = base.client
     server_id = base.server_id()
     attributes, _meta = client.get_server(server_id)
-    if base.params["fresh"]:
+    source = resources_source(base.params)
+    if source == "websocket":
         with base.console(server_id) as console:
             stats = console.stats()
-        source = "websocket"
     else:
         stats = client.get_resources(server_id)
-        source = "panel"
-    facts = normalize_resources(stats, attributes.get("limits"))
-    facts.update(server=attributes.get("identifier") or server_id, name=attributes.get("name"), source=source)
-    return {"changed": False, "ansible_facts": {"pterodactyl_resources": facts}}
+    return resources_result(stats, attributes, server_id, source)
 
 
 def main() -> None:
-    base = PterodactylModule(
-        {"fresh": {"type": "bool", "default": False}},
-        console=True,
-    )
+    base = PterodactylModule({"fresh": {"type": "bool", "default": False}}, console=True, websocket=needs_websocket)
     base.run(lambda: read_resources(base))
 
 

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -123,15 +122,20 @@ server:
   type: str
 """
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.api import PterodactylError
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.module import PterodactylModule
+from typing import NamedTuple
 
-OFFLINE_DETAIL = "Server must be online in order to send commands."
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
 
 
-def is_offline_error(exc: PterodactylError) -> bool:
-    """Whether the panel refused a command because the server is not running."""
-    return exc.status == 502 and exc.code == "HttpException"
+class CommandPlan(NamedTuple):
+    """What one run sends, and how it listens."""
+
+    commands: list  # in order, stripped
+    collect: float  # seconds of output collected after each command; 0 opens no websocket
+    wait_for: str | None
+    max_lines: int
+    fail_on_timeout: bool
 
 
 def command_list(params: dict) -> list[str]:
@@ -146,52 +150,98 @@ def output_timeout(params: dict) -> float:
     return 10.0 if params["wait_for"] else 0.0
 
 
+def plan_commands(params: dict) -> CommandPlan:
+    return CommandPlan(command_list(params), output_timeout(params), params["wait_for"], params["max_lines"],
+                       params["fail_on_timeout"])
+
+
+def commands_problem(commands: list[str]) -> str | None:
+    """Why the commands cannot be sent, or None."""
+    if not commands or not all(commands):
+        return "every command must be a non-empty string"
+    return None
+
+
+def new_result() -> dict:
+    return {"changed": False, "output": [], "matched": False, "results": [], "sent": [], "offline": False}
+
+
+def no_match_error(plan: CommandPlan, entry: dict) -> PterodactylError | None:
+    """The failure for a command whose output did not match wait_for in time, or None."""
+    if not (entry["timed_out"] and plan.wait_for and plan.fail_on_timeout):
+        return None
+    return PterodactylError(
+        f"no console line matched '{plan.wait_for}' within {plan.collect:g}s after '{entry['command']}'",
+        code="WaitTimeout", detail=f"{len(entry['output'])} line(s) seen",
+        hint="raise output_timeout, fix wait_for, or set fail_on_timeout=false")
+
+
+def is_offline_error(exc: PterodactylError) -> bool:
+    """Whether the panel refused a command because the server is not running."""
+    return exc.status == 502 and exc.code == "HttpException"
+
+
+def skipped_offline(exc: PterodactylError, sent: list[str], ignore_offline: bool) -> bool:
+    """Whether a failure means "offline, nothing sent" and the task asked to ignore that."""
+    return ignore_offline and not sent and is_offline_error(exc)
+
+
+def partial_error(exc: PterodactylError, sent: list[str], total: int) -> PterodactylError:
+    """The failure to report: says which commands were sent before it, when some were."""
+    if not sent:
+        return exc
+    return PterodactylError(
+        f"{len(sent)} of {total} command(s) were sent before this failure ({', '.join(sent)}): {exc.message}",
+        status=exc.status, code=exc.code, detail=exc.detail, errors=exc.errors,
+        method=exc.method, path=exc.path, hint=exc.hint)
+
+
+def all_matched(results: list[dict]) -> bool:
+    return bool(results) and all(item["matched"] for item in results)
+
+
 class CommandTask:
     """One run of the module: send each command in order, optionally collecting its output."""
 
     def __init__(self, base: PterodactylModule) -> None:
         self.base = base
         self.client = base.client
-        self.commands = command_list(base.params)
-        self.output_timeout = output_timeout(base.params)
-        self.result = {"changed": False, "output": [], "matched": False, "results": [], "sent": [], "offline": False}
-
-    def validate(self) -> None:
-        empty = [index for index, command in enumerate(self.commands) if not command]
-        if not self.commands or empty:
-            self.base.fail("every command must be a non-empty string", **self.result)
+        self.plan = plan_commands(base.params)
+        self.result = new_result()
 
     def run(self) -> dict:
-        self.validate()
+        problem = commands_problem(self.plan.commands)
+        if problem:
+            self.base.fail(problem, **self.result)
         server_id = self.base.server_id()
         self.result["server"] = server_id
         if self.base.check_mode:
             # Read-only checks only: the server exists and is visible to this key.
             self.client.get_server(server_id)
-            self.result.update(changed=True, sent=list(self.commands))
+            self.result.update(changed=True, sent=list(self.plan.commands))
             return self.result
         try:
-            if self.output_timeout > 0:
+            if self.plan.collect > 0:
                 with self.base.console(server_id) as console:
                     self._send_all(server_id, console)
             else:
                 self._send_all(server_id, None)
         except PterodactylError as exc:
-            return self._failed(exc)
-        self.result["matched"] = bool(self.result["results"]) and all(item["matched"] for item in self.result["results"])
+            if skipped_offline(exc, self.result["sent"], self.base.params["ignore_offline"]):
+                self.result.update(offline=True, msg="the server is offline; no command was sent")
+                return self.result
+            raise partial_error(exc, self.result["sent"], len(self.plan.commands)).with_result(self.result) from None
+        self.result["matched"] = all_matched(self.result["results"])
         return self.result
 
     def _send_all(self, server_id: str, console) -> None:
-        for command in self.commands:
+        for command in self.plan.commands:
             entry = self._send_one(server_id, command, console)
             self.result["results"].append(entry)
             self.result["output"].extend(entry["output"])
-            if entry["timed_out"] and self.base.params["wait_for"] and self.base.params["fail_on_timeout"]:
-                raise PterodactylError(
-                    "no console line matched '{0}' within {1:g}s after '{2}'".format(
-                        self.base.params["wait_for"], self.output_timeout, command),
-                    code="timeout", detail="{0} line(s) seen".format(len(entry["output"])),
-                    hint="raise output_timeout, fix wait_for, or set fail_on_timeout=false")
+            error = no_match_error(self.plan, entry)
+            if error is not None:
+                raise error
 
     def _send_one(self, server_id: str, command: str, console) -> dict:
         def send() -> None:
@@ -202,24 +252,9 @@ class CommandTask:
         if console is None:
             send()
             return {"command": command, "output": [], "matched": False, "timed_out": False}
-        collected = console.run_command(
-            send, wait_for=self.base.params["wait_for"], max_lines=self.base.params["max_lines"],
-            timeout=self.output_timeout)
+        collected = console.run_command(send, wait_for=self.plan.wait_for, max_lines=self.plan.max_lines,
+                                        timeout=self.plan.collect)
         return {"command": command, **collected}
-
-    def _failed(self, exc: PterodactylError) -> dict:
-        if is_offline_error(exc) and not self.result["sent"] and self.base.params["ignore_offline"]:
-            self.result["offline"] = True
-            self.result["msg"] = "the server is offline; no command was sent"
-            return self.result
-        if self.result["sent"]:
-            exc = PterodactylError(
-                "{0} of {1} command(s) were sent before this failure ({2}): {3}".format(
-                    len(self.result["sent"]), len(self.commands), ", ".join(self.result["sent"]), exc.message),
-                status=exc.status, code=exc.code, detail=exc.detail, errors=exc.errors,
-                method=exc.method, path=exc.path, hint=exc.hint)
-        exc.result = dict(self.result)
-        raise exc
 
 
 def main() -> None:

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -109,39 +108,49 @@ msg:
   sample: The server is offline; Wings keeps no console history for a stopped server.
 """
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.module import PterodactylModule
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
 
 OFFLINE_MESSAGE = "The server is offline; Wings keeps no console history for a stopped server."
 HISTORY_LIMIT = 150
 
 
+def options_problem(params: dict) -> str | None:
+    """Why the options cannot be used together, or None."""
+    if not 0 <= params["lines"] <= HISTORY_LIMIT:
+        return f"lines must be between 0 and {HISTORY_LIMIT} (Wings keeps {HISTORY_LIMIT} lines)"
+    if params["follow"] < 0:
+        return "follow must be 0 or more seconds"
+    if params["until"] and params["follow"] <= 0:
+        return "until needs follow: the longest time, in seconds, to wait for a matching line"
+    if params["max_lines"] is not None and params["max_lines"] < 1:
+        return "max_lines must be 1 or more"
+    return None
+
+
+def new_result() -> dict:
+    return {"changed": False, "history": [], "output": [], "matched": False, "timed_out": False}
+
+
+def history_part(history: list[str], lines: int, state: str) -> dict:
+    """The last ``lines`` of ``history``, and why it is empty when the server is offline."""
+    part = {"history": history[-lines:]}
+    if not part["history"] and state == "offline":
+        part["msg"] = OFFLINE_MESSAGE
+    return part
+
+
 def read_console(base: PterodactylModule) -> dict:
     params = base.params
     server_id = base.server_id()
-    result = {"changed": False, "history": [], "output": [], "matched": False, "timed_out": False}
+    result = new_result()
     with base.console(server_id) as session:
         result["state"] = session.state()
         if params["lines"] > 0:
-            result["history"] = session.history()[-params["lines"]:]
-            if not result["history"] and result["state"] == "offline":
-                result["msg"] = OFFLINE_MESSAGE
+            result.update(history_part(session.history(), params["lines"], result["state"]))
         if params["follow"] > 0:
-            result.update(session.follow(params["follow"], until=params["until"],
-                                         max_lines=params["max_lines"]))
+            result.update(session.follow(params["follow"], until=params["until"], max_lines=params["max_lines"]))
             result["state"] = session.state()
     return result
-
-
-def check_options(base: PterodactylModule) -> None:
-    params = base.params
-    if not 0 <= params["lines"] <= HISTORY_LIMIT:
-        base.fail("lines must be between 0 and {0} (Wings keeps {0} lines)".format(HISTORY_LIMIT))
-    if params["follow"] < 0:
-        base.fail("follow must be 0 or more seconds")
-    if params["until"] and params["follow"] <= 0:
-        base.fail("until needs follow: the longest time, in seconds, to wait for a matching line")
-    if params["max_lines"] is not None and params["max_lines"] < 1:
-        base.fail("max_lines must be 1 or more")
 
 
 def main() -> None:
@@ -154,7 +163,9 @@ def main() -> None:
         },
         console=True,
     )
-    check_options(base)
+    problem = options_problem(base.params)
+    if problem:
+        base.fail(problem)
     base.run(lambda: read_console(base))
 
 

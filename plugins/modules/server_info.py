@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -188,21 +187,31 @@ is_server_owner:
   type: bool
 """
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.module import PterodactylModule
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.normalize import normalize_server
+from typing import NamedTuple
 
-FILTER_OPTIONS = {"name": "name", "uuid": "uuid", "description": "description", "external_id": "external_id", "query": "*"}
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._normalize import normalize_server
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import SERVER_FILTERS, server_filters
 
-
-def panel_filters(params: dict) -> dict:
-    """The module's filter options as the panel's ``filter[...]`` keys."""
-    return {key: params[option] for option, key in FILTER_OPTIONS.items() if params.get(option)}
+LIST_TYPES = ["accessible", "owner", "admin", "admin-all"]
 
 
-def read_one(base: PterodactylModule) -> dict:
-    client = base.client
-    server_id = base.server_id()
-    attributes, meta = client.get_server(server_id, include=base.params["include"])
+class ServersQuery(NamedTuple):
+    """One server by reference, or a filtered list."""
+
+    server: str | None  # read this one server; None: list
+    type: str | None  # the panel's type parameter (None: the servers the user owns or sub-uses)
+    filters: dict  # {filter key: value}
+    include: list
+
+
+def plan_query(params: dict) -> ServersQuery:
+    list_type = params["type"]
+    return ServersQuery(params["server"] or None, None if list_type == "accessible" else list_type,
+                        server_filters(params), list(params["include"]))
+
+
+def one_result(attributes: dict, meta: dict) -> dict:
     return {
         "changed": False,
         "servers": [normalize_server(attributes)],
@@ -211,33 +220,30 @@ def read_one(base: PterodactylModule) -> dict:
     }
 
 
-def read_many(base: PterodactylModule) -> dict:
-    list_type = base.params["type"]
-    servers = base.client.list_servers(
-        type=None if list_type == "accessible" else list_type,
-        filters=panel_filters(base.params),
-        include=base.params["include"],
-        concurrent=True,
-    )
+def many_result(servers: list[dict]) -> dict:
     return {"changed": False, "servers": [normalize_server(server) for server in servers]}
 
 
+def read_servers(base: PterodactylModule) -> dict:
+    query = plan_query(base.params)
+    client = base.client
+    if query.server:
+        attributes, meta = client.get_server(base.server_id(), include=query.include)
+        return one_result(attributes, meta)
+    return many_result(client.list_servers(type=query.type, filters=query.filters, include=query.include,
+                                           concurrent=True))
+
+
 def main() -> None:
-    base = PterodactylModule(
-        {
-            "server": {"type": "str"},
-            "name": {"type": "str"},
-            "uuid": {"type": "str"},
-            "description": {"type": "str"},
-            "external_id": {"type": "str"},
-            "query": {"type": "str"},
-            "type": {"type": "str", "default": "accessible", "choices": ["accessible", "owner", "admin", "admin-all"]},
-            "include": {"type": "list", "elements": "str", "default": [], "choices": ["egg", "subusers"]},
-        },
-        server=False,
-        mutually_exclusive=[("server", option) for option in FILTER_OPTIONS],
-    )
-    base.run(lambda: read_one(base) if base.params["server"] else read_many(base))
+    spec = {"server": {"type": "str"}}
+    spec.update({name: {"type": "str"} for name, _key in SERVER_FILTERS})
+    spec.update({
+        "type": {"type": "str", "default": "accessible", "choices": LIST_TYPES},
+        "include": {"type": "list", "elements": "str", "default": [], "choices": ["egg", "subusers"]},
+    })
+    base = PterodactylModule(spec, server=False,
+                             mutually_exclusive=[("server", name) for name, _key in SERVER_FILTERS])
+    base.run(lambda: read_servers(base))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -21,6 +20,8 @@ description:
     V(control.stop) or V(control.restart), and V(websocket.connect)).
   - With O(wait), the module returns once the target state is reached, and fails with the last
     state seen when O(wait_timeout) runs out.
+  - With O(wait), a server that goes offline while it boots fails the task at once with
+    C(failure.code=ServerCrashed), whether the module sent the start or found the server starting.
 author:
   - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
@@ -84,7 +85,9 @@ state:
   type: str
   sample: running
 action:
-  description: The power signal sent to the panel (V(start), V(stop), V(restart), V(kill)), or V(null) when none was (needed).
+  description:
+    - The power signal sent to the panel (V(start), V(stop), V(restart), V(kill)), or V(null)
+      when none was (needed).
   returned: always
   type: str
   sample: start
@@ -107,14 +110,19 @@ server:
 """
 
 import time
+from typing import NamedTuple
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.api import PterodactylError
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.module import PterodactylModule
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.normalize import server_condition
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import ConsoleTimeout, PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._normalize import server_condition
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._routes import SIGNAL_PERMISSIONS
 
 SIGNALS = {"started": "start", "stopped": "stop", "restarted": "restart", "killed": "kill"}
-PERMISSIONS = {"start": "control.start", "stop": "control.stop", "restart": "control.restart", "kill": "control.stop"}
-TARGETS = {"started": {"running"}, "stopped": {"offline"}, "restarted": {"running"}, "killed": {"offline"}}
+TARGETS = {"started": frozenset({"running"}), "stopped": frozenset({"offline"}),
+           "restarted": frozenset({"running"}), "killed": frozenset({"offline"})}
+GOING_DOWN = frozenset({"stopping", "offline", "starting"})  # a restart: the server leaves running first
+BOOTING = frozenset({"starting", "running"})
+BOOTED = frozenset({"running", "offline"})  # offline here is a crash during the boot
 CONDITION_TEXT = {
     "suspended": "is suspended",
     "installing": "is still installing",
@@ -123,6 +131,15 @@ CONDITION_TEXT = {
     "node_maintenance": "is on a node in maintenance mode",
     "transferring": "is being transferred to another node",
 }
+
+
+class PowerPlan(NamedTuple):
+    """What one run does, decided from the state read before anything is sent."""
+
+    signal: str | None  # the power signal to send, None when none is needed
+    settle: frozenset  # states to wait for before sending (a start while the server is stopping)
+    waits: tuple  # with wait=true: the sets of states to wait for, one after the other
+    crash_check: bool  # ending the waits offline means the server crashed while it booted
 
 
 def plan_signal(target: str, current: str) -> str | None:
@@ -136,11 +153,34 @@ def plan_signal(target: str, current: str) -> str | None:
     return None if current == "offline" else "kill"
 
 
+def plan_power(target: str, current: str, wait: bool) -> PowerPlan:
+    """The plan to bring a server that is ``current`` to ``target`` (``wait``: until it is there)."""
+    signal = plan_signal(target, current)
+    settle = frozenset({"offline"}) if signal == "start" and current == "stopping" else frozenset()
+    if not wait:
+        return PowerPlan(signal, settle, (), False)
+    if signal == "restart":
+        return PowerPlan(signal, settle, (GOING_DOWN, BOOTING, BOOTED), True)
+    if signal == "start":
+        return PowerPlan(signal, settle, (BOOTING, BOOTED), True)
+    if signal is None and target == "started" and current == "starting":
+        # Started by someone else and still booting: a crash ends the wait as when we send the start.
+        return PowerPlan(None, settle, (BOOTED,), True)
+    if signal is None and current in TARGETS[target]:
+        return PowerPlan(None, settle, (), False)
+    return PowerPlan(signal, settle, (TARGETS[target],), False)
+
+
+def crashed(plan: PowerPlan, state: str | None) -> bool:
+    """Whether the state at the end of the plan's waits means the server crashed while it booted."""
+    return plan.crash_check and state == "offline"
+
+
 def missing_permission(signal: str, permissions: list[str]) -> str | None:
     """The permission the user lacks for ``signal`` (or to read the state), or None."""
     if "*" in permissions:
         return None
-    for needed in ("websocket.connect", PERMISSIONS[signal]):
+    for needed in ("websocket.connect", SIGNAL_PERMISSIONS[signal]):
         if needed not in permissions:
             return needed
     return None
@@ -148,26 +188,34 @@ def missing_permission(signal: str, permissions: list[str]) -> str | None:
 
 def refuse(server: dict, message: str, code: str, hint: str) -> PterodactylError:
     """An error raised before anything is sent to the panel."""
-    return PterodactylError(
-        "server '{0}' ({1}) {2}".format(server.get("name"), server.get("identifier"), message),
-        code=code, detail=message, hint=hint,
-    )
+    return PterodactylError(f"server '{server.get('name')}' ({server.get('identifier')}) {message}",
+                            code=code, detail=message, hint=hint)
 
 
-def preflight(server: dict, meta: dict, signal: str) -> None:
-    """Fail before sending anything when the panel would refuse ``signal``."""
+def refusal(server: dict, meta: dict, signal: str) -> PterodactylError | None:
+    """The error to raise before sending ``signal`` when the panel would refuse it, or None."""
     condition = server_condition(server)
     if condition:
-        raise refuse(server, CONDITION_TEXT.get(condition, "is in the state " + condition), "ServerStateConflictException",
-                     "the panel refuses power actions in this state (HTTP 409); wait until it ends, or ask a panel administrator")
+        text = CONDITION_TEXT.get(condition, f"is in the state {condition}")
+        return refuse(server, text, "ServerStateBlocked",
+                      "the panel refuses power actions in this state (HTTP 409); wait until it ends, "
+                      "or ask a panel administrator")
     lacking = missing_permission(signal, list(meta.get("user_permissions") or []))
     if lacking:
-        raise refuse(server, "cannot be '{0}' by this key: the user lacks the permission {1}".format(signal, lacking),
-                     "AccessDeniedHttpException", "grant the subuser the '{0}' permission in the panel".format(lacking))
+        return refuse(server, f"cannot be '{signal}' by this key: the user lacks the permission {lacking}",
+                      "PermissionMissing", f"grant the subuser the '{lacking}' permission in the panel")
+    return None
+
+
+def crash_error(server: str, states_seen: list[str]) -> PterodactylError:
+    return PterodactylError(
+        f"server '{server}' went offline while starting (states seen: {', '.join(states_seen)})",
+        code="ServerCrashed", detail="the server stopped before it reported running",
+        hint="read its console (gameops.pterodactyl.server_console_info) to see why it stopped")
 
 
 class PowerTask:
-    """One run of the module: read the state, decide, act, wait."""
+    """One run of the module: read the state, plan, send, wait."""
 
     def __init__(self, base: PterodactylModule) -> None:
         self.base = base
@@ -179,59 +227,44 @@ class PowerTask:
         server_id = self.base.server_id()
         attributes, meta = self.client.get_server(server_id)
         self.result["server"] = attributes.get("identifier") or server_id
-        preflight(attributes, meta, SIGNALS[self.target])
+        error = refusal(attributes, meta, SIGNALS[self.target])
+        if error is not None:
+            raise error
         with self.base.console(server_id) as console:
-            return self._converge(console, server_id)
+            return self._apply(console, server_id)
 
-    def _converge(self, console, server_id: str) -> dict:
+    def _apply(self, console, server_id: str) -> dict:
         current = console.state()
         self.result.update(previous_state=current, state=current)
-        signal = plan_signal(self.target, current)
-        if signal == "start" and current == "stopping":
-            self._wait(console, {"offline"})
-        if signal is None and not (self.base.params["wait"] and current not in TARGETS[self.target]):
-            return self.result
-        if signal is not None:
-            self.result.update(changed=True, action=signal)
+        plan = plan_power(self.target, current, self.base.params["wait"])
+        if plan.settle:
+            self._wait(console, plan.settle)
+        if plan.signal is not None:
+            self.result.update(changed=True, action=plan.signal)
             if self.base.check_mode:
                 return self.result
             try:
-                self.client.send_power(server_id, signal)
+                self.client.send_power(server_id, plan.signal)
             except PterodactylError as exc:
-                exc.result = dict(self.result)
-                raise
-        if self.base.params["wait"]:
-            self._wait_for_target(console, signal)
+                raise exc.with_result(self.result) from None
+        for states in plan.waits:
+            self._wait(console, states)
+        if crashed(plan, self.result["state"]):
+            raise crash_error(self.result["server"], self.result["states_seen"]).with_result(self.result)
         return self.result
 
-    def _wait_for_target(self, console, signal: str | None) -> None:
-        if signal not in ("start", "restart"):
-            self._wait(console, TARGETS[self.target])
-            return
-        if signal == "restart":
-            # The server is still running when the panel answers: see it go down first.
-            self._wait(console, {"stopping", "offline", "starting"})
-        self._wait(console, {"starting", "running"})
-        self._wait(console, {"running", "offline"})
-        if self.result["state"] == "offline":
-            exc = PterodactylError(
-                "server '{0}' went offline while starting (states seen: {1})".format(
-                    self.result["server"], ", ".join(self.result["states_seen"])),
-                code="ServerCrashed", detail="the server stopped before it reported running",
-                hint="read its console (gameops.pterodactyl.server_console_info) to see why it stopped")
-            exc.result = dict(self.result)
-            raise exc
-
-    def _wait(self, console, states: set[str]) -> None:
+    def _wait(self, console, states: frozenset) -> None:
         """Wait for one of ``states`` within what is left of ``wait_timeout``; record what was seen."""
         started = time.monotonic()
         remaining = max(0.0, self.base.params["wait_timeout"] - self.result["waited"])
         try:
-            state, seen = console.wait_for_state(states, remaining)
+            state, seen = console.wait_for_state(set(states), remaining)
         except PterodactylError as exc:
-            self._record(getattr(exc, "last_state", None), getattr(exc, "seen", []), started)
-            exc.result = dict(self.result)
-            raise
+            if isinstance(exc, ConsoleTimeout):
+                self._record(exc.last_state, exc.seen, started)
+            else:
+                self._record(None, [], started)
+            raise exc.with_result(self.result) from None
         self._record(state, seen, started)
 
     def _record(self, state: str | None, seen: list[str], started: float) -> None:

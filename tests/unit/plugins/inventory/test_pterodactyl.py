@@ -11,7 +11,9 @@ import sys
 import pytest
 
 from ansible_collections.gameops.pterodactyl.plugins.inventory import pterodactyl as inv
-from ansible_collections.gameops.pterodactyl.plugins.module_utils.normalize import normalize_server
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import _normalize as norm
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import server_filters
 
 # One item of GET /api/client?include=egg as the panel sends it (recorded from the sandbox).
 RECORDED_PAGE = json.loads(r"""
@@ -45,7 +47,7 @@ RECORDED_RESOURCES = {"current_state": "running", "is_suspended": False,
 @pytest.fixture
 def server():
     attributes = copy.deepcopy(RECORDED_PAGE["data"][0]["attributes"])
-    return inv.slim_server(normalize_server(attributes))
+    return norm.slim_server(norm.normalize_server(attributes))
 
 
 # -- host names ------------------------------------------------------------- #
@@ -58,22 +60,22 @@ def server():
     ("a.b:c", "a_b_c"),
 ])
 def test_safe_hostname(name, expected):
-    assert inv.safe_hostname(name, "abcd1234") == expected
+    assert norm.safe_hostname(name, "abcd1234") == expected
 
 
 @pytest.mark.parametrize("name", ["", None, "   ", "!!!"])
 def test_safe_hostname_falls_back_to_identifier(name):
-    assert inv.safe_hostname(name, "abcd1234") == "abcd1234"
+    assert norm.safe_hostname(name, "abcd1234") == "abcd1234"
 
 
 def test_dedupe_appends_identifier_to_every_duplicate():
     pairs = [("survival", "aaaa0001"), ("lobby", "bbbb0002"), ("survival", "cccc0003"), ("creative", "dddd0004")]
-    assert inv.dedupe_hostnames(pairs) == ["survival_aaaa0001", "lobby", "survival_cccc0003", "creative"]
+    assert norm.dedupe_hostnames(pairs) == ["survival_aaaa0001", "lobby", "survival_cccc0003", "creative"]
 
 
 def test_dedupe_unique_names_untouched():
-    assert inv.dedupe_hostnames([("a", "1"), ("b", "2")]) == ["a", "b"]
-    assert inv.dedupe_hostnames([]) == []
+    assert norm.dedupe_hostnames([("a", "1"), ("b", "2")]) == ["a", "b"]
+    assert norm.dedupe_hostnames([]) == []
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -97,24 +99,24 @@ def test_is_template(value, expected):
     (None, [], False, True),
 ])
 def test_status_included(status, statuses, exclude, included):
-    assert inv.status_included({"status": status}, statuses, exclude) is included
+    assert norm.status_included({"status": status}, statuses, exclude) is included
 
 
 def test_status_name():
-    assert inv.status_name({"status": None}) == "installed"
-    assert inv.status_name({"status": "install_failed"}) == "install_failed"
+    assert norm.status_name({"status": None}) == "installed"
+    assert norm.status_name({"status": "install_failed"}) == "install_failed"
 
 
 def test_server_filters_maps_query_to_star_and_skips_empty():
     options = {"name": "lobby", "uuid": None, "external_id": "", "description": "main", "query": "10.0.0.5:255"}
-    assert inv.server_filters(options) == {"name": "lobby", "description": "main", "*": "10.0.0.5:255"}
-    assert inv.server_filters({}) == {}
+    assert server_filters(options) == {"name": "lobby", "description": "main", "*": "10.0.0.5:255"}
+    assert server_filters({}) == {}
 
 
 # -- host vars and groups from recorded JSON ----------------------------------- #
 
 def test_host_vars_from_recorded_json(server):
-    hv = inv.host_vars(server, "pterodactyl_")
+    hv = norm.host_vars(server, "pterodactyl_")
     assert set(hv) == {
         "pterodactyl_identifier", "pterodactyl_uuid", "pterodactyl_name", "pterodactyl_description",
         "pterodactyl_node", "pterodactyl_sftp", "pterodactyl_primary_allocation", "pterodactyl_allocations",
@@ -139,7 +141,7 @@ def test_host_vars_from_recorded_json(server):
 
 
 def test_host_vars_custom_prefix(server):
-    hv = inv.host_vars(server, "ptero_")
+    hv = norm.host_vars(server, "ptero_")
     assert hv["ptero_name"] == "MC Lobby #1"
     assert not any(key.startswith("pterodactyl_") for key in hv)
 
@@ -154,37 +156,37 @@ def test_connection_vars():
 
 
 def test_default_group_names(server):
-    assert inv.default_group_names(server, "pterodactyl_", include_egg=True) == [
+    assert norm.default_group_names(server, "pterodactyl_", include_egg=True) == [
         "pterodactyl_node_node-eu1", "pterodactyl_egg_Paper", "pterodactyl_status_installed"]
-    assert inv.default_group_names(server, "p_") == ["p_node_node-eu1", "p_status_installed"]
+    assert norm.default_group_names(server, "p_") == ["p_node_node-eu1", "p_status_installed"]
     suspended = dict(server, status="suspended")
-    assert inv.default_group_names(suspended, "pterodactyl_")[-1] == "pterodactyl_status_suspended"
+    assert norm.default_group_names(suspended, "pterodactyl_")[-1] == "pterodactyl_status_suspended"
 
 
 # -- resources ------------------------------------------------------------------ #
 
 def test_add_resources_uses_limits(server):
-    inv.add_resources(server, RECORDED_RESOURCES)
+    norm.add_resources(server, RECORDED_RESOURCES)
     assert server["state"] == "running"
     assert server["resources"]["memory_bytes"] == 536870912
     assert server["resources"]["percent"]["memory"] == 50.0
     assert server["resources"]["percent"]["cpu"] == 25.0
     assert "resources_error" not in server
-    hv = inv.host_vars(server, "pterodactyl_")
+    hv = norm.host_vars(server, "pterodactyl_")
     assert hv["pterodactyl_state"] == "running"
 
 
 def test_add_resources_error(server):
-    inv.add_resources_error(server, "HTTP 500")
+    norm.add_resources_error(server, "HTTP 500")
     assert server["state"] is None and server["resources"] is None
-    assert inv.host_vars(server, "x_")["x_resources_error"] == "HTTP 500"
+    assert norm.host_vars(server, "x_")["x_resources_error"] == "HTTP 500"
 
 
 @pytest.mark.parametrize("condition, skipped", [
     (None, False), ("suspended", True), ("installing", True), ("node_maintenance", True), ("transferring", True),
 ])
 def test_resources_skip_reason(condition, skipped):
-    reason = inv.resources_skip_reason({"condition": condition})
+    reason = norm.resources_skip_reason({"condition": condition})
     assert bool(reason) is skipped
     if skipped:
         assert condition in reason
@@ -194,29 +196,28 @@ def test_resources_skip_reason(condition, skipped):
 
 def test_fingerprint_is_stable_and_sensitive():
     parts = {"url": "http://x", "type": None, "filters": {"name": "a"}, "include_egg": False, "resources": False}
-    assert inv.fingerprint(parts) == inv.fingerprint(dict(reversed(list(parts.items()))))
-    assert inv.fingerprint(parts) != inv.fingerprint(dict(parts, resources=True))
+    assert norm.fingerprint(parts) == norm.fingerprint(dict(reversed(list(parts.items()))))
+    assert norm.fingerprint(parts) != norm.fingerprint(dict(parts, resources=True))
 
 
 def test_cached_servers():
-    entry = {"version": inv.CACHE_VERSION, "fingerprint": "f", "servers": [{"identifier": "a"}]}
-    assert inv.cached_servers(entry, "f") == [{"identifier": "a"}]
-    assert inv.cached_servers(entry, "other") is None
-    assert inv.cached_servers(dict(entry, version=0), "f") is None
-    assert inv.cached_servers(None, "f") is None
-    assert inv.cached_servers({"version": inv.CACHE_VERSION, "fingerprint": "f"}, "f") is None
+    entry = {"version": norm.CACHE_VERSION, "fingerprint": "f", "servers": [{"identifier": "a"}]}
+    assert norm.cached_servers(entry, "f") == [{"identifier": "a"}]
+    assert norm.cached_servers(entry, "other") is None
+    assert norm.cached_servers(dict(entry, version=0), "f") is None
+    assert norm.cached_servers(None, "f") is None
+    assert norm.cached_servers({"version": norm.CACHE_VERSION, "fingerprint": "f"}, "f") is None
 
 
 def test_cache_entry_round_trip():
-    text = inv.cache_entry([{"identifier": "a", "name": "{{ x }}"}], "f")
+    text = norm.cache_entry([{"identifier": "a", "name": "{{ x }}"}], "f")
     assert isinstance(text, str)
-    assert inv.cached_servers(text, "f") == [{"identifier": "a", "name": "{{ x }}"}]
-    assert inv.cached_servers(text, "g") is None
-    assert inv.cached_servers("not json", "f") is None
+    assert norm.cached_servers(text, "f") == [{"identifier": "a", "name": "{{ x }}"}]
+    assert norm.cached_servers(text, "g") is None
+    assert norm.cached_servers("not json", "f") is None
 
 
 def test_is_auth_error():
-    from ansible_collections.gameops.pterodactyl.plugins.module_utils.api import PterodactylError
     assert inv.is_auth_error(PterodactylError("x", status=401))
     assert not inv.is_auth_error(PterodactylError("x", status=403))
     assert not inv.is_auth_error(PterodactylError("x"))

@@ -1,0 +1,94 @@
+# Copyright (c) gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""server_command: the plan (commands, how long to listen), the failures it reports, the task over fakes."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.modules import server_command as sc
+
+PARAMS = {"server": "1a7ce997", "command": None, "commands": None, "wait_for": None, "output_timeout": None,
+          "max_lines": 1000, "fail_on_timeout": True, "ignore_offline": False}
+OFFLINE = PterodactylError("Server must be online in order to send commands.", status=502, code="HttpException")
+
+
+def params(**values):
+    return dict(PARAMS, **values)
+
+
+def test_plan_commands_and_listening_time():
+    assert sc.plan_commands(params(command=" list ")).commands == ["list"]
+    assert sc.plan_commands(params(commands=["a", "b"])).commands == ["a", "b"]
+    assert sc.plan_commands(params(command="x")).collect == 0.0
+    assert sc.plan_commands(params(command="x", wait_for="Done")).collect == 10.0
+    assert sc.plan_commands(params(command="x", output_timeout=-3)).collect == 0.0
+    assert sc.plan_commands(params(command="x", output_timeout=2.5, wait_for="y")).collect == 2.5
+
+
+def test_commands_problem():
+    assert sc.commands_problem(["a"]) is None
+    assert sc.commands_problem([]) and sc.commands_problem(["a", ""])
+
+
+def test_no_match_error_only_with_wait_for_and_fail_on_timeout():
+    entry = {"command": "list", "output": ["x"], "matched": False, "timed_out": True}
+    error = sc.no_match_error(sc.plan_commands(params(command="list", wait_for="online")), entry)
+    assert error.code == "WaitTimeout" and "'online'" in error.message and error.detail == "1 line(s) seen"
+    assert sc.no_match_error(sc.plan_commands(params(command="list", output_timeout=3)), entry) is None
+    no_fail = params(command="list", wait_for="online", fail_on_timeout=False)
+    assert sc.no_match_error(sc.plan_commands(no_fail), entry) is None
+    assert sc.no_match_error(sc.plan_commands(params(command="l", wait_for="o")), dict(entry, timed_out=False)) is None
+
+
+def test_offline_and_partial_failures():
+    assert sc.skipped_offline(OFFLINE, [], True)
+    assert not sc.skipped_offline(OFFLINE, ["a"], True) and not sc.skipped_offline(OFFLINE, [], False)
+    assert sc.partial_error(OFFLINE, [], 2) is OFFLINE
+    wrapped = sc.partial_error(OFFLINE, ["a"], 2)
+    assert wrapped.message.startswith("1 of 2 command(s) were sent before this failure (a): ")
+    assert wrapped.status == 502 and wrapped.code == "HttpException"
+
+
+def test_all_matched():
+    assert not sc.all_matched([])
+    assert sc.all_matched([{"matched": True}]) and not sc.all_matched([{"matched": True}, {"matched": False}])
+
+
+def test_task_without_output_opens_no_console(fakes):
+    base = fakes.Base(params(commands=["a", "b"]))
+    result = sc.CommandTask(base).run()
+    assert result["sent"] == ["a", "b"] and result["changed"] and base.opened == []
+
+
+def test_task_offline_ignored(fakes):
+    base = fakes.Base(params(command="say hi", ignore_offline=True), client=fakes.Client(send_command=OFFLINE))
+    result = sc.CommandTask(base).run()
+    assert result["offline"] is True and result["sent"] == [] and "offline" in result["msg"]
+
+
+def test_task_check_mode_sends_nothing(fakes):
+    base = fakes.Base(params(command="say hi"), check_mode=True)
+    result = sc.CommandTask(base).run()
+    assert result["sent"] == ["say hi"] and not [c for c in base.client.calls if c[0] == "send_command"]
+
+
+def test_task_timeout_after_a_sent_command_reports_it(fakes):
+    def run_command(send, wait_for, max_lines, timeout):
+        send()
+        return {"output": ["x"], "matched": False, "timed_out": True}
+
+    base = fakes.Base(params(command="list", wait_for="online", output_timeout=1),
+                      console=fakes.Console("running", run_command=run_command))
+    with pytest.raises(PterodactylError) as caught:
+        sc.CommandTask(base).run()
+    assert caught.value.code == "WaitTimeout" and caught.value.message.startswith("1 of 1 command(s) were sent")
+    assert caught.value.result["sent"] == ["list"] and caught.value.result["output"] == ["x"]
+
+
+def test_task_empty_command_fails_before_anything(fakes):
+    base = fakes.Base(params(commands=["a", " "]))
+    with pytest.raises(fakes.Failed):
+        sc.CommandTask(base).run()
+    assert base.client.calls == []

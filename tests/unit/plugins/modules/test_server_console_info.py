@@ -1,0 +1,47 @@
+# Copyright (c) gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""server_console_info: option checks, the history part of the result, the read over fakes."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.gameops.pterodactyl.plugins.modules import server_console_info as sci
+
+PARAMS = {"server": "1a7ce997", "lines": 150, "follow": 0.0, "until": None, "max_lines": None}
+
+
+@pytest.mark.parametrize("values, problem", [
+    ({}, None),
+    ({"lines": 151}, "lines must be between 0 and 150"),
+    ({"lines": -1}, "lines must be between 0 and 150"),
+    ({"follow": -1.0}, "follow must be 0 or more"),
+    ({"until": "Done"}, "until needs follow"),
+    ({"until": "Done", "follow": 5.0}, None),
+    ({"max_lines": 0}, "max_lines must be 1 or more"),
+])
+def test_options_problem(values, problem):
+    found = sci.options_problem(dict(PARAMS, **values))
+    assert found == problem if problem is None else found.startswith(problem)
+
+
+def test_history_part():
+    assert sci.history_part(["a", "b", "c"], 2, "running") == {"history": ["b", "c"]}
+    assert sci.history_part([], 5, "offline") == {"history": [], "msg": sci.OFFLINE_MESSAGE}
+    assert sci.history_part([], 5, "running") == {"history": []}
+
+
+def test_read_console_history_and_follow(fakes):
+    console = fakes.Console("running", history=["a", "b"],
+                            follow=lambda seconds, until, max_lines: {"output": ["c"], "matched": True,
+                                                                      "timed_out": False})
+    base = fakes.Base(dict(PARAMS, lines=1, follow=2.0, until="c"), console=console)
+    result = sci.read_console(base)
+    assert result == {"changed": False, "state": "running", "history": ["b"], "output": ["c"], "matched": True,
+                      "timed_out": False}
+
+
+def test_read_console_no_history_asked(fakes):
+    base = fakes.Base(dict(PARAMS, lines=0), console=fakes.Console("offline"))
+    result = sci.read_console(base)
+    assert result["history"] == [] and "msg" not in result and result["state"] == "offline"
