@@ -75,7 +75,6 @@ TRANSIENT_STATUSES = frozenset((502, 503, 504))
 NOT_RESENT = "The panel may have received the request; it was not re-sent."
 
 
-
 # -- pure helpers --
 
 
