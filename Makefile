@@ -57,10 +57,10 @@ test-matrix: venv
 	bash hack/matrix.sh
 
 demo: venv collection
-	$(BIN)/python hack/demo.py
+	$(BIN)/python -m hack.demo
 
 bench: venv collection
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist

@@ -2,6 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared helpers of the benchmarks: sandbox start/stop, Ansible runs, timing, the machine, docs/performance.md.
 
+The sandbox is started by sandbox.launcher, the collection link and Ansible's environment come from
+hack.devenv (the same as the tests'); run the benchmarks as modules from the repository root
+(``python -m bench.run``, ``python -m bench.per_task``...), as ``make bench`` does.
+
 Every benchmark module (bench/per_task.py, ...) has ``NAME`` and ``run(quick: bool) -> dict`` and writes
 its own section of docs/performance.md between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``.
 """
@@ -10,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import importlib.util
 import json
 import os
 import pathlib
@@ -19,18 +22,20 @@ import re
 import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-BIN = ROOT / ".venv" / "bin"
-PYTHON = str(BIN / "python") if (BIN / "python").exists() else sys.executable
+from hack import devenv
+from hack.devenv import ensure_collection_link  # noqa: F401  pylint: disable=unused-import  (bench modules use it)
+from sandbox import launcher
+
+ROOT = devenv.ROOT
+PYTHON = devenv.PYTHON
+BIN = devenv.BIN
 PLAYBOOKS = ROOT / "bench" / "playbooks"
-COLLECTIONS = ROOT / ".build" / "collections"
 PERFORMANCE_MD = ROOT / "docs" / "performance.md"
 DOC_TITLE = "# Performance\n\nFigures measured by `make bench` (`bench/run.py`); each benchmark rewrites only its own section.\n"
 HTTP_TIMEOUT = 60
@@ -71,23 +76,9 @@ class CallbackModule(CallbackBase):
 # --------------------------------------------------------------------------- #
 
 
-def _sandbox_fixtures():
-    spec = importlib.util.spec_from_file_location("bench_sandbox_fixtures", ROOT / "tests" / "sandbox" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@contextlib.contextmanager
 def sandbox(workdir: pathlib.Path, **cli_args):
     """A sandbox (``python -m sandbox`` with ``--key value`` for each keyword), always stopped at the end."""
-    fixtures = _sandbox_fixtures()
-    directory = workdir / ("sandbox-%d" % time.monotonic_ns())
-    box = fixtures.launch(directory, **cli_args)
-    try:
-        yield box
-    finally:
-        box.stop()
+    return launcher.running(workdir / ("sandbox-%d" % time.monotonic_ns()), check=False, **cli_args)
 
 
 def control(box: dict, method: str, path: str, body: dict | None = None) -> requests.Response:
@@ -131,34 +122,10 @@ def drive_all(box: dict, state: str, workers: int = 32) -> None:
 # --------------------------------------------------------------------------- #
 
 
-def ensure_collection_link() -> None:
-    link = COLLECTIONS / "ansible_collections" / "gameops" / "pterodactyl"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT)
-
-
 def ansible_env(workdir: pathlib.Path, **extra: str) -> dict:
-    """A clean environment for ansible-playbook: no user ANSIBLE_*/PTERODACTYL_* settings, the collection found."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "PTERODACTYL_"))}
-    env.update(
-        PATH="%s%s%s" % (BIN, os.pathsep, env.get("PATH", "")),
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-        ANSIBLE_HOME=str(workdir / "ansible-home"),
-        ANSIBLE_LOCAL_TEMP=str(workdir / "ansible-local-tmp"),
-        ANSIBLE_REMOTE_TMP=str(workdir / "ansible-remote-tmp"),
-        ANSIBLE_PYTHON_INTERPRETER=PYTHON,
-        ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_RETRY_FILES_ENABLED="0",
-        ANSIBLE_HOST_KEY_CHECKING="0",
-        ANSIBLE_LOCALHOST_WARNING="0",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-        ANSIBLE_INVENTORY_UNPARSED_FAILED="1",
-        ANSIBLE_DEPRECATION_WARNINGS="0",
-    )
-    env.update(extra)
-    return env
+    """hack.devenv's clean environment (home and temporary folders under ``workdir``), quiet and strict."""
+    return devenv.ansible_env(workdir, strict_inventory=True, ANSIBLE_HOST_KEY_CHECKING="0",
+                              ANSIBLE_DEPRECATION_WARNINGS="0", **extra)
 
 
 def timing_env(workdir: pathlib.Path, times_file: pathlib.Path, **extra: str) -> dict:

@@ -17,10 +17,7 @@ import math
 import pathlib
 import sys
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-
-import common  # noqa: E402  pylint: disable=wrong-import-position
+from bench import common
 
 NAME = "fleet_restart"
 SERVERS = 200

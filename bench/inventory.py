@@ -12,7 +12,7 @@ Measures, in one run:
 
 Targets (issue 6): (plugin - start-up) / sequential loop <= 0.6 and cached / start-up <= 1.05.
 Writes the figures between the ``inventory`` markers of docs/performance.md.
-Run with ``make bench`` or ``.venv/bin/python bench/inventory.py [--servers N] [--runs N]``.
+Run with ``make bench`` or ``.venv/bin/python -m bench.inventory [--servers N] [--runs N]``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import os
 import pathlib
 import platform
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -33,9 +32,12 @@ import time
 import requests
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-BIN = ROOT / ".venv" / "bin"
-PYTHON = str(BIN / "python") if (BIN / "python").exists() else sys.executable
+from hack import devenv
+from sandbox import launcher
+
+ROOT = devenv.ROOT
+BIN = devenv.BIN
+PYTHON = devenv.PYTHON
 PERFORMANCE_MD = ROOT / "docs" / "performance.md"
 START_MARK = "<!-- inventory:start -->"
 END_MARK = "<!-- inventory:end -->"
@@ -49,33 +51,6 @@ SANDBOX_RATE_LIMIT = 100000
 # --------------------------------------------------------------------------- #
 # Sandbox
 # --------------------------------------------------------------------------- #
-
-
-def start_sandbox(workdir: pathlib.Path, servers: int) -> tuple[subprocess.Popen, dict]:
-    ready = workdir / "ready.json"
-    log = open(workdir / "sandbox.log", "wb")  # pylint: disable=consider-using-with
-    proc = subprocess.Popen([PYTHON, "-m", "sandbox", "--servers", str(servers), "--virtual",
-                             "--rate-limit", str(SANDBOX_RATE_LIMIT), "--ready-file", str(ready)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop_sandbox(proc)
-            raise SystemExit("the sandbox did not start; see %s" % (workdir / "sandbox.log"))
-        time.sleep(0.1)
-    time.sleep(0.2)  # the ready file is written in one go, but give the writer a moment
-    return proc, json.loads(ready.read_text())
-
-
-def stop_sandbox(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
 
 
 def request_log(ready: dict) -> list:
@@ -92,15 +67,7 @@ def clear_request_log(ready: dict) -> None:
 
 
 def ansible_env(workdir: pathlib.Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PTERODACTYL_"))}
-    env.update({
-        "PATH": "%s:%s" % (BIN, env.get("PATH", "")),
-        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"),
-        "ANSIBLE_HOME": str(workdir / "ansible-home"),
-        "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-tmp"),
-        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
-    })
-    return env
+    return devenv.ansible_env(workdir, strict_inventory=True)
 
 
 def time_inventory(source: pathlib.Path, env: dict, expect_hosts: int | None) -> float:
@@ -336,11 +303,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-inventory-") as tmp:
         workdir = pathlib.Path(tmp)
-        proc, ready = start_sandbox(workdir, args.servers)
-        try:
+        with launcher.running(workdir / "sandbox", check=False, start_timeout=120, servers=args.servers,
+                              virtual=True, rate_limit=SANDBOX_RATE_LIMIT) as ready:
             figures = measure(workdir, ready, args.servers, args.runs, args.latency)
-        finally:
-            stop_sandbox(proc)
     section = render(figures)
     print(section)
     if not args.no_write:

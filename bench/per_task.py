@@ -18,10 +18,7 @@ import subprocess
 import sys
 import time
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-
-import common  # noqa: E402  pylint: disable=wrong-import-position
+from bench import common
 
 NAME = "per_task"
 HOSTS = 50

@@ -21,10 +21,7 @@ import sys
 
 import yaml
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-
-import common  # noqa: E402  pylint: disable=wrong-import-position
+from bench import common
 
 NAME = "requests_per_operation"
 POWER_TARGET = 3

@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """``make bench``: run every benchmark, each as a subprocess, and summarize them in docs/performance.md.
 
-    .venv/bin/python bench/run.py                      # all of them (about 10 minutes on 2 cores)
-    .venv/bin/python bench/run.py per_task fleet_restart
-    .venv/bin/python bench/run.py --quick              # fewer repetitions
+    .venv/bin/python -m bench.run                      # all of them (about 10 minutes on 2 cores)
+    .venv/bin/python -m bench.run per_task fleet_restart
+    .venv/bin/python -m bench.run --quick              # fewer repetitions
 
 Each benchmark writes its own section of docs/performance.md; this runner adds a summary section with one
 row per benchmark (a partial run replaces only its rows). A missed target is reported, not an error: the
@@ -15,16 +15,12 @@ exit code is 0 unless a benchmark could not run.
 from __future__ import annotations
 
 import argparse
-import pathlib
 import re
 import subprocess
 import sys
 import time
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-
-import common  # noqa: E402  pylint: disable=wrong-import-position
+from bench import common
 
 BENCH = common.ROOT / "bench"
 # name -> (script, extra arguments in --quick mode, timeout in seconds)
@@ -50,7 +46,7 @@ def summary_lines(name: str, output: str) -> list[str]:
 
 def run_one(name: str, quick: bool) -> dict:
     script, quick_args, timeout = BENCHMARKS[name]
-    argv = [common.PYTHON, str(BENCH / script)] + (quick_args if quick else [])
+    argv = [common.PYTHON, "-m", "bench." + script.removesuffix(".py")] + (quick_args if quick else [])
     print("== %s: %s" % (name, " ".join(argv[1:])), flush=True)
     started = time.monotonic()
     try:

@@ -25,10 +25,7 @@ import time
 
 import requests
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-
-import common  # noqa: E402  pylint: disable=wrong-import-position
+from bench import common
 
 NAME = "state_detection"
 TARGET = 0.5

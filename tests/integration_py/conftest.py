@@ -1,37 +1,31 @@
 # Copyright (c) gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Python integration tests against the sandbox (panel + Wings emulator, ``python -m sandbox``).
+"""Fixtures of the Python integration tests (those of every folder, ``sandbox``, ``start_sandbox`` and
+``module_sandbox``, are in tests/conftest.py; helpers in fixtures_quality.py and shared.py).
 
-Makes the collection importable by its full name (as tests/unit/conftest.py does) and reuses
-the sandbox launcher of tests/sandbox/conftest.py.
+* ``quality_sandbox(**cli_args)``: ``start_sandbox`` with tests/integration/fleet.yml unless
+  ``fleet`` or ``servers`` is given;
+* ``runner``: a :class:`fixtures_quality.Runner` in the test's temporary folder.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import pytest
 
-from shared import sandbox_fixtures
-
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _load(name: str, path: pathlib.Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+pytest.register_assert_rewrite("fixtures_quality")
+from fixtures_quality import STANDARD_FLEET, Runner  # noqa: E402  pylint: disable=wrong-import-position
 
 
-# the same symlink tree the unit tests use: .build/collections/ansible_collections/gameops/pterodactyl
-_load("_gameops_unit_conftest", REPO_ROOT / "tests" / "unit" / "conftest.py")
+@pytest.fixture
+def quality_sandbox(start_sandbox):
+    def start(**cli_args):
+        if "fleet" not in cli_args and "servers" not in cli_args:
+            cli_args["fleet"] = str(STANDARD_FLEET)
+        return start_sandbox(**cli_args)
+
+    return start
 
 
-@pytest.fixture(scope="module")
-def module_sandbox(tmp_path_factory):
-    """A sandbox of its own for one test module (6 real-process servers)."""
-    sb = sandbox_fixtures.launch(tmp_path_factory.mktemp("sandbox"), servers=6)
-    yield sb
-    assert sb.stop() == 0, sb.log()
+@pytest.fixture
+def runner(tmp_path):
+    return Runner(tmp_path / "ansible")

@@ -1,32 +1,27 @@
 # Copyright (c) gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fixtures and helpers of the fault, bad-input and secret tests (loaded with ``pytest_plugins``).
+"""Helpers of the fault, bad-input and secret tests (their fixtures, ``quality_sandbox`` and ``runner``,
+are in tests/integration_py/conftest.py).
 
-* ``quality_sandbox(**cli_args)``: start a sandbox of one's own (``python -m sandbox``, see
-  tests/sandbox/conftest.py); stopped at the end of the test (a test may stop it earlier with
-  ``sb.stop()``), and it must have exited with code 0 and left no process behind.
 * ``Runner``: ``ansible-playbook`` / ``ansible-inventory`` of the Python running the tests, with a
-  clean Ansible environment in a temporary folder (collections from .build/collections).
+  clean Ansible environment in a temporary folder (hack.devenv.ansible_env).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import subprocess
-import sys
 import time
 
-import pytest
+from shared import plain
 
-from shared import ensure_collection_link, launch, plain
+from hack import devenv
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-COLLECTIONS = ROOT / ".build" / "collections"
 FLEETS = ROOT / "tests" / "integration" / "fleets"
 STANDARD_FLEET = ROOT / "tests" / "integration" / "fleet.yml"
-BIN = pathlib.Path(sys.executable).parent
+BIN = devenv.BIN
 RUN_TIMEOUT = 240
 JWT_PATTERN = r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
 
@@ -51,21 +46,8 @@ class Runner:
     def __init__(self, folder: pathlib.Path) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "PTERODACTYL_"))}
-        env.update({
-            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-            "ANSIBLE_HOME": str(folder / "ansible-home"),
-            "ANSIBLE_LOCAL_TEMP": str(folder / "ansible-tmp"),
-            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-            "ANSIBLE_INVENTORY_ENABLED": "gameops.pterodactyl.pterodactyl",
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_RETRY_FILES_ENABLED": "false",
-            "ANSIBLE_LOCALHOST_WARNING": "false",
-            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-            "ANSIBLE_DEPRECATION_WARNINGS": "false",
-        })
+        env = devenv.ansible_env(folder, ANSIBLE_INVENTORY_ENABLED="gameops.pterodactyl.pterodactyl",
+                                 ANSIBLE_DEPRECATION_WARNINGS="0")
         self.env = env
 
     def argv(self, command: str, *args) -> list[str]:
@@ -126,30 +108,3 @@ def wait_for_request(sandbox, predicate, timeout: float = 60.0) -> dict:
 def add_faults(sandbox, *faults: dict) -> None:
     response = sandbox.control("POST", "/faults", json={"faults": list(faults)})
     assert response.status_code == 201, response.text
-
-
-@pytest.fixture(scope="session", autouse=True)
-def quality_collection_link():
-    ensure_collection_link()
-
-
-@pytest.fixture
-def quality_sandbox(tmp_path):
-    started = []
-
-    def start(**cli_args):
-        if "fleet" not in cli_args and "servers" not in cli_args:
-            cli_args["fleet"] = str(STANDARD_FLEET)
-        sandbox = launch(tmp_path / f"sandbox{len(started)}", **cli_args)
-        started.append(sandbox)
-        return sandbox
-
-    yield start
-    for sandbox in started:
-        code = sandbox.stop()
-        assert code == 0, f"sandbox exited with {code}: {sandbox.log()}"
-
-
-@pytest.fixture
-def runner(tmp_path):
-    return Runner(tmp_path / "ansible")

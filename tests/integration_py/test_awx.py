@@ -16,11 +16,11 @@ import subprocess
 import pytest
 import yaml
 
-from shared import launch
+from hack import devenv
+from sandbox.launcher import launch
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
-COLLECTIONS = ROOT / ".build" / "collections"
 EE = ROOT / "meta" / "execution-environment.yml"
 # Any HTTP(S) request through these proxies fails at once: proves a step needs no network.
 NO_NETWORK = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
@@ -96,16 +96,9 @@ def test_demo_through_ansible_runner(tmp_path):
         shutil.copytree(ROOT / "playbooks", private / "project")
         report = tmp_path / "report" / "fleet.html"
         (private / "env" / "extravars").write_text(json.dumps({"fleet_report_path": str(report)}))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PTERODACTYL_"))}
-        env.update(
-            PATH="%s:%s" % (BIN, env.get("PATH", "")),
-            ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-            ANSIBLE_INVENTORY_UNPARSED_FAILED="true",
-            ANSIBLE_PYTHON_INTERPRETER=str(BIN / "python"),
-            # what the credential type's injectors set
-            PTERODACTYL_URL=sandbox["panel_url"],
-            PTERODACTYL_API_KEY=key,
-        )
+        env = devenv.ansible_env(python=str(BIN / "python"), strict_inventory=True,
+                                 # what the credential type's injectors set
+                                 PTERODACTYL_URL=sandbox["panel_url"], PTERODACTYL_API_KEY=key)
         result = subprocess.run([tool("ansible-runner"), "run", str(private), "-p", "demo.yml", "--ident", "demo"],
                                 cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
         output = result.stdout + result.stderr

@@ -18,8 +18,6 @@ import yaml
 pytest.register_assert_rewrite("fixtures_quality")
 from fixtures_quality import FLEETS, listed_hostvars, secrets_of  # noqa: E402  pylint: disable=wrong-import-position
 
-pytest_plugins = ["fixtures_quality"]
-
 JINJA_FLEET = FLEETS / "jinja.yml"
 
 
@@ -233,7 +231,7 @@ INVENTORY_CASES = {
 
 @pytest.fixture(scope="module")
 def shared_sandbox(tmp_path_factory):
-    from fixtures_quality import launch  # pylint: disable=import-outside-toplevel
+    from sandbox.launcher import launch  # pylint: disable=import-outside-toplevel
     sandbox = launch(tmp_path_factory.mktemp("bad-input"), servers=3, virtual=True)
     yield sandbox
     assert sandbox.stop() == 0, sandbox.log()

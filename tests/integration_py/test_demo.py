@@ -17,12 +17,12 @@ import psutil
 import pytest
 import yaml
 
-from shared import launch
+from hack import devenv
+from sandbox.launcher import launch
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 PYTHON = BIN / "python" if (BIN / "python").exists() else pathlib.Path(sys.executable)
-COLLECTIONS = ROOT / ".build" / "collections"
 REPORT = ROOT / ".build" / "reports" / "fleet_report.html"
 DEMO_DATA = ROOT / ".build" / "demo" / "data"
 
@@ -57,7 +57,7 @@ def demo_processes() -> list:
 def test_make_demo():
     """What `make demo` runs: exit 0, a report, the sandbox stopped, no process or port left."""
     started = time.time()
-    result = subprocess.run([str(PYTHON), str(ROOT / "hack" / "demo.py")], cwd=ROOT, capture_output=True, text=True,
+    result = subprocess.run([str(PYTHON), "-m", "hack.demo"], cwd=ROOT, capture_output=True, text=True,
                             timeout=300, check=False, env={k: v for k, v in os.environ.items() if not k.startswith("PTERODACTYL_")})
     elapsed = time.time() - started
     output = result.stdout + result.stderr
@@ -100,18 +100,8 @@ def fleet_sandbox(tmp_path):
 def playbook(tmp_path, sandbox, name, *args) -> subprocess.CompletedProcess:
     inventory = tmp_path / "fleet.pterodactyl.yml"
     inventory.write_text("plugin: gameops.pterodactyl.pterodactyl\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PTERODACTYL_"))}
-    env.update(
-        PATH="%s:%s" % (BIN, env.get("PATH", "")),
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-        ANSIBLE_INVENTORY_UNPARSED_FAILED="true",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_RETRY_FILES_ENABLED="false",
-        PTERODACTYL_URL=sandbox["panel_url"],
-        PTERODACTYL_API_KEY=sandbox["keys"]["owner"],
-    )
+    env = devenv.ansible_env(tmp_path, strict_inventory=True, PTERODACTYL_URL=sandbox["panel_url"],
+                             PTERODACTYL_API_KEY=sandbox["keys"]["owner"])
     result = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / name), *args],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240, check=False)
     assert sandbox["keys"]["owner"] not in result.stdout + result.stderr

@@ -18,8 +18,6 @@ import pytest
 pytest.register_assert_rewrite("fixtures_quality")
 from fixtures_quality import add_faults, listed_hostvars, wait_for_request  # noqa: E402  pylint: disable=wrong-import-position
 
-pytest_plugins = ["fixtures_quality"]
-
 PLAYBOOK_HEADER = """
 - name: Fault test
   hosts: localhost

@@ -17,12 +17,13 @@ import sys
 
 import pytest
 import yaml
+from shared import plain
 
-from shared import launch, plain
+from hack import devenv
+from sandbox.launcher import launch
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
-COLLECTIONS = ROOT / ".build" / "collections"
 FLEET = pathlib.Path(__file__).resolve().parent / "fleets" / "inventory.yml"
 PLUGIN = "gameops.pterodactyl.pterodactyl"
 RUN_TIMEOUT = 90
@@ -39,18 +40,7 @@ OWNER_HOSTS = {"lobby", "survival_5a000002", "survival_5b000003", JINJA_HOST, "c
 
 
 def ansible_env(tmp_path: pathlib.Path, **extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PTERODACTYL_"))}
-    env.update({
-        "PATH": "%s:%s" % (BIN, env.get("PATH", "")),
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-    })
-    env.update(extra)
-    return env
+    return devenv.ansible_env(tmp_path, strict_inventory=True, **extra)
 
 
 def run(tmp_path: pathlib.Path, argv: list, env: dict | None = None) -> subprocess.CompletedProcess:

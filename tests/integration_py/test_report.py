@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import collections
 import html.parser
-import importlib.util
-import os
 import pathlib
 import re
 import subprocess
@@ -19,9 +17,11 @@ import subprocess
 import pytest
 import yaml
 
+from hack import devenv
+from sandbox.launcher import launch
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
-COLLECTIONS = ROOT / ".build" / "collections"
 
 SCRIPT_NAME = "<script>alert('x')</script>"
 JINJA_NAME = "{{ 'templ' ~ 'ated' }}"
@@ -39,16 +39,6 @@ FLEET = {
     ],
 }
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-
-def _launcher():
-    spec = importlib.util.spec_from_file_location("_report_sandbox_launcher", ROOT / "tests" / "sandbox" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.launch
-
-
-launch = _launcher()
 
 
 class Report(html.parser.HTMLParser):
@@ -106,19 +96,8 @@ class Report(html.parser.HTMLParser):
 
 
 def ansible_env(tmp_path, sandbox) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PTERODACTYL_"))}
-    env.update(
-        PATH="%s:%s" % (BIN, env.get("PATH", "")),
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-        ANSIBLE_INVENTORY_UNPARSED_FAILED="true",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_RETRY_FILES_ENABLED="false",
-        PTERODACTYL_URL=sandbox["panel_url"],
-        PTERODACTYL_API_KEY=sandbox["keys"]["owner"],
-    )
-    return env
+    return devenv.ansible_env(tmp_path, strict_inventory=True, PTERODACTYL_URL=sandbox["panel_url"],
+                              PTERODACTYL_API_KEY=sandbox["keys"]["owner"])
 
 
 @pytest.fixture(scope="module")

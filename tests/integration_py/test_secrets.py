@@ -16,8 +16,6 @@ import pytest
 pytest.register_assert_rewrite("fixtures_quality")
 from fixtures_quality import FLEETS, JWT_PATTERN, secrets_of  # noqa: E402  pylint: disable=wrong-import-position
 
-pytest_plugins = ["fixtures_quality"]
-
 PLAYBOOK = """
 - name: Every module, with -vvvv
   hosts: localhost

@@ -3,20 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import pathlib
-import sys
 import time
 import types
 
 import psutil
 import pytest
 
-ROOT = str(pathlib.Path(__file__).resolve().parents[2])
-if ROOT not in sys.path:   # the sandbox package lives at the repository root
-    sys.path.insert(0, ROOT)
-
-from sandbox.power import (HISTORY_SIZE, MAX_LINE_BYTES, PowerError, PowerLocked, ServerRuntime,
-                           daemon_line)
+from sandbox.power import HISTORY_SIZE, MAX_LINE_BYTES, PowerError, PowerLocked, ServerRuntime, daemon_line
 
 pytestmark = pytest.mark.timeout(30)
 

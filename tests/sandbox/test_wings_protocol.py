@@ -9,7 +9,6 @@ import asyncio
 import json
 import pathlib
 import re
-import sys
 import time
 import types
 
@@ -18,13 +17,9 @@ import jwt
 import pytest
 from aiohttp import web
 
-ROOT = str(pathlib.Path(__file__).resolve().parents[2])
-if ROOT not in sys.path:   # the sandbox package lives at the repository root
-    sys.path.insert(0, ROOT)
-
-from sandbox.fleet import NodeContext  # noqa: E402
-from sandbox.power import ServerRuntime  # noqa: E402
-from sandbox.wings import add_wings_routes  # noqa: E402
+from sandbox.fleet import NodeContext
+from sandbox.power import ServerRuntime
+from sandbox.wings import add_wings_routes
 
 pytestmark = pytest.mark.timeout(30)
 

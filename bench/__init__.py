@@ -1,0 +1,1 @@
+"""The benchmarks (``make bench``, ``python -m bench.run``); shared helpers in bench.common. Not part of the collection."""

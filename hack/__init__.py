@@ -1,0 +1,1 @@
+"""Developer tooling of this checkout (not part of the collection): hack.devenv, hack.demo, hack.collection_tree."""
