@@ -4,8 +4,8 @@
 #
 # Each version gets its own virtual environment beside the main one (.venv-2.16, .venv-newest),
 # made once and re-made when a requirements file changes. The tests run with that environment's
-# Python, so ansible-playbook and the modules' interpreter come from it (tests/integration/support.py
-# uses the bin folder of sys.executable). The sandbox panel keeps running on the main .venv when
+# Python, so ansible-playbook and the modules' interpreter come from it (hack/devenv.py uses the
+# running interpreter when it is a virtual environment's). The sandbox panel keeps running on the main .venv when
 # it exists (it is not part of the collection).
 #
 # Environment: MATRIX_VERSIONS="2.16 newest" (which ones), MATRIX_PYTEST_ARGS (extra pytest args).
@@ -23,12 +23,9 @@ export ANSIBLE_COLLECTIONS_PATH="$repo/.build/collections"
 
 log() { printf '[matrix] %s\n' "$*" >&2; }
 
-# The collection as Ansible finds it (same link as `make collection`).
-link="$ANSIBLE_COLLECTIONS_PATH/ansible_collections/gameops/pterodactyl"
-if [ ! -e "$link" ]; then
-  mkdir -p "$(dirname "$link")"
-  ln -sfn "$repo" "$link"
-fi
+# The collection as Ansible finds it (hack/devenv.py, the same link as `make collection`;
+# standard library only, so any python3 will do).
+python3 -m hack.devenv >/dev/null
 
 # A Python interpreter of the given minor version: pyenv's first, then the PATH.
 find_python() {
