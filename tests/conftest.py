@@ -32,11 +32,15 @@ def _stopped(sb: Sandbox) -> None:
     assert code == 0, f"sandbox exited with {code}: {sb.log()}"
 
 
-@pytest.fixture(scope="session")
-def sandbox(tmp_path_factory):
+def _six_servers(tmp_path_factory):
+    """A sandbox with a generated fleet of 6 real-process servers, stopped at the end of the scope."""
     sb = launch(tmp_path_factory.mktemp("sandbox"), servers=6)
     yield sb
     _stopped(sb)
+
+
+sandbox = pytest.fixture(_six_servers, scope="session", name="sandbox")  # shared by the whole run
+module_sandbox = pytest.fixture(_six_servers, scope="module", name="module_sandbox")  # one per test module
 
 
 @pytest.fixture
@@ -46,16 +50,9 @@ def clean(sandbox):  # pylint: disable=redefined-outer-name
     yield sandbox
 
 
-@pytest.fixture(scope="module")
-def module_sandbox(tmp_path_factory):
-    """A sandbox of its own for one test module (6 real-process servers)."""
-    sb = launch(tmp_path_factory.mktemp("sandbox"), servers=6)
-    yield sb
-    _stopped(sb)
-
-
 @pytest.fixture
 def start_sandbox(tmp_path):
+    """``start_sandbox(**cli_args)``: sandboxes of the test's own (``servers=3`` unless told), stopped at its end."""
     started: list[Sandbox] = []
 
     def start(**cli_args) -> Sandbox:

@@ -26,7 +26,7 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.2):
 
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory):
-    from conftest import launch  # the sandbox fixtures of this folder
+    from sandbox.launcher import launch  # pylint: disable=import-outside-toplevel
 
     sandbox = launch(tmp_path_factory.mktemp("third-party"), servers=120, virtual=True)
     yield sandbox
