@@ -48,6 +48,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--virtual", action="store_true", help="simulate servers without processes")
     p.add_argument("--flavor", choices=("pterodactyl", "pelican"), default=None,
                    help="panel behaviour (default pterodactyl, or the fleet file's flavor)")
+    p.add_argument("--version", "--wings-version", dest="wings_version", default=None, metavar="VERSION",
+                   help="Wings version of the node: 1.11 (default, or the fleet file's wings_version) or 1.12 "
+                   "(the 1.12 security release: websocket rate limits, 30-socket cap, 4096-byte frames, close "
+                   "4409; 1.12.2+ requires the JWT scope claim); a bare 1.12 means the newest 1.12 modelled")
+    p.add_argument("--panel-version", default=None, metavar="VERSION",
+                   help="panel version (default: the same as --version); 1.12.3+ puts scope=websocket in the "
+                   "websocket JWT, so --version 1.12 --panel-version 1.11 is a panel older than its node")
+    p.add_argument("--server-identifiers", choices=fleet_mod.IDENTIFIER_STYLES, default=None,
+                   help="short: 8-character identifiers (default); serv: opt-in serv_ identifiers")
     p.add_argument("--data-dir", help="folder for server data (default: a temporary folder removed at exit)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed for uuids and names")
     p.add_argument("--log-level", default=os.environ.get("SANDBOX_LOG_LEVEL", "WARNING"))
@@ -67,8 +76,18 @@ def build_fleet(args) -> fleet_mod.Fleet:
         f = fleet_mod.load(args.fleet, seed=args.seed, flavor=flavor)
         if args.flavor:
             f.flavor = args.flavor
-        return f
-    return fleet_mod.generate(args.servers, seed=args.seed, flavor=flavor)
+    else:
+        f = fleet_mod.generate(args.servers, seed=args.seed, flavor=flavor)
+    # the command line wins over the fleet file's settings
+    if getattr(args, "wings_version", None):
+        f.wings_version = str(args.wings_version)
+        if not getattr(args, "panel_version", None) and not f.panel_version_set:
+            f.panel_version = f.wings_version
+    if getattr(args, "panel_version", None):
+        f.panel_version = str(args.panel_version)
+    if getattr(args, "server_identifiers", None):
+        fleet_mod.apply_identifier_style(f, args.server_identifiers)
+    return f
 
 
 def ready_document(fleet: fleet_mod.Fleet, panel: Panel, control_url: str) -> dict:
@@ -104,6 +123,9 @@ def ready_document(fleet: fleet_mod.Fleet, panel: Panel, control_url: str) -> di
         "rate_period": panel.rate_period,
         "token_ttl": panel.token_ttl,
         "virtual": bool(getattr(panel, "virtual", False)),
+        "wings_version": fleet.wings_version,
+        "panel_version": fleet.panel_version,
+        "server_identifiers": fleet.identifier_style,
     }
 
 
@@ -132,7 +154,8 @@ async def run(args) -> int:
     data_root.mkdir(parents=True, exist_ok=True)
 
     node_context = fleet_mod.NodeContext(servers_by_uuid=fleet.servers_by_uuid, daemon_token=fleet.daemon_token,
-                                         token_ttl=args.token_ttl, boot_time=time.time(), flavor=fleet.flavor)
+                                         token_ttl=args.token_ttl, boot_time=time.time(), flavor=fleet.flavor,
+                                         wings_version=fleet.wings_version)
     panel = Panel(fleet, node_context, rate_limit=rate_limit, token_ttl=args.token_ttl, rate_period=args.rate_period)
     panel.virtual = args.virtual
     control = Control(panel)

@@ -66,6 +66,12 @@ STATUSES = (None, "installing", "install_failed", "reinstall_failed", "suspended
 
 DEFAULT_HELPER_PERMISSIONS = ["websocket.connect", "control.console", "control.start", "activity.read"]
 
+# Server identifiers: "short" = the first 8 characters of the uuid (Pterodactyl 1.11); "serv" = the
+# opt-in prefixed form, "serv_" + those 8 characters (the sandbox's choice, see sandbox/README.md).
+IDENTIFIER_STYLES = ("short", "serv")
+SERV_PREFIX = "serv_"
+DEFAULT_VERSION = "1.11"
+
 
 class FleetError(ValueError):
     """A fleet file that cannot be loaded."""
@@ -234,6 +240,7 @@ class NodeContext:
     denied_jtis: dict[str, float] = dataclasses.field(default_factory=dict)  # jti -> deny time
     flavor: str = "pterodactyl"
     wings_url: str = ""
+    wings_version: str = DEFAULT_VERSION   # "1.12" turns on the Wings 1.12 websocket limits (sandbox/wings.py)
     # replaced by sandbox.wings.add_wings_routes
     drop_connections: Callable[..., Any] = lambda uuid=None: 0
 
@@ -251,6 +258,10 @@ class Fleet:
         self.two_factor_required = 0      # APP_2FA_REQUIRED: 0 nobody, 1 admins, 2 everyone
         self.daemon_token = _rand_str(64)
         self.daemon_token_id = _rand_str(16)
+        self.wings_version = DEFAULT_VERSION   # the node's Wings (sandbox/wings.py)
+        self.panel_version = DEFAULT_VERSION   # the panel's (1.12.3+ emits the JWT scope claim)
+        self.panel_version_set = False         # given in the fleet file (then --version does not change it)
+        self.identifier_style = "short"
         self._next_key_id = 1
         self._next_activity_id = 1
 
@@ -400,6 +411,17 @@ def _finish(fleet: Fleet) -> Fleet:
     return fleet
 
 
+def apply_identifier_style(fleet: Fleet, style: str) -> Fleet:
+    """Give every server the identifier form of ``style`` (``short`` or ``serv``) and re-index."""
+    if style not in IDENTIFIER_STYLES:
+        raise FleetError(f"server_identifiers must be one of {IDENTIFIER_STYLES}, not {style!r}")
+    for s in fleet.servers:
+        base = s.identifier[len(SERV_PREFIX):] if s.identifier.startswith(SERV_PREFIX) else s.identifier
+        s.identifier = SERV_PREFIX + base if style == "serv" else base
+    fleet.identifier_style = style
+    return _finish(fleet)
+
+
 def generate(count: int, *, seed: int = 20241024, flavor: str = "pterodactyl") -> Fleet:
     """The default fleet for ``--servers N``."""
     rng = random.Random(seed)
@@ -450,6 +472,12 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
     rng = random.Random(doc.get("seed", seed))
     fleet = Fleet(doc.get("flavor", flavor) if flavor == "pterodactyl" else flavor)
     fleet.two_factor_required = int(doc.get("two_factor_required", 0) or 0)
+    if doc.get("wings_version") is not None:
+        fleet.wings_version = str(doc["wings_version"])
+        fleet.panel_version = fleet.wings_version
+    if doc.get("panel_version") is not None:
+        fleet.panel_version = str(doc["panel_version"])
+        fleet.panel_version_set = True
 
     for spec in doc.get("users") or []:
         if isinstance(spec, str):
@@ -548,6 +576,9 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
 
     roles = dict(doc.get("roles") or {})
     fleet.roles = _guess_roles(fleet, roles)
+    style = doc.get("server_identifiers")
+    if style is not None:
+        return apply_identifier_style(fleet, str(style))
     return _finish(fleet)
 
 

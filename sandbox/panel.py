@@ -25,7 +25,8 @@ from aiohttp import web
 
 from . import errors as E
 from .errors import ApiError, php_compact
-from .fleet import PERMISSION_GROUPS, PELICAN_PERMISSIONS, ApiKey, Fleet, Server, User, iso
+from .fleet import PERMISSION_GROUPS, PELICAN_PERMISSIONS, SERV_PREFIX, ApiKey, Fleet, Server, User, iso
+from .wings import version_tuple
 
 log = logging.getLogger("sandbox.panel")
 
@@ -263,9 +264,14 @@ class Panel:
     def bind(self, ref: str) -> Server | None:
         if self.pelican:
             return self.fleet.servers_by_identifier.get(ref) or self.fleet.servers_by_uuid.get(ref)
-        if len(ref) == 8:
+        if len(ref) == 8 or ref.startswith(SERV_PREFIX):
             return self.fleet.servers_by_identifier.get(ref)
         return self.fleet.servers_by_uuid.get(ref)
+
+    @property
+    def emits_scope(self) -> bool:
+        """Pelican always; Pterodactyl from 1.12.3 (``scope`` in the websocket JWT)."""
+        return self.pelican or version_tuple(getattr(self.fleet, "panel_version", None)) >= (1, 12, 3)
 
     def json_response(self, data, status: int = 200, headers: dict | None = None) -> web.Response:
         return web.Response(status=status, text=php_compact(data), content_type="application/json",
@@ -801,7 +807,10 @@ class Panel:
             jti = hashlib.md5(f"{user.id}{server.uuid}".encode()).hexdigest()
         claims: dict = {"iss": self.panel_url, "aud": [self.wings_url], "jti": jti, "iat": now,
                         "nbf": now - 300, "exp": now + int(self.token_ttl), "server_uuid": server.uuid,
-                        "permissions": self.fleet.user_permissions(user, server), "user_uuid": user.uuid}
+                        "permissions": self.fleet.user_permissions(user, server)}
+        if self.emits_scope and not self.pelican:
+            claims["scope"] = "websocket"
+        claims["user_uuid"] = user.uuid
         if self.pelican:
             claims["unique_id"] = rand_alnum(16)
             claims["scope"] = "websocket"

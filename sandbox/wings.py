@@ -7,7 +7,10 @@ app shutdown and sets ``node_context.drop_connections(uuid=None)`` (abrupt TCP c
 ``node_context`` (``sandbox.fleet.NodeContext``) gives ``servers_by_uuid`` (each server has
 ``runtime``, a ``sandbox.power.ServerRuntime``), ``daemon_token``, ``panel_url``, ``allowed_origins``,
 ``boot_time``, ``token_ttl``, ``denied_jtis`` (jti -> deny time) and optionally ``wings_version``
-("1.12" turns on the W12 close 4409 for suspended servers).
+(default "1.11"; "1.12.0" and later: the Wings 1.12 security release's limits, §1.1, §1.6 and §3.1 of the
+reference: per-socket token buckets with ``throttled`` events, the 30-socket cap, the 4096-byte read
+limit, close 4409 for suspended servers; "1.12.2" and later also require the JWT ``scope`` claim to
+contain ``websocket``; a bare "1.12" means the newest 1.12 modelled, so both).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import contextlib
 import json
 import logging
 import math
+import re
 import time
 import uuid as uuidlib
 from typing import Any
@@ -41,6 +45,58 @@ ERR_UUID = "jwt: server uuid mismatch"
 
 POWER_PERMISSIONS = {"start": "control.start", "stop": "control.stop", "restart": "control.restart",
                      "kill": "control.stop"}
+
+# Wings 1.12 (reference §1.1, §3.1)
+MAX_SOCKETS = 30
+TOO_MANY_SOCKETS = "Too many open websocket connections."
+READ_LIMIT = 4096
+MAX_DECODED = 32768
+CLOSE_SUSPENDED = 4409
+THROTTLED = "throttled"
+GLOBAL_LIMIT = (0.2, 10)                 # one token every 200 ms, burst 10 (the read loop's limiter)
+EVENT_LIMITS = {"auth": (5.0, 2), "send logs": (5.0, 2), "send command": (1.0, 10)}
+DEFAULT_LIMIT = (1.0, 4)                 # every other event name shares the "_default" bucket
+
+# "1.12" without a patch level: the newest 1.12 release the sandbox models
+UNSPECIFIED_PATCH = 99
+
+
+def version_tuple(value: Any, default: str = "1.11") -> tuple[int, int, int]:
+    """``"1.12"`` -> (1, 12, 99) (newest patch), ``"1.12.2"`` -> (1, 12, 2), ``None`` -> the default."""
+    text = str(value if value not in (None, "") else default).strip().lstrip("vV")
+    parts = [int(p) for p in re.findall(r"\d+", text)[:3]]
+    if not parts:
+        parts = [int(p) for p in default.split(".")]
+    while len(parts) < 2:
+        parts.append(0)
+    if len(parts) == 2:
+        parts.append(UNSPECIFIED_PATCH)
+    return parts[0], parts[1], parts[2]
+
+
+def node_features(ctx: Any) -> dict:
+    """What the node's Wings version turns on."""
+    v = version_tuple(getattr(ctx, "wings_version", None))
+    return {"w12": v >= (1, 12, 0), "scope": v >= (1, 12, 2)}
+
+
+class TokenBucket:
+    """golang.org/x/time/rate.Limiter with Allow(): starts full, one token every ``every`` seconds."""
+
+    def __init__(self, every: float, burst: int):
+        self.every = float(every)
+        self.burst = int(burst)
+        self.tokens = float(burst)
+        self.last = time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(float(self.burst), self.tokens + (now - self.last) / self.every)
+        self.last = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
 
 
 class JwtClassError(Exception):
@@ -77,6 +133,11 @@ class Token:
         self.server_uuid = claims.get("server_uuid") or ""
         self.user_uuid = claims.get("user_uuid") or ""
         self.permissions = list(claims.get("permissions") or [])
+        self.scope = claims.get("scope") if isinstance(claims.get("scope"), str) else ""
+
+    def has_scope(self, scope: str) -> bool:
+        """Wings 1.12.2+: ``scope`` is a space-separated list."""
+        return scope in self.scope.split(" ")
 
     def expired(self, now: float | None = None) -> bool:
         # gbrlsnchs/jwt ExpirationTimeValidator at second precision
@@ -104,7 +165,7 @@ class Token:
         return False
 
 
-def parse_token(raw: str, key: str) -> Token:
+def parse_token(raw: str, key: str, *, scoped: bool = False) -> Token:
     """Verify like Wings' tokens.ParseToken + NewTokenPayload (exp only, denylist/connect by the caller)."""
     try:
         header_b64, payload_b64, sig_b64 = raw.encode("utf-8").split(b".")
@@ -130,7 +191,7 @@ def parse_token(raw: str, key: str) -> Token:
     for name in ("exp", "nbf", "iat"):
         if claims.get(name) is not None and not _is_int(claims[name]):
             raise OtherError(f"json: cannot unmarshal {name}")
-    for name in ("iss", "sub", "jti", "server_uuid", "user_uuid"):
+    for name in ("iss", "sub", "jti", "server_uuid", "user_uuid") + (("scope",) if scoped else ()):
         if claims.get(name) is not None and not isinstance(claims[name], str):
             raise OtherError(f"json: cannot unmarshal {name}")
     perms = claims.get("permissions")
@@ -157,6 +218,14 @@ class WingsSocket:
         self.tasks: set[asyncio.Task] = set()
         self.send_lock = asyncio.Lock()
         self.closed = False
+        features = node_features(ctx)
+        self.w12 = features["w12"]
+        self.scoped = features["scope"]
+        # Wings 1.12: the read loop's global bucket and the per-event buckets of limiter.go
+        self.global_bucket = TokenBucket(*GLOBAL_LIMIT)
+        self.global_throttled = False
+        self.buckets: dict[str, TokenBucket] = {}
+        self.throttled: dict[str, bool] = {}
 
     # ----------------------------------------------------------------- sending
     async def raw_send(self, event: str, args: list[str] | None = None) -> None:
@@ -183,11 +252,35 @@ class WingsSocket:
             return ERR_EXP
         if token.denylisted(self.ctx):
             return ERR_DENYLIST
-        if not token.has_permission("websocket.connect", self.ctx):
+        if not self.may_connect(token):
             return ERR_NO_CONNECT
         if token.server_uuid != self.uuid:
             return ERR_UUID
         return None
+
+    def may_connect(self, token: Token) -> bool:
+        """The connect permission; Wings 1.12.2+ also needs ``websocket`` in the token's scope."""
+        if self.scoped and not token.has_scope("websocket"):
+            return False
+        return token.has_permission("websocket.connect", self.ctx)
+
+    def is_throttled(self, event: str) -> bool:
+        """limiter.go IsThrottled: one bucket per heavy event, a shared one for the rest; one
+        ``throttled`` event per episode and event name (the flag resets on the next allowed one)."""
+        name = event if event in EVENT_LIMITS else "_default"
+        bucket = self.buckets.get(name)
+        if bucket is None:
+            bucket = self.buckets[name] = TokenBucket(*EVENT_LIMITS.get(name, DEFAULT_LIMIT))
+        if bucket.allow():
+            self.throttled[event] = False
+            return False
+        if not self.throttled.get(event):
+            self.throttled[event] = True
+            self.spawn(self.raw_send(THROTTLED, [event]))
+        return True
+
+    def suspended(self) -> bool:
+        return getattr(self.server, "status", None) == "suspended"
 
     async def send(self, event: str, args: list[str] | None = None) -> None:
         """SendJson: an invalid token turns every event into a ``jwt error``."""
@@ -234,6 +327,13 @@ class WingsSocket:
 
     # ----------------------------------------------------------------- inbound
     async def handle(self, event: str, args: list[str]) -> None:
+        if self.w12:
+            if self.suspended():
+                # HandleInbound fails with ErrSuspended: the socket is cancelled, no close frame
+                self.abort()
+                return
+            if self.is_throttled(event):
+                return
         try:
             if event != "auth":
                 error = self.token_error()
@@ -268,10 +368,10 @@ class WingsSocket:
             await self.send_error(exc)
 
     async def on_auth(self, raw: str) -> None:
-        token = parse_token(raw, str(self.ctx.daemon_token))
+        token = parse_token(raw, str(self.ctx.daemon_token), scoped=self.scoped)
         if token.denylisted(self.ctx):
             raise JwtClassError(ERR_DENYLIST)
-        if not token.has_permission("websocket.connect", self.ctx):
+        if not self.may_connect(token):
             raise JwtClassError(ERR_NO_CONNECT)
         first = self.token is None
         self.token = token
@@ -358,7 +458,11 @@ def _parse_inbound(data: Any) -> tuple[str, list[str]] | None:
         return None
     if args is None:
         args = []
-    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+    if not isinstance(args, list):
+        return None
+    # a JSON null leaves Go's string at its zero value: ["x", null] decodes as ["x", ""]
+    args = ["" if a is None else a for a in args]
+    if not all(isinstance(a, str) for a in args):
         return None
     return event, args
 
@@ -371,12 +475,15 @@ def add_wings_routes(app: web.Application, node_context: Any) -> None:
     def request_id(request: web.Request) -> str:
         return request.headers.get("X-Request-Id") or str(uuidlib.uuid4())
 
-    def upgrade_error(request: web.Request, status: int, text: str) -> web.Response:
+    def upgrade_error(request: web.Request, status: int, text: str, extra: dict | None = None) -> web.Response:
         # gorilla's http.Error, then Wings appends its own JSON error to the body
         body = text + "\n" + go_json({"error": GENERIC_HTTP, "request_id": request_id(request)})
         return web.Response(status=status, body=body.encode(), headers={
-            "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff",
+            **(extra or {}), "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff",
             "Sec-Websocket-Version": "13", "X-Request-Id": request_id(request)})
+
+    def open_sockets(uuid: str) -> int:
+        return sum(1 for sock in sockets if sock.uuid == uuid)
 
     def not_found(request: web.Request) -> web.Response:
         return web.Response(status=404, body=go_json({"error": NOT_FOUND}).encode(),
@@ -395,16 +502,25 @@ def add_wings_routes(app: web.Application, node_context: Any) -> None:
         server = ctx.servers_by_uuid.get(request.match_info["uuid"])
         if server is None or getattr(server, "runtime", None) is None:
             return not_found(request)
-        w12 = str(getattr(ctx, "wings_version", "1.11")) >= "1.12"
+        w12 = node_features(ctx)["w12"]
+        extra: dict[str, str] = {}
+        if w12:
+            # the cap is checked before the upgrade, over every open socket of the server
+            if open_sockets(str(server.uuid)) >= MAX_SOCKETS:
+                return web.Response(status=400, body=go_json({"error": TOO_MANY_SOCKETS}).encode(),
+                                    headers={"Content-Type": "application/json; charset=utf-8",
+                                             "X-Request-Id": request_id(request)})
+            extra = {"Content-Security-Policy": "default-src 'self'", "X-Frame-Options": "DENY"}
         ws = web.WebSocketResponse(autoping=True, heartbeat=None, compress=w12,
-                                   max_msg_size=4096 if w12 else 0)
+                                   max_msg_size=READ_LIMIT if w12 else 0)
         if not ws.can_prepare(request).ok:
-            return upgrade_error(request, 400, "Bad Request")
+            return upgrade_error(request, 400, "Bad Request", extra)
         if not origin_allowed(request.headers.get("Origin", "")):
-            return upgrade_error(request, 403, "Forbidden")
+            return upgrade_error(request, 403, "Forbidden", extra)
+        ws.headers.update(extra)
         await ws.prepare(request)
         if w12 and getattr(server, "status", None) == "suspended":
-            await ws.close(code=4409, message=b"server is suspended")
+            await ws.close(code=CLOSE_SUSPENDED, message=b"server is suspended")
             return ws
         sock = WingsSocket(ctx, server, request, ws)
         sockets.add(sock)
@@ -412,6 +528,16 @@ def add_wings_routes(app: web.Application, node_context: Any) -> None:
             async for msg in ws:
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     data = msg.data
+                    if w12:
+                        # the read loop's global limiter runs before anything else looks at the frame
+                        if not sock.global_bucket.allow():
+                            if not sock.global_throttled:
+                                sock.global_throttled = True
+                                await sock.raw_send(THROTTLED, ["global"])
+                            continue
+                        sock.global_throttled = False
+                        if msg.type != WSMsgType.TEXT or len(data.encode("utf-8")) > MAX_DECODED:
+                            continue   # binary frames and huge decompressed messages are dropped
                     try:
                         parsed = _parse_inbound(json.loads(data))
                     except (ValueError, TypeError):
