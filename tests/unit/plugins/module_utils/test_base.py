@@ -82,7 +82,7 @@ def test_argument_spec_parts():
     assert "server" in _base.argument_spec({}) and "websocket_origin" not in _base.argument_spec({})
     spec = _base.argument_spec({"state": {"type": "str"}}, server=False, console=True)
     assert "server" not in spec and "websocket_origin" in spec and "state" in spec
-    assert [name for name in spec][:len(CONNECTION_OPTIONS)] == [option.name for option in CONNECTION_OPTIONS]
+    assert list(spec)[:len(CONNECTION_OPTIONS)] == [option.name for option in CONNECTION_OPTIONS]
 
 
 def test_every_connection_option_falls_back_to_its_environment_variable(monkeypatch):
