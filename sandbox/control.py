@@ -58,6 +58,8 @@ class Control:
                  "status": None, "time": time.time(), "user": None}
         self.panel.request_log.append(entry)
         fault = self.take_fault(request)
+        if fault is not None and fault.get("after"):
+            return await self.fault_after(request, handler, entry, fault)
         if fault is not None:
             entry["fault"] = {k: v for k, v in fault.items() if k not in ("count", "id")}
             key = self.panel.lookup_key(request)
@@ -84,6 +86,38 @@ class Control:
             return exc.response()
         entry["status"] = resp.status
         entry["user"] = request.get("sandbox_user")
+        return resp
+
+    async def fault_after(self, request: web.Request, handler, entry: dict, fault: dict) -> web.StreamResponse:
+        """``after: true``: the panel handles the request for real (effects, activity, rate limit), then
+        the fault answers in place of the real response, or the connection is dropped."""
+        entry["fault"] = {k: v for k, v in fault.items() if k not in ("count", "id")}
+        try:
+            real = await handler(request)
+            real_status = real.status
+        except web.HTTPException as exc:
+            real_status = exc.status
+        except E.ApiError as exc:
+            real_status = exc.status
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the panel failed; the fault still answers
+            log.exception("request under an after-fault failed: %s %s", request.method, request.path)
+            real_status = 500
+        entry["real_status"] = real_status
+        user = request.get("sandbox_user")
+        if user is None:
+            key = self.panel.lookup_key(request)
+            user = key.user.username if key else None
+        entry["user"] = user
+        if fault.get("delay"):
+            await asyncio.sleep(float(fault["delay"]))
+        if fault.get("drop"):
+            entry["status"] = None
+            self.drop(request)
+            raise asyncio.CancelledError()
+        resp = self.fault_response(fault)
+        entry["status"] = resp.status
         return resp
 
     @staticmethod
@@ -221,10 +255,13 @@ class Control:
                 raise ControlError("a fault needs a route, e.g. 'POST /api/client/servers/*/command'", 400)
             if not (spec.get("status") or spec.get("drop") or spec.get("delay")):
                 raise ControlError("a fault needs status, drop or delay", 400)
+            if spec.get("after") and not (spec.get("status") or spec.get("drop")):
+                raise ControlError("an after fault needs status or drop (what the client sees instead)", 400)
             fault = {"route": str(spec["route"]), "count": int(spec.get("count", 1)),
                      "status": int(spec["status"]) if spec.get("status") else None,
                      "body": spec.get("body"), "delay": float(spec.get("delay") or 0),
-                     "drop": bool(spec.get("drop")), "headers": spec.get("headers") or {}}
+                     "drop": bool(spec.get("drop")), "headers": spec.get("headers") or {},
+                     "after": bool(spec.get("after"))}
             if fault["count"] > 0:
                 self.panel.faults.append(fault)
                 added.append(fault)
