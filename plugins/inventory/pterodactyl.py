@@ -277,12 +277,9 @@ else:
     # ansible-core >= 2.19 templates only strings explicitly trusted; inventory data never is
     CORE_UNTRUSTS_BY_DEFAULT = True
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils._client import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    PterodactylClient,
-)
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._client import PterodactylClient
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._normalize import (
     add_resources,
     add_resources_error,

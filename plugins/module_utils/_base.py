@@ -16,12 +16,9 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils._client import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    PterodactylClient,
-)
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._client import PterodactylClient
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import (
     CONNECTION_OPTIONS,
     CONSOLE_OPTIONS,

@@ -14,12 +14,7 @@ from typing import Any
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError, invalid_option
 
-# HAS_REQUESTS and REQUESTS_IMPORT_ERROR are re-exported: importing the client tells whether it can run.
-from ansible_collections.gameops.pterodactyl.plugins.module_utils._http import (  # noqa: F401
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    HttpTransport,
-)
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._http import HttpTransport
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._routes import EMPTY_PARAMETER, ROUTES, find, render
 
 ACTIVITY_SORTS = ("timestamp", "-timestamp")

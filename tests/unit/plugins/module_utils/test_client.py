@@ -231,7 +231,8 @@ def test_import_without_requests(monkeypatch):
     monkeypatch.setattr(sys, "meta_path", [Blocker()] + sys.meta_path)
     fresh = importlib.import_module(module_name)
     try:
-        assert fresh.HAS_REQUESTS is False and "blocked" in fresh.REQUESTS_IMPORT_ERROR
+        transport = sys.modules[_http.__name__]
+        assert transport.HAS_REQUESTS is False and "blocked" in transport.REQUESTS_IMPORT_ERROR
         with pytest.raises(fresh.PterodactylError) as info:
             fresh.PterodactylClient("https://panel.example.com", KEY)
         assert "requests" in str(info.value)
