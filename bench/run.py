@@ -20,7 +20,10 @@ import subprocess
 import sys
 import time
 
-from bench import common
+if __package__ in (None, ""):  # run by path: its package (and sandbox, hack) would not be importable
+    sys.exit("run it as a module from the repository root: python -m bench.run")
+
+from bench import common  # noqa: E402  pylint: disable=wrong-import-position
 
 BENCH = common.ROOT / "bench"
 # name -> (script, extra arguments in --quick mode, timeout in seconds)

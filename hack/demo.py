@@ -21,8 +21,11 @@ import sys
 import tempfile
 import time
 
-from hack import devenv
-from sandbox.launcher import Sandbox, SandboxError, launch
+if __package__ in (None, ""):  # run by path: its package (and sandbox, hack) would not be importable
+    sys.exit("run it as a module from the repository root: python -m hack.demo")
+
+from hack import devenv  # noqa: E402  pylint: disable=wrong-import-position
+from sandbox.launcher import Sandbox, SandboxError, launch  # noqa: E402  pylint: disable=wrong-import-position
 
 ROOT = devenv.ROOT
 DEMO_DIR = ROOT / ".build" / "demo"
