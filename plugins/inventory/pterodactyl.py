@@ -404,8 +404,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _client(self):
         if not HAS_REQUESTS:
-            raise AnsibleError("The gameops.pterodactyl.pterodactyl inventory plugin needs the Python library "
-                               f"'requests' on the controller (pip install requests): {REQUESTS_IMPORT_ERROR}")
+            raise AnsibleError(
+                "The gameops.pterodactyl.pterodactyl inventory plugin needs the Python library "
+                f"'requests' on the controller (pip install requests): {REQUESTS_IMPORT_ERROR}"
+            )
         values = {option.name: self.get_option(option.name) for option in CONNECTION_OPTIONS}
         values.update({name: self._templated(name) for name in TEMPLATED_OPTIONS})
         try:
@@ -426,8 +428,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _list_servers(self, client):
         include = ["egg"] if self.get_option("include_egg") else None
-        attributes = client.list_servers(type=self.get_option("type"), filters=server_filters(self._options),
-                                         include=include, concurrent=True, workers=self.get_option("page_workers"))
+        attributes = client.list_servers(
+            type=self.get_option("type"),
+            filters=server_filters(self._options),
+            include=include,
+            concurrent=True,
+            workers=self.get_option("page_workers"),
+        )
         return [slim_server(normalize_server(item)) for item in attributes]
 
     # -- /resources, concurrently ---------------------------------------------- #
@@ -475,8 +482,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if is_auth_error(error):
                 raise error
         for server, error in failures:
-            self.display.warning(f"Pterodactyl inventory: could not read the resources of server "
-                                 f"{server.get('identifier')} ({server.get('name')}): {to_native(error)}")
+            self.display.warning(
+                f"Pterodactyl inventory: could not read the resources of server "
+                f"{server.get('identifier')} ({server.get('name')}): {to_native(error)}"
+            )
 
     # -- hosts and groups ---------------------------------------------------- #
 
@@ -486,8 +495,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         exclude_suspended = self.get_option("exclude_suspended")
         selected = [s for s in servers if status_included(s, statuses, exclude_suspended)]
         variables = [self._host_variables(server, prefix) for server in selected]
-        names = dedupe_hostnames([(self._hostname(server, hv), server.get("identifier") or "")
-                                  for server, hv in zip(selected, variables, strict=True)])
+        names = dedupe_hostnames(
+            [
+                (self._hostname(server, hv), server.get("identifier") or "")
+                for server, hv in zip(selected, variables, strict=True)
+            ]
+        )
         for server, hv, name in zip(selected, variables, names, strict=True):
             self._add_host(name, server, hv, prefix)
 
@@ -506,8 +519,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             name = self._render_hostname(template, variables)
         except AnsibleError as exc:
-            raise AnsibleParserError(f"Pterodactyl inventory: hostname {template!r} failed for server "
-                                     f"{server.get('identifier')}: {to_native(exc)}") from None
+            raise AnsibleParserError(
+                f"Pterodactyl inventory: hostname {template!r} failed for server "
+                f"{server.get('identifier')}: {to_native(exc)}"
+            ) from None
         name = to_native(name).strip() if name is not None else ""
         return name or default
 

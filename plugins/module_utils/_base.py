@@ -71,8 +71,15 @@ class PterodactylModule:
     that open the websocket.
     """
 
-    def __init__(self, extra_spec: dict, *, server: bool = True, console: bool = False,
-                 websocket: bool | t.Callable[[dict], bool] | None = None, **kwargs: t.Any) -> None:
+    def __init__(
+        self,
+        extra_spec: dict,
+        *,
+        server: bool = True,
+        console: bool = False,
+        websocket: bool | t.Callable[[dict], bool] | None = None,
+        **kwargs: t.Any,
+    ) -> None:
         kwargs.setdefault("supports_check_mode", True)
         self.module = AnsibleModule(argument_spec=argument_spec(extra_spec, server=server, console=console), **kwargs)
         self.params = self.module.params
@@ -88,8 +95,9 @@ class PterodactylModule:
     def _require_websocket_client(self) -> None:
         console = console_utils()
         if not console.HAS_WEBSOCKET:
-            self.module.fail_json(msg=missing_required_lib("websocket-client"),
-                                  exception=console.WEBSOCKET_IMPORT_ERROR)
+            self.module.fail_json(
+                msg=missing_required_lib("websocket-client"), exception=console.WEBSOCKET_IMPORT_ERROR
+            )
 
     def server_id(self) -> str:
         """The ``server`` option as an identifier or UUID (a name costs one lookup request)."""

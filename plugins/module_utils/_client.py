@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError, invalid_option
-
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._http import HttpTransport
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._routes import EMPTY_PARAMETER, ROUTES, find, render
 
@@ -55,8 +54,13 @@ class PterodactylClient(HttpTransport):
         body = self._call(name, params, **values)
         if body is None:
             path = render(ROUTES[name], **values)
-            raise self._error(f"GET {path}: the panel answered with an empty body",
-                              status=200, code="UnexpectedAnswer", method="GET", path=path)
+            raise self._error(
+                f"GET {path}: the panel answered with an empty body",
+                status=200,
+                code="UnexpectedAnswer",
+                method="GET",
+                path=path,
+            )
         return body
 
     def _list(self, path: str, params: dict, **options: Any) -> list[dict]:
@@ -65,9 +69,16 @@ class PterodactylClient(HttpTransport):
 
     # -- servers --
 
-    def list_servers(self, *, type: str | None = None, filters: dict | None = None,
-                     include: list[str] | str | None = None, concurrent: bool = False, workers: int = 4,
-                     limit: int | None = None) -> list[dict]:
+    def list_servers(
+        self,
+        *,
+        type: str | None = None,
+        filters: dict | None = None,
+        include: list[str] | str | None = None,
+        concurrent: bool = False,
+        workers: int = 4,
+        limit: int | None = None,
+    ) -> list[dict]:
         """Servers visible to the key, as ``attributes`` dicts (``relationships`` kept inside).
 
         ``filters`` maps to ``filter[<name>]`` (e.g. ``{"name": "lobby", "*": "10.0.0.5"}``),
@@ -107,14 +118,24 @@ class PterodactylClient(HttpTransport):
         path = ROUTES["list_servers"].path
         if matches:
             listed = ", ".join(f"{s.get('name')} ({s.get('identifier')})" for s in matches)
-            return self._error(f"{len(matches)} servers are named {ref!r}: {listed}", code="ServerNameAmbiguous",
-                               method="GET", path=path, hint="Pass the server's identifier instead of its name.")
+            return self._error(
+                f"{len(matches)} servers are named {ref!r}: {listed}",
+                code="ServerNameAmbiguous",
+                method="GET",
+                path=path,
+                hint="Pass the server's identifier instead of its name.",
+            )
         similar = [s.get("name") for s in candidates if str(s.get("name", "")).lower() == ref.lower()]
         hint = "Names must match exactly (case-sensitive); you can also pass the 8-character identifier or the UUID."
         if similar:
             hint += f" Similar: {', '.join(repr(name) for name in similar[:5])}."
-        return self._error(f"No server named {ref!r} is visible to this API key", code="ServerNotFound",
-                           method="GET", path=path, hint=hint)
+        return self._error(
+            f"No server named {ref!r} is visible to this API key",
+            code="ServerNotFound",
+            method="GET",
+            path=path,
+            hint=hint,
+        )
 
     def get_resources(self, server: str) -> dict:
         """Attributes of the stats object: current_state, is_suspended, resources{...}."""
@@ -136,14 +157,26 @@ class PterodactylClient(HttpTransport):
         data = body.get("data")
         if not isinstance(data, dict) or "token" not in data or "socket" not in data:
             path = render(ROUTES["websocket"], server=server)
-            raise self._error(f"GET {path}: the answer has no data.token / data.socket",
-                              status=200, code="WebsocketCredentialsInvalid", method="GET", path=path)
+            raise self._error(
+                f"GET {path}: the answer has no data.token / data.socket",
+                status=200,
+                code="WebsocketCredentialsInvalid",
+                method="GET",
+                path=path,
+            )
         return data
 
     # -- activity --
 
-    def list_activity(self, server: str, *, event: str | None = None, sort: str | None = None,
-                      limit: int | None = None, include_actor: bool = False) -> list[dict]:
+    def list_activity(
+        self,
+        server: str,
+        *,
+        event: str | None = None,
+        sort: str | None = None,
+        limit: int | None = None,
+        include_actor: bool = False,
+    ) -> list[dict]:
         """Activity log entries of a server, as attributes dicts."""
         path = render(ROUTES["server_activity"], server=server)
         if sort is not None and sort not in ACTIVITY_SORTS:
@@ -161,8 +194,9 @@ class PterodactylClient(HttpTransport):
 def _attributes(item: Any) -> dict:
     if isinstance(item, dict) and isinstance(item.get("attributes"), dict):
         return item["attributes"]
-    raise PterodactylError("unexpected answer from the panel: an item without 'attributes'", status=200,
-                           code="UnexpectedAnswer")
+    raise PterodactylError(
+        "unexpected answer from the panel: an item without 'attributes'", status=200, code="UnexpectedAnswer"
+    )
 
 
 def _join_include(include: list[str] | tuple | str) -> str:

@@ -3,9 +3,9 @@
 """A console session on a server's Wings websocket: the real power state, console lines, live stats.
 
 ``ConsoleSession`` sends the ``Origin`` header and ``auth`` before anything else, refreshes the
-token on the same socket (``_Token``), and after a drop reconnects in a bounded loop with the
+token on the same socket (``_token.WebsocketToken``), and after a drop reconnects in a bounded loop with the
 backoff of ``_retry``, then resynchronises with ``send stats``. The protocol itself (frames, close
-codes, errors) is ``_wings``. Single-threaded: the socket is read only while a method runs, and
+codes) is ``_wings``, its failures ``_wings_errors``. Single-threaded: the socket is read only while a method runs, and
 what Wings sends in between waits in the socket buffer for the next call. Every wait has a
 deadline. The token never appears in an error, a result or ``repr``. Private to the collection.
 """
@@ -28,7 +28,7 @@ else:
     HAS_WEBSOCKET = True
     WEBSOCKET_IMPORT_ERROR = None
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils import _wings
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import _token, _wings, _wings_errors
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import ConsoleError, ConsoleTimeout
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._retry import Backoff
 
@@ -39,56 +39,10 @@ HISTORY_FIRST_LINE_SECONDS = 3.0
 OFFLINE_QUIET_SECONDS = 0.5  # history while offline: Wings sends nothing, do not wait long
 STATS_WAIT_SECONDS = 10.0
 DRAIN_SECONDS = 1.0  # most time spent reading what is already buffered
-STALE_EXPIRY_SECONDS = 1.0  # expiry signals this soon after a refresh refer to the old token
-MAX_REFRESHES_WITHOUT_SUCCESS = 2
 THROTTLE_PAUSE_SECONDS = 1.0  # after "throttled": wait this long, then resend once
 _LAST_FRAME = "__last__"  # key of the last frame sent, whatever its event
 _DROPS = (websocket.WebSocketException, OSError) if HAS_WEBSOCKET else (OSError,)
 _READ_TIMEOUTS = (websocket.WebSocketTimeoutException, TimeoutError) if HAS_WEBSOCKET else (TimeoutError,)
-
-
-class _Token:
-    """The websocket token: fetched from the panel, refreshed before expiry or when Wings says so (local clock)."""
-
-    def __init__(self, credentials: Callable[[], dict], clock: Callable[[], float] = time.monotonic) -> None:
-        self._credentials = credentials
-        self._clock = clock
-        self.value: str | None = None
-        self.obtained = 0.0
-        self.lifetime: float | None = None
-        self.fetches = 0  # credentials() calls (first + refreshes + reconnects)
-        self.pending = False  # an auth with the newest token awaits "auth success"
-        self._unconfirmed = 0  # refreshes since the last "auth success"
-
-    def fetch(self) -> str:
-        """New credentials from the panel; returns the socket URL. A PterodactylError propagates."""
-        self.fetches += 1
-        self.value, socket_url = _wings.credentials_pair(self._credentials())
-        self.obtained = self._clock()
-        self.lifetime = _wings.token_lifetime(self.value)
-        return socket_url
-
-    def due(self) -> bool:
-        """Whether to refresh on our own, ahead of expiry (a backstop for a lost ``token expiring``)."""
-        return not self.pending and _wings.refresh_due(self.obtained, self.lifetime, self._clock())
-
-    def signal_is_stale(self) -> bool:
-        """Whether an expiry signal is about the token just replaced (or being replaced): ignored."""
-        return self.pending or self._clock() - self.obtained < STALE_EXPIRY_SECONDS
-
-    def refresh(self, path: str | None = None) -> str:
-        """A fresh token for a new ``auth`` on the same socket; refused after repeated rejections."""
-        if self._unconfirmed >= MAX_REFRESHES_WITHOUT_SUCCESS:
-            raise _wings.token_refused(path)
-        self._unconfirmed += 1
-        self.fetch()
-        self.pending = True
-        return self.value
-
-    def confirm(self) -> bool:
-        """``auth success`` arrived; True when an auth was pending."""
-        was_pending, self.pending, self._unconfirmed = self.pending, False, 0
-        return was_pending
 
 
 class ConsoleSession:
@@ -96,11 +50,19 @@ class ConsoleSession:
 
     ``_sleep`` and ``_backoff`` (reconnect delays: the HTTP retries' policy) are replaceable in tests."""
 
-    def __init__(self, credentials: Callable[[], dict], *, origin: str, validate_certs: bool = True,
-                 ca_path: str | None = None, timeout: float = 30.0, max_reconnects: int = 3) -> None:
+    def __init__(
+        self,
+        credentials: Callable[[], dict],
+        *,
+        origin: str,
+        validate_certs: bool = True,
+        ca_path: str | None = None,
+        timeout: float = 30.0,
+        max_reconnects: int = 3,
+    ) -> None:
         if not HAS_WEBSOCKET:
-            raise _wings.missing_library(WEBSOCKET_IMPORT_ERROR)
-        self._token = _Token(credentials)
+            raise _wings_errors.missing_library(WEBSOCKET_IMPORT_ERROR)
+        self._token = _token.WebsocketToken(credentials)
         self.origin = origin
         self.validate_certs = validate_certs
         self.ca_path = ca_path
@@ -132,8 +94,10 @@ class ConsoleSession:
         self.close()
 
     def __repr__(self) -> str:
-        return (f"<ConsoleSession socket={self.socket_url} origin={self.origin} state={self._view.state} "
-                f"open={self._ws is not None}>")
+        return (
+            f"<ConsoleSession socket={self.socket_url} origin={self.origin} state={self._view.state} "
+            f"open={self._ws is not None}>"
+        )
 
     def open(self) -> None:
         """Connect, authenticate and learn the current state (bounded by ``timeout``)."""
@@ -185,8 +149,9 @@ class ConsoleSession:
             self._view.seen = None
         return self._view.state, seen
 
-    def run_command(self, send: Callable[[], None], *, wait_for=None, max_lines: int | None = None,
-                    timeout: float = 10.0) -> dict:
+    def run_command(
+        self, send: Callable[[], None], *, wait_for=None, max_lines: int | None = None, timeout: float = 10.0
+    ) -> dict:
         """Call ``send()`` (the panel's POST /command) and collect the console lines that follow (not those
         already waiting): until ``wait_for`` (a regex) matches a line, ``max_lines``, or ``timeout`` seconds."""
         collector, timed_out = self._lines(send, wait_for, max_lines, timeout)
@@ -196,8 +161,11 @@ class ConsoleSession:
         """Console lines for ``seconds``, or until ``until`` matches a line, or ``max_lines``.
         ``timed_out`` is true when ``until`` was given and did not match in time."""
         collector, ran_out = self._lines(None, until, max_lines, seconds)
-        return {"output": collector.lines, "matched": collector.matched,
-                "timed_out": ran_out and collector.pattern is not None}
+        return {
+            "output": collector.lines,
+            "matched": collector.matched,
+            "timed_out": ran_out and collector.pattern is not None,
+        }
 
     def history(self) -> list[str]:
         """The recent console lines Wings keeps (``send logs``, up to 150); live lines included. Wings
@@ -231,8 +199,9 @@ class ConsoleSession:
         deadline = time.monotonic() + waited
         while self._view.stats_serial == serial:
             if time.monotonic() >= deadline:
-                raise _wings.no_answer("answer 'send stats'", waited, "check that the Wings node is healthy",
-                                       self.socket_url)
+                raise _wings_errors.no_answer(
+                    "answer 'send stats'", waited, "check that the Wings node is healthy", self.socket_url
+                )
             self._next_event(deadline)
         return dict(self._view.stats)
 
@@ -289,7 +258,7 @@ class ConsoleSession:
                 self._reconnect(_wings.describe_drop(exc))
                 return None
             self._drop_socket()
-            raise _wings.lost_in_auth("during", exc, self.socket_url) from None
+            raise _wings_errors.lost_in_auth("during", exc, self.socket_url) from None
         if opcode == _wings.OPCODE_CLOSE:
             self._on_close(data, reconnect=not during_auth)
             return None
@@ -307,20 +276,21 @@ class ConsoleSession:
                 self.refreshes += 1
             self._authenticated = True
         elif event in (_wings.EVENT_TOKEN_EXPIRING, _wings.EVENT_TOKEN_EXPIRED) or (
-                event == _wings.EVENT_JWT_ERROR and _wings.jwt_error_action(text) == "refresh"):
+            event == _wings.EVENT_JWT_ERROR and _wings.jwt_error_action(text) == "refresh"
+        ):
             if not self._token.signal_is_stale():
                 self._refresh_token()
         elif event == _wings.EVENT_THROTTLED:
             self._on_throttled(text or "global")
         else:
-            error = _wings.event_error(event, text, self.socket_url)
+            error = _wings_errors.event_error(event, text, self.socket_url)
             if error is not None:
                 raise error
 
     def _on_throttled(self, scope: str) -> None:
         frame = self._last_sent.get(_LAST_FRAME if scope == "global" else scope)
         if self._throttle_retried or frame is None:
-            raise _wings.throttled_error(scope, self.socket_url)
+            raise _wings_errors.throttled_error(scope, self.socket_url)
         self._throttle_retried = True  # back off once, then resend what was dropped
         self._sleep(THROTTLE_PAUSE_SECONDS)
         self._send_raw(frame)
@@ -340,13 +310,17 @@ class ConsoleSession:
             self._ws.send(_wings.encode_event(_wings.EVENT_AUTH, [self._token.value]))
         except _DROPS as exc:
             self._drop_socket()
-            raise _wings.lost_in_auth("before", exc, self.socket_url) from None
+            raise _wings_errors.lost_in_auth("before", exc, self.socket_url) from None
         deadline = time.monotonic() + self.timeout
         while not self._authenticated:
             if time.monotonic() >= deadline:
                 self._drop_socket()
-                raise _wings.no_answer("confirm authentication", self.timeout,
-                                       "check that the Wings node is healthy and reachable", self.socket_url)
+                raise _wings_errors.no_answer(
+                    "confirm authentication",
+                    self.timeout,
+                    "check that the Wings node is healthy and reachable",
+                    self.socket_url,
+                )
             frame = self._recv(min(deadline - time.monotonic(), POLL_SECONDS), during_auth=True)
             if frame is not None:
                 self._dispatch(frame)
@@ -360,11 +334,11 @@ class ConsoleSession:
             return websocket.create_connection(socket_url, **options)
         except websocket.WebSocketBadStatusException as exc:
             status, body = getattr(exc, "status_code", None), getattr(exc, "resp_body", None)
-            raise _wings.handshake_error(status, self.origin, body, self.socket_url) from None
+            raise _wings_errors.handshake_error(status, self.origin, body, self.socket_url) from None
         except ssl.SSLError as exc:
-            raise _wings.tls_error(exc, self.socket_url) from None
+            raise _wings_errors.tls_error(exc, self.socket_url) from None
         except _DROPS as exc:
-            raise _wings.connect_error(exc, self.socket_url) from None
+            raise _wings_errors.connect_error(exc, self.socket_url) from None
 
     def _reconnect(self, reason: str) -> None:
         """Fresh credentials, a new socket, auth, then ``send stats`` to resynchronise the state.
@@ -392,12 +366,12 @@ class ConsoleSession:
                 return
         finally:
             self._reconnecting = False
-        raise _wings.reconnect_failed(reason, self.max_reconnects, last_error, self.socket_url) from None
+        raise _wings_errors.reconnect_failed(reason, self.max_reconnects, last_error, self.socket_url) from None
 
     def _on_close(self, data, reconnect: bool = True) -> None:
         code, reason = _wings.parse_close(data)
         self._drop_socket()
-        error = _wings.close_error(code, reason, self.socket_url, during_auth=not reconnect)
+        error = _wings_errors.close_error(code, reason, self.socket_url, during_auth=not reconnect)
         if error is not None:
             raise error
         self._reconnect(f"closed by Wings with code {code}")
@@ -428,12 +402,14 @@ class ConsoleSession:
         reason = "sending failed" if connected else "the websocket was not connected"
         if self._reconnecting:
             self._drop_socket()
-            raise _wings.connection_lost(f"the websocket was lost again while reconnecting ({reason})", self.socket_url)
+            raise _wings_errors.connection_lost(
+                f"the websocket was lost again while reconnecting ({reason})", self.socket_url
+            )
         self._reconnect(reason)
         if event == _wings.EVENT_AUTH or self._try_send(frame):
             return  # an auth frame: the reconnect authenticated with fresh credentials already
         self._drop_socket()
-        raise _wings.connection_lost("cannot send on the Wings websocket after reconnecting", self.socket_url)
+        raise _wings_errors.connection_lost("cannot send on the Wings websocket after reconnecting", self.socket_url)
 
     def _try_send(self, frame: str) -> bool:
         if self._ws is None:

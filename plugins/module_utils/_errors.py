@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 REDACTED = "<redacted>"
 EXCERPT_CHARS = 200
@@ -57,8 +58,15 @@ CLIENT_CODES = {
     "SessionClosed": "the console session was used after it was closed",
 }
 # Network failures carry the name of what failed, as the HTTP library names it.
-NETWORK_CODES = ("ConnectTimeout", "ReadTimeout", "ConnectionError", "SSLError", "ProxyError",
-                 "ChunkedEncodingError", "InvalidJSONError")
+NETWORK_CODES = (
+    "ConnectTimeout",
+    "ReadTimeout",
+    "ConnectionError",
+    "SSLError",
+    "ProxyError",
+    "ChunkedEncodingError",
+    "InvalidJSONError",
+)
 
 _SCRIPT_RE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG_RE = re.compile(r"<[^>]*>")

@@ -60,8 +60,10 @@ def transient_network_error(exc: BaseException) -> bool:
     """Worth another try for a request that is safe to repeat."""
     if isinstance(exc, requests.exceptions.SSLError):
         return False
-    return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                            requests.exceptions.ChunkedEncodingError))
+    return isinstance(
+        exc,
+        (requests.exceptions.ConnectionError, requests.exceptions.Timeout, requests.exceptions.ChunkedEncodingError),
+    )
 
 
 # -- hints for http errors --
@@ -80,13 +82,17 @@ def permission_phrase(permission: str | tuple[str, ...] | None) -> str:
 
 
 def _application_key_hint() -> str:
-    return ("This looks like an application API key (ptla_ / papp_); the client API needs a client API key "
-            "(ptlc_, on Pelican pacc_) created by the user under Account > API Credentials.")
+    return (
+        "This looks like an application API key (ptla_ / papp_); the client API needs a client API key "
+        "(ptlc_, on Pelican pacc_) created by the user under Account > API Credentials."
+    )
 
 
 def _hint_401(code, detail, errors, kind, permission):
-    hint = ("The API key was not accepted: check api_key (a client API key starts with ptlc_, "
-            "on Pelican pacc_) and that it still exists in the panel under Account > API Credentials.")
+    hint = (
+        "The API key was not accepted: check api_key (a client API key starts with ptlc_, "
+        "on Pelican pacc_) and that it still exists in the panel under Account > API Credentials."
+    )
     if kind == "application":
         hint += " " + _application_key_hint()
     return hint
@@ -101,27 +107,34 @@ def _hint_403(code, detail, errors, kind, permission):
     if "IP address" in detail:
         return "The API key's allowed IPs do not include this machine; edit the key's allowed IPs in the panel."
     if "unauthorized" in detail:
-        return (f"The user of this API key lacks the subuser permission for this action"
-                f"{permission_phrase(permission)}; ask the server owner to grant it.")
+        return (
+            f"The user of this API key lacks the subuser permission for this action"
+            f"{permission_phrase(permission)}; ask the server owner to grant it."
+        )
     return "The panel refused this action for the user of this API key."
 
 
 def _hint_404(code, detail, errors, kind, permission):
     detail = detail or ""
     if "could not be found on the server" in detail:
-        return ("No server with this identifier exists. Check the server identifier "
-                "(8 characters) or UUID, or pass the server's exact name.")
+        return (
+            "No server with this identifier exists. Check the server identifier "
+            "(8 characters) or UUID, or pass the server's exact name."
+        )
     if "does not exist on this server" in detail:
-        return ("The server exists but is not visible to the user of this API key "
-                "(not its owner, a subuser or an admin).")
+        return (
+            "The server exists but is not visible to the user of this API key (not its owner, a subuser or an admin)."
+        )
     if detail.startswith("The route"):
         return "The panel has no such API route: check that url is the panel's root address."
     return None
 
 
 def _hint_409(code, detail, errors, kind, permission):
-    return ("The server's state blocks this action (suspended, installing, restoring a backup, being "
-            "transferred, or its node is in maintenance); wait until it is back to normal.")
+    return (
+        "The server's state blocks this action (suspended, installing, restoring a backup, being "
+        "transferred, or its node is in maintenance); wait until it is back to normal."
+    )
 
 
 def _hint_422(code, detail, errors, kind, permission):
@@ -144,22 +157,35 @@ def _hint_400(code, detail, errors, kind, permission):
 
 def _hint_5xx(code, detail, status):
     if code == "DaemonConnectionException" or status == 504:
-        return ("The panel could not reach the node (Wings) that runs this server: check that Wings is "
-                "running and reachable from the panel, then try again.")
+        return (
+            "The panel could not reach the node (Wings) that runs this server: check that Wings is "
+            "running and reachable from the panel, then try again."
+        )
     if detail and "must be online" in detail:
         return "Start the server first: commands can only be sent to a running server."
     if status == 500:
         return "The panel hit an internal error; its log (storage/logs) has the details."
-    return ("The panel or a proxy in front of it is unavailable or overloaded (or in maintenance mode); "
-            "try again later.")
+    return "The panel or a proxy in front of it is unavailable or overloaded (or in maintenance mode); try again later."
 
 
-_HINTS: dict[int, Callable] = {400: _hint_400, 401: _hint_401, 403: _hint_403, 404: _hint_404,
-                               409: _hint_409, 422: _hint_422}
+_HINTS: dict[int, Callable] = {
+    400: _hint_400,
+    401: _hint_401,
+    403: _hint_403,
+    404: _hint_404,
+    409: _hint_409,
+    422: _hint_422,
+}
 
 
-def http_hint(status: int, code: str | None, detail: str | None, errors: list[dict], kind: str,
-              permission: str | tuple[str, ...] | None = None) -> str | None:
+def http_hint(
+    status: int,
+    code: str | None,
+    detail: str | None,
+    errors: list[dict],
+    kind: str,
+    permission: str | tuple[str, ...] | None = None,
+) -> str | None:
     """A sentence telling a person what to check for this HTTP error.
 
     ``kind`` is the API key's kind (``client``, ``application``, ``unknown``); ``permission``
@@ -185,8 +211,7 @@ def error_entries(body: Any) -> list[dict]:
     return entries
 
 
-def http_message(method: str, path: str, status: int, code: str | None, detail: str | None,
-                 body: str | None) -> str:
+def http_message(method: str, path: str, status: int, code: str | None, detail: str | None, body: str | None) -> str:
     """``GET /path failed: HTTP 404 Code: detail``, or an excerpt of a body without an envelope."""
     head = f"{method} {path} failed: HTTP {status}"
     if code or detail:
@@ -198,18 +223,22 @@ def http_message(method: str, path: str, status: int, code: str | None, detail: 
 
 def rate_limit_hint(waited: float, budget: float) -> str:
     """The hint of a 429 that was not waited out: ``waited`` seconds of the ``budget``."""
-    return ("Rate limit reached: the panel allows a fixed number of requests per minute per user "
-            "(720 by default, 256 on Pelican), shared by every API key and session of that user; "
-            f"waited {waited:.0f} s of rate_limit_wait={budget:g} s. "
-            "Try again later or raise rate_limit_wait.")
+    return (
+        "Rate limit reached: the panel allows a fixed number of requests per minute per user "
+        "(720 by default, 256 on Pelican), shared by every API key and session of that user; "
+        f"waited {waited:.0f} s of rate_limit_wait={budget:g} s. "
+        "Try again later or raise rate_limit_wait."
+    )
 
 
 def redirect_hint(location: str, base_url: str) -> str:
     """Why the panel redirected, for a person."""
     target = urlsplit(location)
     if "login" in target.path:
-        return ("The panel redirected to its login page: url is not the panel's API root (give the panel's "
-                "address, e.g. https://panel.example.com), or a proxy drops the 'Accept: application/json' header.")
+        return (
+            "The panel redirected to its login page: url is not the panel's API root (give the panel's "
+            "address, e.g. https://panel.example.com), or a proxy drops the 'Accept: application/json' header."
+        )
     if target.scheme and target.scheme != urlsplit(base_url).scheme:
         return f"The panel redirects to {target.scheme}://: use that scheme in url."
     return "Redirects are not followed: set url to the address the panel answers on (scheme, host and path)."
@@ -229,11 +258,15 @@ def network_cause(exc: BaseException, timeout: float) -> tuple[str, str | None]:
     if isinstance(exc, exc_mod.SSLError):
         return _tls_cause(exc)
     if isinstance(exc, exc_mod.ConnectTimeout):
-        return (f"connection timed out after {timeout:g} s",
-                "Check the host name and port, and that no firewall drops the connection.")
+        return (
+            f"connection timed out after {timeout:g} s",
+            "Check the host name and port, and that no firewall drops the connection.",
+        )
     if isinstance(exc, exc_mod.ReadTimeout):
-        return (f"timed out after {timeout:g} s waiting for the answer",
-                "The panel is slow or stuck; raise timeout or try again later.")
+        return (
+            f"timed out after {timeout:g} s waiting for the answer",
+            "The panel is slow or stuck; raise timeout or try again later.",
+        )
     if isinstance(exc, exc_mod.ProxyError):
         return f"the proxy failed ({_short_cause(exc)})", "Check the HTTPS_PROXY / HTTP_PROXY / NO_PROXY variables."
     if isinstance(exc, exc_mod.ConnectionError):
@@ -248,11 +281,15 @@ def network_cause(exc: BaseException, timeout: float) -> tuple[str, str | None]:
 def _tls_cause(exc: BaseException) -> tuple[str, str | None]:
     text = " ".join(str(e) for e in exception_chain(exc))
     if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-        return ("certificate verify failed",
-                "Set validate_certs or ca_path: give ca_path the CA bundle that signed the panel's certificate, "
-                "or set validate_certs: false for a test panel.")
-    return (f"TLS error ({_short_cause(exc)})",
-            "Check that the URL's scheme and port match the panel (https on a TLS port).")
+        return (
+            "certificate verify failed",
+            "Set validate_certs or ca_path: give ca_path the CA bundle that signed the panel's certificate, "
+            "or set validate_certs: false for a test panel.",
+        )
+    return (
+        f"TLS error ({_short_cause(exc)})",
+        "Check that the URL's scheme and port match the panel (https on a TLS port).",
+    )
 
 
 def _connection_cause(exc: BaseException) -> tuple[str, str | None]:
@@ -261,7 +298,8 @@ def _connection_cause(exc: BaseException) -> tuple[str, str | None]:
         return "could not resolve the host name", "Check the host name in url and the DNS settings."
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
         return "connection refused", "Check that the panel runs and that url has the right host and port."
-    if any(isinstance(e, (ConnectionResetError, ConnectionAbortedError)) for e in chain) or \
-            has_class(chain, "RemoteDisconnected"):
+    if any(isinstance(e, (ConnectionResetError, ConnectionAbortedError)) for e in chain) or has_class(
+        chain, "RemoteDisconnected"
+    ):
         return "the connection was closed by the other side", "Try again; check proxies between here and the panel."
     return f"connection failed ({_short_cause(exc)})", "Check url and the network path to the panel."

@@ -6,7 +6,7 @@ Bearer key, ``Accept: application/json``, a collection User-Agent, one keep-aliv
 without cookies, redirects never followed, a finite timeout, ``validate_certs`` / ``ca_path``.
 ONE retry policy: a GET is tried again after a transient network error or a 502/503/504 with
 the backoff of ``_retry``; a POST, PUT, PATCH or DELETE is re-sent only after a 429 or when the
-connection was never made. 429s are waited out within ``rate_limit_wait``. Pagination keeps every
+connection was never made. 429s are waited out within ``rate_limit_wait``. Pagination (``_pages``) keeps every
 query parameter. The API key never appears in messages, reprs or logs.
 """
 
@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
-import math
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,11 +49,16 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._hints import 
 )
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import (
     check_api_key,
-    check_limit,
     key_kind,
     non_negative_int,
     normalize_url,
     number_option,
+)
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._pages import (
+    MAX_WORKERS,
+    Paginated,
+    as_int,
+    clean_path,
 )
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._retry import (
     Backoff,
@@ -67,28 +70,9 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._version impor
 LOG = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = f"gameops.pterodactyl/{COLLECTION_VERSION} (+ansible)"
-PER_PAGE = 100  # the panel's maximum page size
-MAX_PAGES = 10000  # sanity bound on meta.pagination.total_pages
-MAX_WORKERS = 16
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 TRANSIENT_STATUSES = frozenset((502, 503, 504))
 NOT_RESENT = "The panel may have received the request; it was not re-sent."
-
-
-# -- pure helpers --
-
-
-def clean_path(path: str) -> str:
-    """The path without query string or fragment, with a leading slash."""
-    path = path.split("?", 1)[0].split("#", 1)[0]
-    return path if path.startswith("/") else "/" + path
-
-
-def as_int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 # -- session plumbing --
@@ -134,15 +118,28 @@ class _AttemptState:
 # -- the transport --
 
 
-class HttpTransport:
+class HttpTransport(Paginated):
     """Requests to one panel with one API key: retries, rate limits, decoding, pagination."""
 
-    def __init__(self, url: str, api_key: str, *, validate_certs: bool = True, ca_path: str | None = None,
-                 timeout: float = 30.0, retries: int = 3, rate_limit_wait: float = 120.0,
-                 user_agent: str | None = None, backoff_base: float = 0.5, backoff_max: float = 8.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        *,
+        validate_certs: bool = True,
+        ca_path: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 3,
+        rate_limit_wait: float = 120.0,
+        user_agent: str | None = None,
+        backoff_base: float = 0.5,
+        backoff_max: float = 8.0,
+    ) -> None:
         if not HAS_REQUESTS:
-            raise PterodactylError("the Python library 'requests' is required on the controller: pip install requests",
-                                   code="MissingLibrary")
+            raise PterodactylError(
+                "the Python library 'requests' is required on the controller: pip install requests",
+                code="MissingLibrary",
+            )
         self.base_url = normalize_url(url)
         key = check_api_key(api_key)
         self._key_kind = key_kind(key)
@@ -184,8 +181,10 @@ class HttpTransport:
         self.close()
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(base_url={self.base_url!r}, validate_certs={self.validate_certs!r}, "
-                f"timeout={self.timeout!r}, retries={self.retries!r})")
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, validate_certs={self.validate_certs!r}, "
+            f"timeout={self.timeout!r}, retries={self.retries!r})"
+        )
 
     def _error(self, message: str, **fields: Any) -> PterodactylError:
         """Build an error with the API key scrubbed from every text field."""
@@ -234,8 +233,12 @@ class HttpTransport:
     def _send(self, method: str, path: str, params: dict | None, body: Any) -> Any:
         with self._lock:
             self.request_count += 1
-        kwargs: dict[str, Any] = {"params": params, "timeout": self.timeout,
-                                  "allow_redirects": False, "verify": self._verify}
+        kwargs: dict[str, Any] = {
+            "params": params,
+            "timeout": self.timeout,
+            "allow_redirects": False,
+            "verify": self._verify,
+        }
         if body is not None:
             kwargs["json"] = body
             kwargs["headers"] = {"Content-Type": "application/json"}
@@ -257,8 +260,13 @@ class HttpTransport:
         cause, hint = network_cause(exc, self.timeout)
         if method not in SAFE_METHODS and not connect_failed(exc):
             hint = f"{hint} {NOT_RESENT}" if hint else NOT_RESENT
-        return self._error(f"{method} {path} failed: {cause} ({self.host})",
-                           method=method, path=path, hint=hint, code=type(exc).__name__)
+        return self._error(
+            f"{method} {path} failed: {cause} ({self.host})",
+            method=method,
+            path=path,
+            hint=hint,
+            code=type(exc).__name__,
+        )
 
     def _retry_status(self, status: int, method: str, state: _AttemptState) -> bool:
         """Sleep and return True when a 502/503/504 of a safe request should be tried again."""
@@ -322,19 +330,32 @@ class HttpTransport:
         except ValueError:
             raise self._error(
                 f"{method} {path} failed: HTTP {status} with a body that is not JSON: {excerpt(_text(response))!r}",
-                status=status, code="UnexpectedAnswer", method=method, path=path,
-                hint="Check that url is the panel's root address; another web page answered.") from None
+                status=status,
+                code="UnexpectedAnswer",
+                method=method,
+                path=path,
+                hint="Check that url is the panel's root address; another web page answered.",
+            ) from None
         if not isinstance(body, dict):
-            raise self._error(f"{method} {path} failed: HTTP {status} with an unexpected JSON {type(body).__name__}",
-                              status=status, code="UnexpectedAnswer", method=method, path=path)
+            raise self._error(
+                f"{method} {path} failed: HTTP {status} with an unexpected JSON {type(body).__name__}",
+                status=status,
+                code="UnexpectedAnswer",
+                method=method,
+                path=path,
+            )
         return body
 
     def _redirect_error(self, response: Any, method: str, path: str) -> PterodactylError:
         location = response.headers.get("Location", "")
         shown = excerpt(location.split("?", 1)[0], 120) or "(no Location header)"
-        return self._error(f"{method} {path} failed: HTTP {response.status_code} redirect to {shown}",
-                           status=response.status_code, method=method, path=path,
-                           hint=redirect_hint(location, self.base_url))
+        return self._error(
+            f"{method} {path} failed: HTTP {response.status_code} redirect to {shown}",
+            status=response.status_code,
+            method=method,
+            path=path,
+            hint=redirect_hint(location, self.base_url),
+        )
 
     def _http_error(self, response: Any, method: str, path: str, state: _AttemptState) -> PterodactylError:
         status = response.status_code
@@ -349,71 +370,20 @@ class HttpTransport:
             # A proxy answered: the panel may or may not have acted on the request.
             hint = f"{hint} {NOT_RESENT}" if hint else NOT_RESENT
         body = _text(response) if response.content.strip() else None
-        return self._error(http_message(method, path, status, code, detail, body), status=status, code=code,
-                           detail=detail, errors=errors, method=method, path=path, hint=hint)
+        return self._error(
+            http_message(method, path, status, code, detail, body),
+            status=status,
+            code=code,
+            detail=detail,
+            errors=errors,
+            method=method,
+            path=path,
+            hint=hint,
+        )
 
     def _permission(self, method: str, path: str) -> str | tuple[str, ...] | None:
         """The subuser permission ``method path`` needs, for the hint of a 403; the client knows it."""
         return None
-
-    # -- pagination --
-
-    def paginate(self, path: str, params: dict | None = None, *, concurrent: bool = False, workers: int = 4,
-                 limit: int | None = None) -> list[dict]:
-        """Every item of a paginated list (raw ``{"object","attributes"}`` dicts), in page order.
-
-        Sends ``per_page=100`` and keeps every parameter in ``params`` on every page.
-        ``limit`` stops early; ``concurrent`` fetches pages 2..N with ``workers`` threads.
-        """
-        check_limit(limit)
-        query = dict(params or {})
-        query["per_page"] = PER_PAGE
-        first = self._get_page(path, query, 1)
-        items = list(first["data"])
-        last = self._last_page(first, path, limit)
-        if last > 1:
-            pages = range(2, last + 1)
-            fetch = self._fetch_concurrently if concurrent else self._fetch_sequentially
-            items.extend(fetch(path, query, pages, workers))
-        return items if limit is None else items[:limit]
-
-    def _get_page(self, path: str, query: dict, page: int) -> dict:
-        body = self.get(path, {**query, "page": page})
-        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            path = clean_path(path)
-            raise self._error(f"GET {path} page {page}: the answer has no 'data' list; is this a paginated endpoint?",
-                              status=200, code="UnexpectedAnswer", method="GET", path=path)
-        return body
-
-    def _last_page(self, first: dict, path: str, limit: int | None) -> int:
-        pagination = (first.get("meta") or {}).get("pagination") or {}
-        total_pages = as_int(pagination.get("total_pages")) or 1
-        if total_pages > MAX_PAGES:
-            path = clean_path(path)
-            raise self._error(f"GET {path}: the panel reports {total_pages} pages, more than the {MAX_PAGES} "
-                              "this client will fetch", status=200, code="UnexpectedAnswer", method="GET", path=path)
-        if limit is None:
-            return total_pages
-        per_page = as_int(pagination.get("per_page")) or len(first["data"]) or PER_PAGE
-        return min(total_pages, max(1, math.ceil(limit / per_page)))
-
-    def _fetch_sequentially(self, path: str, query: dict, pages: range, workers: int) -> list[dict]:
-        items: list[dict] = []
-        for page in pages:
-            data = self._get_page(path, query, page)["data"]
-            if not data:
-                break
-            items.extend(data)
-        return items
-
-    def _fetch_concurrently(self, path: str, query: dict, pages: range, workers: int) -> list[dict]:
-        workers = max(1, min(int(workers), MAX_WORKERS, len(pages)))
-        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pterodactyl-page")
-        try:
-            bodies = list(executor.map(lambda page: self._get_page(path, query, page), pages))
-        finally:
-            executor.shutdown(wait=True, cancel_futures=True)
-        return [item for body in bodies for item in body["data"]]
 
 
 def _text(response: Any) -> str:

@@ -19,10 +19,30 @@ CONFLICT_STATUSES = ("suspended", "installing", "install_failed", "restoring_bac
 MIB = 1024 * 1024
 CACHE_VERSION = 1  # of the inventory's cache entries
 # The server fields that become the inventory's host variables (and are kept in its cache).
-HOSTVAR_KEYS = ("identifier", "uuid", "name", "description", "node", "sftp", "primary_allocation",
-                "allocations", "limits", "feature_limits", "docker_image", "egg", "status",
-                "is_suspended", "is_installing", "is_transferring", "is_node_under_maintenance",
-                "condition", "server_owner", "state", "resources", "resources_error")
+HOSTVAR_KEYS = (
+    "identifier",
+    "uuid",
+    "name",
+    "description",
+    "node",
+    "sftp",
+    "primary_allocation",
+    "allocations",
+    "limits",
+    "feature_limits",
+    "docker_image",
+    "egg",
+    "status",
+    "is_suspended",
+    "is_installing",
+    "is_transferring",
+    "is_node_under_maintenance",
+    "condition",
+    "server_owner",
+    "state",
+    "resources",
+    "resources_error",
+)
 INSTALLED = "installed"  # the status name of a server the panel gives no status
 _UNSAFE_HOST_CHARS = re.compile(r"[^a-z0-9_-]")
 
@@ -265,8 +285,9 @@ def fingerprint(parts: dict) -> str:
 
 def cache_entry(servers: list[dict], entry_fingerprint: str) -> str:
     """What is stored in the cache: one JSON text (cheap for any cache plugin to store and load)."""
-    return json.dumps({"version": CACHE_VERSION, "fingerprint": entry_fingerprint, "servers": servers},
-                      separators=(",", ":"))
+    return json.dumps(
+        {"version": CACHE_VERSION, "fingerprint": entry_fingerprint, "servers": servers}, separators=(",", ":")
+    )
 
 
 def cached_servers(entry: t.Any, expected_fingerprint: str) -> list[dict] | None:

@@ -50,8 +50,13 @@ CONNECTION_OPTIONS = (
 CONSOLE_OPTIONS = (Option("websocket_origin", "str", env="PTERODACTYL_WEBSOCKET_ORIGIN"),)
 
 # Server filters: (option name, the panel's filter[...] key); server_info and the inventory take them all.
-SERVER_FILTERS = (("name", "name"), ("uuid", "uuid"), ("external_id", "external_id"),
-                  ("description", "description"), ("query", "*"))
+SERVER_FILTERS = (
+    ("name", "name"),
+    ("uuid", "uuid"),
+    ("external_id", "external_id"),
+    ("description", "description"),
+    ("query", "*"),
+)
 
 
 def client_kwargs(values: dict) -> dict:
@@ -90,12 +95,14 @@ def check_api_key(api_key: str) -> str:
     if not isinstance(api_key, str) or not api_key.strip():
         raise invalid_option(
             "api_key is empty: create a client API key in the panel (Account > API Credentials, "
-            "it starts with ptlc_, on Pelican pacc_) and pass it as api_key or PTERODACTYL_API_KEY")
+            "it starts with ptlc_, on Pelican pacc_) and pass it as api_key or PTERODACTYL_API_KEY"
+        )
     key = api_key.strip()
     if not _KEY_RE.match(key):
         raise invalid_option(
             "api_key contains spaces, line breaks or non-ASCII characters and cannot be sent; "
-            "copy the key again (a client key looks like ptlc_ followed by 43 letters and digits)")
+            "copy the key again (a client key looks like ptlc_ followed by 43 letters and digits)"
+        )
     return key
 
 

@@ -21,8 +21,12 @@ CLIENT_API = "/api/client"
 SERVER = CLIENT_API + "/servers/{server}"
 
 # The permission the panel checks for each power signal (both flavors' SendPowerRequest).
-SIGNAL_PERMISSIONS = {"start": "control.start", "stop": "control.stop", "restart": "control.restart",
-                      "kill": "control.stop"}
+SIGNAL_PERMISSIONS = {
+    "start": "control.start",
+    "stop": "control.stop",
+    "restart": "control.restart",
+    "kill": "control.stop",
+}
 POWER_PERMISSIONS = tuple(dict.fromkeys(SIGNAL_PERMISSIONS.values()))  # any of them, in this order
 
 EMPTY_PARAMETER = {"server": "server is empty: give the server's identifier, UUID or exact name"}

@@ -137,13 +137,13 @@ def plan_activity(params: dict) -> ActivityPlan:
         since = parse_timestamp(params["since"]) if params["since"] else None
     except ValueError:
         raise ValueError(
-            f"since must be an ISO 8601 timestamp such as 2026-11-28T10:00:00+00:00, not '{params['since']}'") from None
+            f"since must be an ISO 8601 timestamp such as 2026-11-28T10:00:00+00:00, not '{params['since']}'"
+        ) from None
     if params["limit"] < 0:
         raise ValueError("limit must be 0 (every entry) or a positive number")
     limit = params["limit"] or None
     # With since, every page is read: the panel cannot filter by time.
-    return ActivityPlan(params["event"], SORTS[params["sort"]], None if since else limit, since, limit,
-                        params["actor"])
+    return ActivityPlan(params["event"], SORTS[params["sort"]], None if since else limit, since, limit, params["actor"])
 
 
 def since_filter(entries: list[dict], since: datetime.datetime | None) -> list[dict]:
@@ -154,7 +154,7 @@ def since_filter(entries: list[dict], since: datetime.datetime | None) -> list[d
 
 def activity_result(plan: ActivityPlan, items: list[dict]) -> dict:
     """The module's result from the panel's activity items."""
-    entries = since_filter([normalize_activity(item) for item in items], plan.since)[:plan.limit]
+    entries = since_filter([normalize_activity(item) for item in items], plan.since)[: plan.limit]
     return {"changed": False, "entries": entries, "count": len(entries)}
 
 
@@ -165,19 +165,22 @@ def read_activity(base: PterodactylModule) -> dict:
         base.fail(str(exc))
     client = base.client
     server_id = base.server_id()
-    items = client.list_activity(server_id, event=plan.event, sort=plan.sort, limit=plan.request_limit,
-                                 include_actor=plan.actor)
+    items = client.list_activity(
+        server_id, event=plan.event, sort=plan.sort, limit=plan.request_limit, include_actor=plan.actor
+    )
     return activity_result(plan, items)
 
 
 def main() -> None:
-    base = PterodactylModule({
-        "event": {"type": "str"},
-        "sort": {"type": "str", "default": "newest_first", "choices": list(SORTS)},
-        "limit": {"type": "int", "default": 100},
-        "since": {"type": "str"},
-        "actor": {"type": "bool", "default": True},
-    })
+    base = PterodactylModule(
+        {
+            "event": {"type": "str"},
+            "sort": {"type": "str", "default": "newest_first", "choices": list(SORTS)},
+            "limit": {"type": "int", "default": 100},
+            "since": {"type": "str"},
+            "actor": {"type": "bool", "default": True},
+        }
+    )
     base.run(lambda: read_activity(base))
 
 

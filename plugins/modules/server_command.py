@@ -151,8 +151,9 @@ def output_timeout(params: dict) -> float:
 
 
 def plan_commands(params: dict) -> CommandPlan:
-    return CommandPlan(command_list(params), output_timeout(params), params["wait_for"], params["max_lines"],
-                       params["fail_on_timeout"])
+    return CommandPlan(
+        command_list(params), output_timeout(params), params["wait_for"], params["max_lines"], params["fail_on_timeout"]
+    )
 
 
 def commands_problem(commands: list[str]) -> str | None:
@@ -172,8 +173,10 @@ def no_match_error(plan: CommandPlan, entry: dict) -> PterodactylError | None:
         return None
     return PterodactylError(
         f"no console line matched '{plan.wait_for}' within {plan.collect:g}s after '{entry['command']}'",
-        code="WaitTimeout", detail=f"{len(entry['output'])} line(s) seen",
-        hint="raise output_timeout, fix wait_for, or set fail_on_timeout=false")
+        code="WaitTimeout",
+        detail=f"{len(entry['output'])} line(s) seen",
+        hint="raise output_timeout, fix wait_for, or set fail_on_timeout=false",
+    )
 
 
 def is_offline_error(exc: PterodactylError) -> bool:
@@ -192,8 +195,14 @@ def partial_error(exc: PterodactylError, sent: list[str], total: int) -> Pteroda
         return exc
     return PterodactylError(
         f"{len(sent)} of {total} command(s) were sent before this failure ({', '.join(sent)}): {exc.message}",
-        status=exc.status, code=exc.code, detail=exc.detail, errors=exc.errors,
-        method=exc.method, path=exc.path, hint=exc.hint)
+        status=exc.status,
+        code=exc.code,
+        detail=exc.detail,
+        errors=exc.errors,
+        method=exc.method,
+        path=exc.path,
+        hint=exc.hint,
+    )
 
 
 def all_matched(results: list[dict]) -> bool:
@@ -252,8 +261,9 @@ class CommandTask:
         if console is None:
             send()
             return {"command": command, "output": [], "matched": False, "timed_out": False}
-        collected = console.run_command(send, wait_for=self.plan.wait_for, max_lines=self.plan.max_lines,
-                                        timeout=self.plan.collect)
+        collected = console.run_command(
+            send, wait_for=self.plan.wait_for, max_lines=self.plan.max_lines, timeout=self.plan.collect
+        )
         return {"command": command, **collected}
 
 

@@ -207,8 +207,12 @@ class ServersQuery(NamedTuple):
 
 def plan_query(params: dict) -> ServersQuery:
     list_type = params["type"]
-    return ServersQuery(params["server"] or None, None if list_type == "accessible" else list_type,
-                        server_filters(params), list(params["include"]))
+    return ServersQuery(
+        params["server"] or None,
+        None if list_type == "accessible" else list_type,
+        server_filters(params),
+        list(params["include"]),
+    )
 
 
 def one_result(attributes: dict, meta: dict) -> dict:
@@ -230,19 +234,21 @@ def read_servers(base: PterodactylModule) -> dict:
     if query.server:
         attributes, meta = client.get_server(base.server_id(), include=query.include)
         return one_result(attributes, meta)
-    return many_result(client.list_servers(type=query.type, filters=query.filters, include=query.include,
-                                           concurrent=True))
+    return many_result(
+        client.list_servers(type=query.type, filters=query.filters, include=query.include, concurrent=True)
+    )
 
 
 def main() -> None:
     spec = {"server": {"type": "str"}}
     spec.update({name: {"type": "str"} for name, _key in SERVER_FILTERS})
-    spec.update({
-        "type": {"type": "str", "default": "accessible", "choices": LIST_TYPES},
-        "include": {"type": "list", "elements": "str", "default": [], "choices": ["egg", "subusers"]},
-    })
-    base = PterodactylModule(spec, server=False,
-                             mutually_exclusive=[("server", name) for name, _key in SERVER_FILTERS])
+    spec.update(
+        {
+            "type": {"type": "str", "default": "accessible", "choices": LIST_TYPES},
+            "include": {"type": "list", "elements": "str", "default": [], "choices": ["egg", "subusers"]},
+        }
+    )
+    base = PterodactylModule(spec, server=False, mutually_exclusive=[("server", name) for name, _key in SERVER_FILTERS])
     base.run(lambda: read_servers(base))
 
 

@@ -118,8 +118,12 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._normalize imp
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._routes import SIGNAL_PERMISSIONS
 
 SIGNALS = {"started": "start", "stopped": "stop", "restarted": "restart", "killed": "kill"}
-TARGETS = {"started": frozenset({"running"}), "stopped": frozenset({"offline"}),
-           "restarted": frozenset({"running"}), "killed": frozenset({"offline"})}
+TARGETS = {
+    "started": frozenset({"running"}),
+    "stopped": frozenset({"offline"}),
+    "restarted": frozenset({"running"}),
+    "killed": frozenset({"offline"}),
+}
 GOING_DOWN = frozenset({"stopping", "offline", "starting"})  # a restart: the server leaves running first
 BOOTING = frozenset({"starting", "running"})
 BOOTED = frozenset({"running", "offline"})  # offline here is a crash during the boot
@@ -188,8 +192,9 @@ def missing_permission(signal: str, permissions: list[str]) -> str | None:
 
 def refuse(server: dict, message: str, code: str, hint: str) -> PterodactylError:
     """An error raised before anything is sent to the panel."""
-    return PterodactylError(f"server '{server.get('name')}' ({server.get('identifier')}) {message}",
-                            code=code, detail=message, hint=hint)
+    return PterodactylError(
+        f"server '{server.get('name')}' ({server.get('identifier')}) {message}", code=code, detail=message, hint=hint
+    )
 
 
 def refusal(server: dict, meta: dict, signal: str) -> PterodactylError | None:
@@ -197,21 +202,31 @@ def refusal(server: dict, meta: dict, signal: str) -> PterodactylError | None:
     condition = server_condition(server)
     if condition:
         text = CONDITION_TEXT.get(condition, f"is in the state {condition}")
-        return refuse(server, text, "ServerStateBlocked",
-                      "the panel refuses power actions in this state (HTTP 409); wait until it ends, "
-                      "or ask a panel administrator")
+        return refuse(
+            server,
+            text,
+            "ServerStateBlocked",
+            "the panel refuses power actions in this state (HTTP 409); wait until it ends, "
+            "or ask a panel administrator",
+        )
     lacking = missing_permission(signal, list(meta.get("user_permissions") or []))
     if lacking:
-        return refuse(server, f"cannot be '{signal}' by this key: the user lacks the permission {lacking}",
-                      "PermissionMissing", f"grant the subuser the '{lacking}' permission in the panel")
+        return refuse(
+            server,
+            f"cannot be '{signal}' by this key: the user lacks the permission {lacking}",
+            "PermissionMissing",
+            f"grant the subuser the '{lacking}' permission in the panel",
+        )
     return None
 
 
 def crash_error(server: str, states_seen: list[str]) -> PterodactylError:
     return PterodactylError(
         f"server '{server}' went offline while starting (states seen: {', '.join(states_seen)})",
-        code="ServerCrashed", detail="the server stopped before it reported running",
-        hint="read its console (gameops.pterodactyl.server_console_info) to see why it stopped")
+        code="ServerCrashed",
+        detail="the server stopped before it reported running",
+        hint="read its console (gameops.pterodactyl.server_console_info) to see why it stopped",
+    )
 
 
 class PowerTask:

@@ -16,7 +16,7 @@ import time
 import pytest
 import websocket
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils import _console, _wings
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import _console, _token, _wings
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import (
     ConsoleError,
     ConsoleTimeout,
@@ -182,7 +182,7 @@ def test_open_authenticates_first_and_learns_state(wings):
 
 
 def test_token_expiring_refreshes_on_the_same_socket_without_losing_lines(wings, monkeypatch):
-    monkeypatch.setattr(_console, "STALE_EXPIRY_SECONDS", 0.0)
+    monkeypatch.setattr(_token, "STALE_EXPIRY_SECONDS", 0.0)
 
     def script(sock, message):
         if len(wings.tokens) == 1:
@@ -203,7 +203,7 @@ def test_token_expiring_refreshes_on_the_same_socket_without_losing_lines(wings,
 
 @pytest.mark.parametrize("text", ["jwt: exp claim is invalid", "jwt: created too far in past (denylist)"])
 def test_expiry_jwt_error_refreshes(wings, text, monkeypatch):
-    monkeypatch.setattr(_console, "STALE_EXPIRY_SECONDS", 0.0)
+    monkeypatch.setattr(_token, "STALE_EXPIRY_SECONDS", 0.0)
     con = session(wings)
     con.open()
     wings.socket.later(0.05)
@@ -404,7 +404,7 @@ class Clock:
 
 def test_token_refreshes_ahead_of_expiry_on_the_local_clock(monkeypatch):
     clock, fake = Clock(), FakeWings()                  # tokens live 600 s: refresh 20 s before the end
-    token = _console._Token(fake.credentials, clock)
+    token = _token.WebsocketToken(fake.credentials, clock)
     assert token.fetch() == SOCKET_URL and token.value == fake.tokens[0] and token.lifetime == 600.0
     clock.now += 579
     assert not token.due()
@@ -414,12 +414,12 @@ def test_token_refreshes_ahead_of_expiry_on_the_local_clock(monkeypatch):
     assert not token.due() and token.signal_is_stale()  # an auth is pending: signals refer to the old token
     assert token.confirm() and not token.pending and not token.confirm()
     assert token.signal_is_stale()                      # fetched less than STALE_EXPIRY_SECONDS ago
-    clock.now += _console.STALE_EXPIRY_SECONDS
+    clock.now += _token.STALE_EXPIRY_SECONDS
     assert not token.signal_is_stale() and not token.due()
 
 
 def test_token_refresh_is_refused_when_wings_keeps_rejecting_it():
-    token = _console._Token(FakeWings().credentials, Clock())
+    token = _token.WebsocketToken(FakeWings().credentials, Clock())
     token.fetch()
     token.refresh()
     token.refresh()                                     # no "auth success" in between
@@ -429,7 +429,7 @@ def test_token_refresh_is_refused_when_wings_keeps_rejecting_it():
 
 
 def test_token_expired_refreshes_on_the_same_socket(wings, monkeypatch):
-    monkeypatch.setattr(_console, "STALE_EXPIRY_SECONDS", 0.0)
+    monkeypatch.setattr(_token, "STALE_EXPIRY_SECONDS", 0.0)
     con = session(wings)
     con.open()
     wings.socket.push("token expired")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import pathlib
 import re
 import ssl
 import subprocess
@@ -14,7 +15,7 @@ import sys
 
 import pytest
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils import _wings
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import _wings, _wings_errors
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import (
     CLIENT_CODES,
     ConsoleError,
@@ -211,7 +212,8 @@ OLD_CODES = ("timeout", "bad stats", "bad regex", "missing library", "jwt error"
 
 
 def test_every_code_raised_is_a_client_code():
-    sources = [_wings.__file__, _wings.__file__.replace("_wings.py", "_console.py")]
+    plugins = pathlib.Path(_wings.__file__).resolve().parents[1]
+    sources = sorted(plugins.rglob("*.py"))  # every code literal of the collection, not only the console's
     codes = set()
     for source in sources:
         with open(source, encoding="utf-8") as handle:
@@ -226,7 +228,7 @@ def test_every_code_raised_is_a_client_code():
     (1006, False, None), (None, False, None), (1006, True, "WebsocketConnectionLost"), (4409, True, "ServerSuspended"),
 ])
 def test_close_error_codes(close, during_auth, code):
-    error = _wings.close_error(close, "why", "ws://node/x", during_auth=during_auth)
+    error = _wings_errors.close_error(close, "why", "ws://node/x", during_auth=during_auth)
     assert (error.code if error else None) == code
     if error:
         assert error.status == close and error.method == "WEBSOCKET"
@@ -236,21 +238,21 @@ def test_close_error_codes(close, during_auth, code):
     (403, "WebsocketOriginRejected"), (404, "WebsocketServerUnknown"), (502, "WebsocketHandshakeFailed"),
 ])
 def test_handshake_error_codes(status, code):
-    error = _wings.handshake_error(status, "http://panel", b"body", "ws://node/x")
+    error = _wings_errors.handshake_error(status, "http://panel", b"body", "ws://node/x")
     assert error.code == code and error.status == status
 
 
 def test_event_and_other_error_codes():
     path = "ws://node/x"
-    assert _wings.event_error("jwt error", "jwt: server uuid mismatch", path).code == "WebsocketTokenRejected"
-    assert _wings.event_error("daemon error", "Error Event [x]: busy", path).code == "WingsDaemonError"
-    assert _wings.event_error("deleted", "", path).code == "ServerDeleted"
-    assert _wings.event_error("console output", "hi", path) is None
-    assert _wings.throttled_error("global", path).code == "WebsocketThrottled"
-    assert _wings.tls_error(ssl.SSLError("bad"), path).code == "WebsocketTLSError"
-    assert _wings.connect_error(OSError("refused"), path).code == "WebsocketConnectionLost"
-    assert _wings.no_answer("confirm authentication", 2, "hint", path).code == "WaitTimeout"
-    assert _wings.missing_library("trace").code == "MissingLibrary"
+    assert _wings_errors.event_error("jwt error", "jwt: server uuid mismatch", path).code == "WebsocketTokenRejected"
+    assert _wings_errors.event_error("daemon error", "Error Event [x]: busy", path).code == "WingsDaemonError"
+    assert _wings_errors.event_error("deleted", "", path).code == "ServerDeleted"
+    assert _wings_errors.event_error("console output", "hi", path) is None
+    assert _wings_errors.throttled_error("global", path).code == "WebsocketThrottled"
+    assert _wings_errors.tls_error(ssl.SSLError("bad"), path).code == "WebsocketTLSError"
+    assert _wings_errors.connect_error(OSError("refused"), path).code == "WebsocketConnectionLost"
+    assert _wings_errors.no_answer("confirm authentication", 2, "hint", path).code == "WaitTimeout"
+    assert _wings_errors.missing_library("trace").code == "MissingLibrary"
     with pytest.raises(ConsoleError) as info:
         _wings.credentials_pair({"token": "", "socket": "ws://x"})
     assert info.value.code == "WebsocketCredentialsInvalid"
