@@ -45,7 +45,7 @@ class Socket:
         while True:
             try:
                 msg = await self.ws.receive(timeout=seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return out
             assert msg.type == aiohttp.WSMsgType.TEXT, msg
             out.append(json.loads(msg.data))
@@ -303,7 +303,7 @@ def test_thirty_sockets_per_server(node12):
         socks = [await open_socket(node12, srv) for _unused in range(30)]
         try:
             # the upgrade response carries the 1.12 headers
-            headers = socks[0].ws._response.headers  # noqa: SLF001 - aiohttp keeps the upgrade response here
+            headers = socks[0].ws._response.headers
             assert headers["Content-Security-Policy"] == "default-src 'self'" and headers["X-Frame-Options"] == "DENY"
             async with aiohttp.ClientSession() as session:
                 with pytest.raises(aiohttp.WSServerHandshakeError) as info:
@@ -368,7 +368,7 @@ def test_default_node_is_wings_111(clean):
     async def main():
         sock = await open_socket(sb, srv)
         try:
-            headers = sock.ws._response.headers  # noqa: SLF001
+            headers = sock.ws._response.headers
             assert "Content-Security-Policy" not in headers
             await sock.auth()
             for _unused in range(12):

@@ -24,7 +24,7 @@ async def _collect(ws: aiohttp.ClientWebSocketResponse, seconds: float = 0.6) ->
     while True:
         try:
             msg = await ws.receive(timeout=seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return out
         assert msg.type == aiohttp.WSMsgType.TEXT, msg
         out.append(json.loads(msg.data))
