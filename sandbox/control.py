@@ -212,8 +212,16 @@ class Control:
                     if body.get("token_ttl") is not None:
                         self.panel.token_ttl = int(body["token_ttl"])
                         self.panel.node_context.token_ttl = int(body["token_ttl"])
+                    # versions apply to tokens issued and sockets opened from now on
+                    if body.get("wings_version") is not None:
+                        self.fleet.wings_version = str(body["wings_version"])
+                        self.panel.node_context.wings_version = self.fleet.wings_version
+                    if body.get("panel_version") is not None:
+                        self.fleet.panel_version = str(body["panel_version"])
                 return web.json_response({"rate_limit": self.panel.rate_limit, "token_ttl": self.panel.token_ttl,
-                                          "two_factor_required": self.fleet.two_factor_required})
+                                          "two_factor_required": self.fleet.two_factor_required,
+                                          "wings_version": self.fleet.wings_version,
+                                          "panel_version": self.fleet.panel_version})
             elif sub == "/reset" and method == "POST":
                 self.reset()
                 return web.Response(status=204)
@@ -327,6 +335,8 @@ class Control:
         return {
             "flavor": f.flavor, "panel_url": self.panel.panel_url, "wings_url": self.panel.wings_url,
             "rate_limit": self.panel.rate_limit, "token_ttl": self.panel.token_ttl,
+            "wings_version": f.wings_version, "panel_version": f.panel_version,
+            "server_identifiers": f.identifier_style,
             "users": [{"id": u.id, "uuid": u.uuid, "username": u.username, "email": u.email,
                        "root_admin": u.root_admin, "keys": [k.identifier for k in u.keys]} for u in f.users],
             "nodes": [{"name": n.name, "fqdn": n.fqdn, "maintenance_mode": n.maintenance_mode} for n in f.nodes],

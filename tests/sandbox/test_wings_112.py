@@ -381,3 +381,30 @@ def test_default_node_is_wings_111(clean):
             await sock.close()
     run(main())
     time.sleep(0.1)
+
+
+def test_versions_switched_through_the_control_endpoint(start_sandbox):
+    sb = start_sandbox(servers=1, virtual=True)
+    r = sb.control("PATCH", "/settings", json={"wings_version": "1.12", "panel_version": "1.11"})
+    assert r.status_code == 200
+    assert (r.json()["wings_version"], r.json()["panel_version"]) == ("1.12", "1.11")
+    assert sb.control("GET", "/state").json()["wings_version"] == "1.12"
+
+    async def main():
+        sock = await open_socket(sb, server(sb, 0))
+        try:
+            await sock.send("auth", sock.token)
+            reply = await sock.recv()
+            assert reply["event"] == "jwt error" and reply["args"][0].endswith(NO_CONNECT)
+        finally:
+            await sock.close()
+        sb.control("PATCH", "/settings", json={"panel_version": "1.12.3"})
+        sock = await open_socket(sb, server(sb, 0))
+        try:
+            await sock.auth()
+            for _unused in range(5):
+                await sock.send("send stats")
+            assert throttled(await sock.collect()) == ["send stats"]
+        finally:
+            await sock.close()
+    run(main())
