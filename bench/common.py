@@ -43,7 +43,7 @@ UNLIMITED_RATE = 1000000
 PLAYBOOK_TIMEOUT = 900
 
 # A callback plugin written to a temporary folder: it appends the wall-clock time of each task result.
-TIMES_CALLBACK = '''
+TIMES_CALLBACK = """
 from __future__ import annotations
 import json
 import os
@@ -68,7 +68,7 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._write("failed", result)
-'''
+"""
 
 
 # --------------------------------------------------------------------------- #
@@ -114,7 +114,7 @@ def drive_all(box: dict, state: str, workers: int = 32) -> None:
         results = list(pool.map(lambda server: drive(box, server["identifier"], state), box["servers"]))
     wrong = [result["identifier"] for result in results if result["state"] != state]
     if wrong:
-        raise RuntimeError("servers not %s: %s" % (state, ", ".join(wrong[:10])))
+        raise RuntimeError("servers not {}: {}".format(state, ", ".join(wrong[:10])))
 
 
 # --------------------------------------------------------------------------- #
@@ -124,8 +124,9 @@ def drive_all(box: dict, state: str, workers: int = 32) -> None:
 
 def ansible_env(workdir: pathlib.Path, **extra: str) -> dict:
     """hack.devenv's clean environment (home and temporary folders under ``workdir``), quiet and strict."""
-    return devenv.ansible_env(workdir, strict_inventory=True, ANSIBLE_HOST_KEY_CHECKING="0",
-                              ANSIBLE_DEPRECATION_WARNINGS="0", **extra)
+    return devenv.ansible_env(
+        workdir, strict_inventory=True, ANSIBLE_HOST_KEY_CHECKING="0", ANSIBLE_DEPRECATION_WARNINGS="0", **extra
+    )
 
 
 def timing_env(workdir: pathlib.Path, times_file: pathlib.Path, **extra: str) -> dict:
@@ -133,8 +134,13 @@ def timing_env(workdir: pathlib.Path, times_file: pathlib.Path, **extra: str) ->
     plugins = workdir / "callback_plugins"
     plugins.mkdir(parents=True, exist_ok=True)
     (plugins / "bench_times.py").write_text(TIMES_CALLBACK, encoding="utf-8")
-    return ansible_env(workdir, ANSIBLE_CALLBACK_PLUGINS=str(plugins), ANSIBLE_CALLBACKS_ENABLED="bench_times",
-                       BENCH_TIMES_FILE=str(times_file), **extra)
+    return ansible_env(
+        workdir,
+        ANSIBLE_CALLBACK_PLUGINS=str(plugins),
+        ANSIBLE_CALLBACKS_ENABLED="bench_times",
+        BENCH_TIMES_FILE=str(times_file),
+        **extra,
+    )
 
 
 def read_times(times_file: pathlib.Path) -> list[dict]:
@@ -149,11 +155,15 @@ def write_inventory(path: pathlib.Path, box: dict, servers: list[dict], group: s
     Not INI: INI values are evaluated as Python literals, so identifiers such as ``1384e300`` or ``00e00000``
     would become floats.
     """
-    hosts = {server["name"]: {"pterodactyl_identifier": server["identifier"], "ansible_connection": "local"}
-             for server in servers}
+    hosts = {
+        server["name"]: {"pterodactyl_identifier": server["identifier"], "ansible_connection": "local"}
+        for server in servers
+    }
     group_vars = {"panel_url": box["panel_url"], "api_key": box["keys"]["owner"], "ansible_python_interpreter": PYTHON}
     path = path.with_suffix(".yml")
-    path.write_text(json.dumps({"all": {"children": {group: {"hosts": hosts, "vars": group_vars}}}}, indent=1), encoding="utf-8")
+    path.write_text(
+        json.dumps({"all": {"children": {group: {"hosts": hosts, "vars": group_vars}}}}, indent=1), encoding="utf-8"
+    )
     return path
 
 
@@ -161,8 +171,9 @@ class PlaybookFailed(RuntimeError):
     """An ansible-playbook run that was expected to succeed did not."""
 
 
-def run_playbook(playbook: str, inventory: pathlib.Path, env: dict, *args: str, forks: int = 5,
-                 check: bool = True) -> tuple[float, subprocess.CompletedProcess]:
+def run_playbook(
+    playbook: str, inventory: pathlib.Path, env: dict, *args: str, forks: int = 5, check: bool = True
+) -> tuple[float, subprocess.CompletedProcess]:
     """Run bench/playbooks/<playbook>; return (wall-clock seconds, the finished process)."""
     argv = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / playbook), "-i", str(inventory), "-f", str(forks), *args]
     cpu_before = children_cpu()
@@ -171,7 +182,9 @@ def run_playbook(playbook: str, inventory: pathlib.Path, env: dict, *args: str, 
     elapsed = time.perf_counter() - started
     proc.cpu_seconds = children_cpu() - cpu_before
     if check and proc.returncode != 0:
-        raise PlaybookFailed("%s failed (rc %d):\n%s" % (playbook, proc.returncode, (proc.stdout + proc.stderr)[-4000:]))
+        raise PlaybookFailed(
+            "%s failed (rc %d):\n%s" % (playbook, proc.returncode, (proc.stdout + proc.stderr)[-4000:])
+        )
     return elapsed, proc
 
 
@@ -212,7 +225,7 @@ def verdict(ok: bool) -> str:
 
 @contextlib.contextmanager
 def workspace(prefix: str):
-    with tempfile.TemporaryDirectory(prefix="bench-%s-" % prefix) as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"bench-{prefix}-") as tmp:
         yield pathlib.Path(tmp)
 
 
@@ -245,21 +258,28 @@ def nproc() -> str:
 
 
 def ansible_version() -> str:
-    proc = subprocess.run([PYTHON, "-c", "import ansible.release as r; print(r.__version__)"], capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        [PYTHON, "-c", "import ansible.release as r; print(r.__version__)"], capture_output=True, text=True, check=False
+    )
     return proc.stdout.strip() or "unknown"
 
 
 def machine() -> str:
     """One line describing where the figures come from (with the load average: the machine is shared)."""
-    return "nproc %s, %s, %s RAM; Python %s; ansible-core %s; %s UTC; load average %s" % (
-        nproc(), cpu_model(), memory_total(), platform.python_version(), ansible_version(),
-        datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"), load_average())
+    return "nproc {}, {}, {} RAM; Python {}; ansible-core {}; {} UTC; load average {}".format(
+        nproc(),
+        cpu_model(),
+        memory_total(),
+        platform.python_version(),
+        ansible_version(),
+        datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M"),
+        load_average(),
+    )
 
 
 def load_average() -> str:
     try:
-        return "/".join("%.1f" % value for value in os.getloadavg())
+        return "/".join(f"{value:.1f}" for value in os.getloadavg())
     except OSError:
         return "unknown"
 
@@ -271,12 +291,12 @@ def load_average() -> str:
 
 def write_section(name: str, body: str, path: pathlib.Path = PERFORMANCE_MD) -> None:
     """Replace the text between the ``name`` markers of docs/performance.md, keeping every other section."""
-    start_mark, end_mark = "<!-- %s:start -->" % name, "<!-- %s:end -->" % name
-    section = "%s\n%s\n%s\n" % (start_mark, body.strip("\n"), end_mark)
+    start_mark, end_mark = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    section = "{}\n{}\n{}\n".format(start_mark, body.strip("\n"), end_mark)
     text = path.read_text(encoding="utf-8") if path.exists() else DOC_TITLE
     start, end = text.find(start_mark), text.find(end_mark)
     if start != -1 and end > start:
-        text = text[:start] + section + text[end + len(end_mark):].lstrip("\n")
+        text = text[:start] + section + text[end + len(end_mark) :].lstrip("\n")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -35,18 +35,33 @@ def one_run(workdir: pathlib.Path, box: dict, inventory: pathlib.Path, limit: in
     common.drive_all(box, "running")
     common.reset(box)
     common.set_rate_limit(box, limit)
-    elapsed, proc = common.run_playbook("fleet_restart.yml", inventory, common.ansible_env(workdir),
-                                        "-e", "rate_limit_wait=%d" % RATE_LIMIT_WAIT, forks=FORKS, check=False)
+    elapsed, proc = common.run_playbook(
+        "fleet_restart.yml",
+        inventory,
+        common.ansible_env(workdir),
+        "-e",
+        "rate_limit_wait=%d" % RATE_LIMIT_WAIT,
+        forks=FORKS,
+        check=False,
+    )
     log = common.request_log(box)
     statuses = collections.Counter(entry["status"] for entry in log)
     totals = common.recap(proc.stdout)
     failures = totals.get("failed", 0) + totals.get("unreachable", 0) + (SERVERS - totals.get("hosts", 0))
     times = [entry["time"] for entry in log]
-    return {"limit": limit, "elapsed": elapsed, "rc": proc.returncode, "failures": failures,
-            "changed": totals.get("changed", 0), "requests": len(log), "throttled": statuses.get(429, 0),
-            "accepted": len(log) - statuses.get(429, 0), "statuses": dict(statuses),
-            "span": max(times) - min(times) if times else 0.0,
-            "fatal": [line[:400] for line in proc.stdout.splitlines() if line.startswith("fatal:")][:3]}
+    return {
+        "limit": limit,
+        "elapsed": elapsed,
+        "rc": proc.returncode,
+        "failures": failures,
+        "changed": totals.get("changed", 0),
+        "requests": len(log),
+        "throttled": statuses.get(429, 0),
+        "accepted": len(log) - statuses.get(429, 0),
+        "statuses": dict(statuses),
+        "span": max(times) - min(times) if times else 0.0,
+        "fatal": [line[:400] for line in proc.stdout.splitlines() if line.startswith("fatal:")][:3],
+    }
 
 
 def floor_for(accepted: int, baseline: float, limit: int = RATE_LIMIT) -> float:
@@ -79,38 +94,68 @@ def run(quick: bool = False) -> dict:
 def finish(runs: list[dict]) -> dict:
     limited = [r for r in runs if r["limit"] == RATE_LIMIT]
     baseline = [r for r in runs if r["limit"] == common.UNLIMITED_RATE]
-    figures = {"runs": runs, "limited": common.median([r["elapsed"] for r in limited]),
-               "baseline": common.median([r["elapsed"] for r in baseline]),
-               "accepted": max(r["accepted"] for r in limited), "throttled": max(r["throttled"] for r in limited),
-               "failures": sum(r["failures"] for r in limited), "baseline_failures": sum(r["failures"] for r in baseline)}
+    figures = {
+        "runs": runs,
+        "limited": common.median([r["elapsed"] for r in limited]),
+        "baseline": common.median([r["elapsed"] for r in baseline]),
+        "accepted": max(r["accepted"] for r in limited),
+        "throttled": max(r["throttled"] for r in limited),
+        "failures": sum(r["failures"] for r in limited),
+        "baseline_failures": sum(r["failures"] for r in baseline),
+    }
     figures["floor"] = floor_for(figures["accepted"], figures["baseline"])
     figures["ratio"] = figures["limited"] / figures["floor"]
     figures["met"] = figures["ratio"] <= TARGET and figures["failures"] == 0
-    figures["binding"] = [dict(r, floor=floor_for(r["accepted"], figures["baseline"], r["limit"])) for r in runs
-                          if r["limit"] == BINDING_LIMIT]
+    figures["binding"] = [
+        dict(r, floor=floor_for(r["accepted"], figures["baseline"], r["limit"]))
+        for r in runs
+        if r["limit"] == BINDING_LIMIT
+    ]
     common.write_section(NAME, render(figures))
     return figures
 
 
 def render(figures: dict) -> str:
-    rows = [[limit_label(r["limit"]), "%.1f" % r["elapsed"],
-             r["failures"], r["changed"], r["requests"], r["accepted"], r["throttled"], "%.1f" % r["span"]]
-            for r in figures["runs"]]
+    rows = [
+        [
+            limit_label(r["limit"]),
+            "{:.1f}".format(r["elapsed"]),
+            r["failures"],
+            r["changed"],
+            r["requests"],
+            r["accepted"],
+            r["throttled"],
+            "{:.1f}".format(r["span"]),
+        ]
+        for r in figures["runs"]
+    ]
     windows = math.ceil(figures["accepted"] / RATE_LIMIT)
     lines = [
         "## Fleet restart",
         "",
-        "`bench/fleet_restart.py`. Machine: %s." % common.machine(),
+        f"`bench/fleet_restart.py`. Machine: {common.machine()}.",
         "",
         "%d running `--virtual` servers, one host each in a static inventory (`ansible_connection=local`), restarted "
         "by `server_power state=restarted` (wait for running again) with forks %d and `rate_limit_wait: %d`. The "
         "sandbox starts with `--rate-limit %d`; for the baseline runs the limit is lifted through "
         "`PATCH <control_url>/settings`. Runs alternate; before each, every server is running and the request log "
-        "and rate-limit windows are cleared. Requests and 429s are counted from the request log." % (
-            SERVERS, FORKS, RATE_LIMIT_WAIT, RATE_LIMIT),
+        "and rate-limit windows are cleared. Requests and 429s are counted from the request log."
+        % (SERVERS, FORKS, RATE_LIMIT_WAIT, RATE_LIMIT),
         "",
-        common.table(["rate limit", "time (s)", "failures", "changed", "requests", "accepted", "429", "first to last request (s)"],
-                     rows, ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
+        common.table(
+            [
+                "rate limit",
+                "time (s)",
+                "failures",
+                "changed",
+                "requests",
+                "accepted",
+                "429",
+                "first to last request (s)",
+            ],
+            rows,
+            ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"],
+        ),
         "",
         "The floor. The panel counts accepted requests (a 429 does not count) in a fixed 60-s window that opens at "
         "the first hit; at most L (%d) fit in a window, so R accepted requests need k = ceil(R/L) windows, and the "
@@ -121,11 +166,19 @@ def render(figures: dict) -> str:
         "is W. (The looser `W + 60 x (k - 1)` would assume that no work overlaps the wait for a window.)" % RATE_LIMIT,
         "",
         "R = %d accepted requests (%.1f per server), %d window(s); baseline %.1f s (median); floor %.1f s; limited run "
-        "%.1f s (median)." % (figures["accepted"], figures["accepted"] / SERVERS, windows, figures["baseline"],
-                              figures["floor"], figures["limited"]),
+        "%.1f s (median)."
+        % (
+            figures["accepted"],
+            figures["accepted"] / SERVERS,
+            windows,
+            figures["baseline"],
+            figures["floor"],
+            figures["limited"],
+        ),
         "",
         "**Limited time / floor = %.2fx** (target <= %.1fx), failures under the limit: %d (target 0), 429 answers: "
-        "%d: %s." % (figures["ratio"], TARGET, figures["failures"], figures["throttled"], common.verdict(figures["met"])),
+        "%d: %s."
+        % (figures["ratio"], TARGET, figures["failures"], figures["throttled"], common.verdict(figures["met"])),
     ]
     lines += explain(figures) + render_binding(figures)
     return "\n".join(lines)
@@ -141,14 +194,29 @@ def render_binding(figures: dict) -> list[str]:
     """The extra run whose requests do not fit in one window, if there was one."""
     lines = []
     for item in figures["binding"]:
-        lines += ["", "Extra run, no target: with a limit of %d a minute the same %d requests (R = %d accepted) need "
-                  "%d windows, so the client must wait out 429s: %d answers were 429, %d host(s) failed, %.1f s against "
-                  "a floor of %.1f s (%.2fx)." % (
-                      item["limit"], item["requests"], item["accepted"], math.ceil(item["accepted"] / item["limit"]),
-                      item["throttled"], item["failures"], item["elapsed"], item["floor"], item["elapsed"] / item["floor"])]
+        lines += [
+            "",
+            "Extra run, no target: with a limit of %d a minute the same %d requests (R = %d accepted) need "
+            "%d windows, so the client must wait out 429s: %d answers were 429, %d host(s) failed, %.1f s against "
+            "a floor of %.1f s (%.2fx)."
+            % (
+                item["limit"],
+                item["requests"],
+                item["accepted"],
+                math.ceil(item["accepted"] / item["limit"]),
+                item["throttled"],
+                item["failures"],
+                item["elapsed"],
+                item["floor"],
+                item["elapsed"] / item["floor"],
+            ),
+        ]
     if figures["throttled"] == 0 and figures["accepted"] <= RATE_LIMIT:
-        lines += ["", "With %d servers the %d-a-minute limit does not bind: %d requests fit in one "
-                  "window, so the floor is the baseline." % (SERVERS, RATE_LIMIT, figures["accepted"])]
+        lines += [
+            "",
+            "With %d servers the %d-a-minute limit does not bind: %d requests fit in one "
+            "window, so the floor is the baseline." % (SERVERS, RATE_LIMIT, figures["accepted"]),
+        ]
     return lines
 
 
@@ -156,24 +224,42 @@ def explain(figures: dict) -> list[str]:
     notes = []
     if figures["failures"] or figures["baseline_failures"]:
         failed = [r for r in figures["runs"] if r["failures"]]
-        notes.append("Failures: %s. First messages: %s" % (
-            "; ".join("%d with limit %d" % (r["failures"], r["limit"]) for r in failed),
-            " / ".join("`%s`" % line for r in failed for line in r["fatal"])))
+        notes.append(
+            "Failures: {}. First messages: {}".format(
+                "; ".join("%d with limit %d" % (r["failures"], r["limit"]) for r in failed),
+                " / ".join(f"`{line}`" for r in failed for line in r["fatal"]),
+            )
+        )
     if figures["ratio"] > TARGET:
-        notes.append("The limited run is %.0f%% above the floor: %s." % (
-            (figures["ratio"] - 1) * 100,
-            "the client waited out 429s" if figures["throttled"] else "no 429 was answered, so the difference is noise "
-            "between runs on this machine, not the rate limit"))
+        notes.append(
+            "The limited run is {:.0f}% above the floor: {}.".format(
+                (figures["ratio"] - 1) * 100,
+                "the client waited out 429s"
+                if figures["throttled"]
+                else "no 429 was answered, so the difference is noise between runs on this machine, not the rate limit",
+            )
+        )
     return ["", " ".join(notes)] if notes else []
 
 
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
     figures = run(quick)
-    print("fleet_restart: limited %.1f s, baseline %.1f s, R=%d, 429=%d, floor %.1f s, ratio %.2f (target <= %.1f), "
-          "failures %d: %s" % (figures["limited"], figures["baseline"], figures["accepted"], figures["throttled"],
-                               figures["floor"], figures["ratio"], TARGET, figures["failures"],
-                               "met" if figures["met"] else "MISSED"))
+    print(
+        "fleet_restart: limited %.1f s, baseline %.1f s, R=%d, 429=%d, floor %.1f s, ratio %.2f (target <= %.1f), "
+        "failures %d: %s"
+        % (
+            figures["limited"],
+            figures["baseline"],
+            figures["accepted"],
+            figures["throttled"],
+            figures["floor"],
+            figures["ratio"],
+            TARGET,
+            figures["failures"],
+            "met" if figures["met"] else "MISSED",
+        )
+    )
     return 0
 
 

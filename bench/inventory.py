@@ -72,11 +72,17 @@ def ansible_env(workdir: pathlib.Path) -> dict:
 
 def time_inventory(source: pathlib.Path, env: dict, expect_hosts: int | None) -> float:
     started = time.perf_counter()
-    proc = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(source), "--list"], capture_output=True,
-                          text=True, env=env, timeout=600, check=False)
+    proc = subprocess.run(
+        [str(BIN / "ansible-inventory"), "-i", str(source), "--list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
-        raise SystemExit("ansible-inventory -i %s failed:\n%s" % (source, proc.stderr[-3000:]))
+        raise SystemExit(f"ansible-inventory -i {source} failed:\n{proc.stderr[-3000:]}")
     if expect_hosts is not None:
         hosts = len(json.loads(proc.stdout).get("_meta", {}).get("hostvars", {}))
         if hosts != expect_hosts:
@@ -88,7 +94,7 @@ def time_sequential_loop(ready: dict) -> tuple[float, int]:
     """Every page of /api/client, one after the other, with one keep-alive session."""
     started = time.perf_counter()
     session = requests.Session()
-    session.headers.update({"Authorization": "Bearer %s" % ready["keys"]["owner"], "Accept": "application/json"})
+    session.headers.update({"Authorization": "Bearer {}".format(ready["keys"]["owner"]), "Accept": "application/json"})
     servers, page, last = 0, 1, 1
     while page <= last:
         response = session.get(ready["panel_url"] + "/api/client", params={"per_page": 100, "page": page}, timeout=60)
@@ -114,12 +120,18 @@ def add_latency(ready: dict, seconds: float) -> None:
 
 def write_static_copy(workdir: pathlib.Path, config: pathlib.Path, env: dict) -> pathlib.Path:
     """A script inventory printing the plugin's own --list output: the same hosts and vars, no panel."""
-    proc = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(config), "--list"], capture_output=True,
-                          text=True, env=env, timeout=600, check=True)
+    proc = subprocess.run(
+        [str(BIN / "ansible-inventory"), "-i", str(config), "--list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=True,
+    )
     listed = workdir / "listed.json"
     listed.write_text(proc.stdout)
     script = workdir / "static_inventory.sh"
-    script.write_text("#!/bin/sh\nexec cat '%s'\n" % listed)
+    script.write_text(f"#!/bin/sh\nexec cat '{listed}'\n")
     script.chmod(0o755)
     return script
 
@@ -134,8 +146,17 @@ def write_configs(workdir: pathlib.Path, ready: dict) -> dict:
     plain = workdir / "bench.pterodactyl.yml"
     plain.write_text(yaml.safe_dump(base))
     cached = workdir / "cached.pterodactyl.yml"
-    cached.write_text(yaml.safe_dump(dict(base, cache=True, cache_plugin="ansible.builtin.jsonfile",
-                                          cache_connection=str(workdir / "cache"), cache_timeout=3600)))
+    cached.write_text(
+        yaml.safe_dump(
+            dict(
+                base,
+                cache=True,
+                cache_plugin="ansible.builtin.jsonfile",
+                cache_connection=str(workdir / "cache"),
+                cache_timeout=3600,
+            )
+        )
+    )
     empty = workdir / "empty.yml"
     empty.write_text("all:\n  hosts: {}\n")
     return {"plugin": plain, "cached": cached, "empty": empty}
@@ -156,8 +177,9 @@ def cpu_model() -> str:
 
 
 def ansible_version() -> str:
-    proc = subprocess.run([PYTHON, "-c", "import ansible.release as r; print(r.__version__)"], capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        [PYTHON, "-c", "import ansible.release as r; print(r.__version__)"], capture_output=True, text=True, check=False
+    )
     return proc.stdout.strip() or "unknown"
 
 
@@ -172,35 +194,46 @@ def render(figures: dict) -> str:
         START_MARK,
         "## Inventory",
         "",
-        "`bench/inventory.py` (run by `make bench`), %s UTC." % time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        "`bench/inventory.py` (run by `make bench`), {} UTC.".format(time.strftime("%Y-%m-%d %H:%M", time.gmtime())),
         "",
         "Machine: %d CPUs (`nproc`), %s; Python %s; ansible-core %s; requests %s; load average %s at the "
-        "start (other work on the machine makes the figures noisy)." % (
-            figures["nproc"], figures["cpu"], platform.python_version(), figures["ansible"], requests.__version__,
-            figures["load"]),
+        "start (other work on the machine makes the figures noisy)."
+        % (
+            figures["nproc"],
+            figures["cpu"],
+            platform.python_version(),
+            figures["ansible"],
+            requests.__version__,
+            figures["load"],
+        ),
         "",
         "Sandbox: `python -m sandbox --servers %d --virtual` on 127.0.0.1 (rate limit raised to %d/min so "
-        "that only the plugin is measured); %d list pages of 100." % (
-            figures["servers"], SANDBOX_RATE_LIMIT, figures["pages"]),
+        "that only the plugin is measured); %d list pages of 100."
+        % (figures["servers"], SANDBOX_RATE_LIMIT, figures["pages"]),
         "Medians of %d runs, wall-clock seconds." % figures["runs"],
         "",
         "| measurement | median (s) | runs (s) |",
         "|---|---:|---|",
     ]
-    for key, label in (("plugin", "`ansible-inventory --list` with the plugin, cache off"),
-                       ("startup", "`ansible-inventory --list` on an empty static inventory (start-up)"),
-                       ("loop", "sequential `requests` loop over the same pages"),
-                       ("cached", "`ansible-inventory --list` with the plugin, cache hit (jsonfile)"),
-                       ("static", "reference: `ansible-inventory --list` of a static (script) inventory holding "
-                                  "the same hosts and vars")):
-        lines.append("| %s | %.3f | %s |" % (label, figures[key], ", ".join("%.3f" % s for s in figures[key + "_runs"])))
+    for key, label in (
+        ("plugin", "`ansible-inventory --list` with the plugin, cache off"),
+        ("startup", "`ansible-inventory --list` on an empty static inventory (start-up)"),
+        ("loop", "sequential `requests` loop over the same pages"),
+        ("cached", "`ansible-inventory --list` with the plugin, cache hit (jsonfile)"),
+        (
+            "static",
+            "reference: `ansible-inventory --list` of a static (script) inventory holding the same hosts and vars",
+        ),
+    ):
+        lines.append(
+            "| {} | {:.3f} | {} |".format(label, figures[key], ", ".join(f"{s:.3f}" for s in figures[key + "_runs"]))
+        )
     lines += [
         "",
         "| ratio | value | target | result |",
         "|---|---:|---:|---|",
-        "| (plugin - start-up) / sequential loop | %.2f | <= %.2f | %s |" % (
-            ratio_plugin, PLUGIN_TARGET, verdict(ratio_plugin, PLUGIN_TARGET)),
-        "| cached / start-up | %.3f | <= %.2f | %s |" % (ratio_cache, CACHE_TARGET, verdict(ratio_cache, CACHE_TARGET)),
+        f"| (plugin - start-up) / sequential loop | {ratio_plugin:.2f} | <= {PLUGIN_TARGET:.2f} | {verdict(ratio_plugin, PLUGIN_TARGET)} |",
+        f"| cached / start-up | {ratio_cache:.3f} | <= {CACHE_TARGET:.2f} | {verdict(ratio_cache, CACHE_TARGET)} |",
         "",
         "The plugin run fetches page 1, then pages 2..%d with 4 threads (`page_workers`); the cached run "
         "sent %d requests to the panel." % (figures["pages"], figures["cached_requests"]),
@@ -214,15 +247,20 @@ def latency_lines(figures: dict) -> list:
     if not figures.get("latency"):
         return []
     return [
-        "With %.0f ms added to every list page (a panel across a network; extra scenario, same sandbox):" % (
-            1000 * figures["latency"]),
+        "With %.0f ms added to every list page (a panel across a network; extra scenario, same sandbox):"
+        % (1000 * figures["latency"]),
         "",
         "| measurement | median (s) | runs (s) |",
         "|---|---:|---|",
-        "| plugin, cache off | %.3f | %s |" % (figures["plugin_slow"], ", ".join("%.3f" % v for v in figures["plugin_slow_runs"])),
-        "| sequential `requests` loop | %.3f | %s |" % (figures["loop_slow"], ", ".join("%.3f" % v for v in figures["loop_slow_runs"])),
-        "| (plugin - start-up) / sequential loop | %.2f | target <= %.2f: %s |" % (
-            figures["slow_ratio"], PLUGIN_TARGET, verdict(figures["slow_ratio"], PLUGIN_TARGET)),
+        "| plugin, cache off | {:.3f} | {} |".format(
+            figures["plugin_slow"], ", ".join(f"{v:.3f}" for v in figures["plugin_slow_runs"])
+        ),
+        "| sequential `requests` loop | {:.3f} | {} |".format(
+            figures["loop_slow"], ", ".join(f"{v:.3f}" for v in figures["loop_slow_runs"])
+        ),
+        "| (plugin - start-up) / sequential loop | {:.2f} | target <= {:.2f}: {} |".format(
+            figures["slow_ratio"], PLUGIN_TARGET, verdict(figures["slow_ratio"], PLUGIN_TARGET)
+        ),
         "",
     ]
 
@@ -234,9 +272,15 @@ def analysis_lines(figures: dict) -> list:
         "from a static source (the reference row), while the plugin needs %.2f s above start-up in total, "
         "including its %d requests; the sequential loop only downloads the pages (%.3f s on loopback). "
         "A target that is missed above is missed because of Ansible's per-host cost, which a cache cannot "
-        "remove either: the cached run still builds and prints every host (plugin / static reference = %.2f)." % (
-            handling, figures["servers"], figures["plugin"] - figures["startup"], figures["pages"], figures["loop"],
-            figures["plugin"] / figures["static"]),
+        "remove either: the cached run still builds and prints every host (plugin / static reference = %.2f)."
+        % (
+            handling,
+            figures["servers"],
+            figures["plugin"] - figures["startup"],
+            figures["pages"],
+            figures["loop"],
+            figures["plugin"] / figures["static"],
+        ),
         "",
     ]
 
@@ -246,7 +290,7 @@ def write_section(section: str, path: pathlib.Path = PERFORMANCE_MD) -> None:
     text = path.read_text() if path.exists() else "# Performance\n\n"
     start, end = text.find(START_MARK), text.find(END_MARK)
     if start != -1 and end > start:
-        text = text[:start] + section + text[end + len(END_MARK):].lstrip("\n")
+        text = text[:start] + section + text[end + len(END_MARK) :].lstrip("\n")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -261,8 +305,12 @@ def write_section(section: str, path: pathlib.Path = PERFORMANCE_MD) -> None:
 def measure(workdir: pathlib.Path, ready: dict, servers: int, runs: int, latency: float) -> dict:
     env = ansible_env(workdir)
     configs = write_configs(workdir, ready)
-    figures: dict = {"servers": servers, "runs": runs, "pages": -(-servers // 100),
-                     "load": "/".join("%.1f" % v for v in os.getloadavg())}
+    figures: dict = {
+        "servers": servers,
+        "runs": runs,
+        "pages": -(-servers // 100),
+        "load": "/".join(f"{v:.1f}" for v in os.getloadavg()),
+    }
     time_inventory(configs["empty"], env, None)  # warm the file system cache
     figures["plugin"], figures["plugin_runs"] = median_of(runs, lambda: time_inventory(configs["plugin"], env, servers))
     figures["startup"], figures["startup_runs"] = median_of(runs, lambda: time_inventory(configs["empty"], env, None))
@@ -279,7 +327,8 @@ def measure(workdir: pathlib.Path, ready: dict, servers: int, runs: int, latency
         add_latency(ready, latency)
         figures["latency"] = latency
         figures["plugin_slow"], figures["plugin_slow_runs"] = median_of(
-            runs, lambda: time_inventory(configs["plugin"], env, servers))
+            runs, lambda: time_inventory(configs["plugin"], env, servers)
+        )
         figures["loop_slow"], figures["loop_slow_runs"] = median_of(runs, lambda: loop_checked(ready, servers))
         figures["slow_ratio"] = (figures["plugin_slow"] - figures["startup"]) / figures["loop_slow"]
     figures.update({"nproc": os.cpu_count() or 0, "cpu": cpu_model(), "ansible": ansible_version()})
@@ -297,20 +346,27 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servers", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--latency", type=float, default=0.1,
-                        help="seconds added to each list page in an extra scenario (0 to skip)")
+    parser.add_argument(
+        "--latency", type=float, default=0.1, help="seconds added to each list page in an extra scenario (0 to skip)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print the section, do not touch docs/performance.md")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-inventory-") as tmp:
         workdir = pathlib.Path(tmp)
-        with launcher.running(workdir / "sandbox", check=False, start_timeout=120, servers=args.servers,
-                              virtual=True, rate_limit=SANDBOX_RATE_LIMIT) as ready:
+        with launcher.running(
+            workdir / "sandbox",
+            check=False,
+            start_timeout=120,
+            servers=args.servers,
+            virtual=True,
+            rate_limit=SANDBOX_RATE_LIMIT,
+        ) as ready:
             figures = measure(workdir, ready, args.servers, args.runs, args.latency)
     section = render(figures)
     print(section)
     if not args.no_write:
         write_section(section)
-        print("written to %s" % PERFORMANCE_MD)
+        print(f"written to {PERFORMANCE_MD}")
     return 0
 
 

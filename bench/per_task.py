@@ -25,10 +25,20 @@ HOSTS = 50
 FORKS = 10
 TARGET = 1.0
 PLAYS = {"server_info": "per_task_server_info.yml", "uri": "per_task_uri.yml"}
-NOTABLE_IMPORTS = ("requests", "urllib3", "websocket", "ansible.module_utils.urls", "ansible.module_utils.basic",
-                   "ansible_collections.gameops.pterodactyl.plugins.module_utils.api")
-IMPORT_STATEMENTS = {"empty": "pass", "requests": "import requests", "ansible.module_utils.urls": "import ansible.module_utils.urls",
-                     "ansible.module_utils.basic": "import ansible.module_utils.basic"}
+NOTABLE_IMPORTS = (
+    "requests",
+    "urllib3",
+    "websocket",
+    "ansible.module_utils.urls",
+    "ansible.module_utils.basic",
+    "ansible_collections.gameops.pterodactyl.plugins.module_utils.api",
+)
+IMPORT_STATEMENTS = {
+    "empty": "pass",
+    "requests": "import requests",
+    "ansible.module_utils.urls": "import ansible.module_utils.urls",
+    "ansible.module_utils.basic": "import ansible.module_utils.basic",
+}
 MODULE_FILES = {"server_info": "AnsiballZ_server_info.py", "uri": "AnsiballZ_uri.py"}
 
 
@@ -44,7 +54,7 @@ def timed_runs(inventory: pathlib.Path, env: dict, runs: int) -> dict:
             elapsed, proc = common.run_playbook(playbook, inventory, env, forks=FORKS)
             totals = common.recap(proc.stdout)
             if totals.get("hosts") != HOSTS or totals.get("ok") != HOSTS:
-                raise common.PlaybookFailed("%s: unexpected recap %s" % (playbook, totals))
+                raise common.PlaybookFailed(f"{playbook}: unexpected recap {totals}")
             samples[key].append(elapsed)
             samples[key + "_cpu"].append(proc.cpu_seconds)
     return samples
@@ -57,7 +67,7 @@ def keep_payload(workdir: pathlib.Path, inventory: pathlib.Path, key: str) -> pa
     common.run_playbook(PLAYS[key], inventory, env, "--limit", "mc-01", forks=1)
     found = sorted(remote.rglob(MODULE_FILES[key]))
     if not found:
-        raise FileNotFoundError("no %s kept under %s" % (MODULE_FILES[key], remote))
+        raise FileNotFoundError(f"no {MODULE_FILES[key]} kept under {remote}")
     return found[0]
 
 
@@ -67,7 +77,7 @@ def time_process(argv: list[str]) -> float:
     proc = subprocess.run([common.PYTHON, *argv], capture_output=True, text=True, timeout=120, check=False)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0 or '"failed": true' in proc.stdout:
-        raise RuntimeError("%s failed: %s" % (" ".join(argv), (proc.stdout + proc.stderr)[-2000:]))
+        raise RuntimeError("{} failed: {}".format(" ".join(argv), (proc.stdout + proc.stderr)[-2000:]))
     return elapsed
 
 
@@ -84,8 +94,9 @@ def alternate(commands: dict, runs: int) -> dict:
 def slowest_imports(argv: list[str], count: int = 5) -> list[tuple[str, float]]:
     """The imports with the largest cumulative time (ms) under ``python -X importtime``: the top-level ones, and
     the third-party/collection packages at any depth (requests, websocket, urllib3, ansible.module_utils.urls...)."""
-    proc = subprocess.run([common.PYTHON, "-X", "importtime", *argv], capture_output=True, text=True, timeout=120,
-                          check=False)
+    proc = subprocess.run(
+        [common.PYTHON, "-X", "importtime", *argv], capture_output=True, text=True, timeout=120, check=False
+    )
     entries: dict = {}
     for line in proc.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)", line)
@@ -99,11 +110,20 @@ def profile(workdir: pathlib.Path, inventory: pathlib.Path, runs: int) -> dict:
     """Each module's kept payload run on its own, its slowest imports, and the cost of the HTTP libraries' imports."""
     payloads = {key: keep_payload(workdir, inventory, key) for key in PLAYS}
     alone = alternate({key: [str(path)] for key, path in payloads.items()}, runs)
-    figures: dict = {key: {"size": payloads[key].stat().st_size, "run": common.median(alone[key]), "runs": alone[key],
-                           "imports": slowest_imports([str(payloads[key])])} for key in PLAYS}
+    figures: dict = {
+        key: {
+            "size": payloads[key].stat().st_size,
+            "run": common.median(alone[key]),
+            "runs": alone[key],
+            "imports": slowest_imports([str(payloads[key])]),
+        }
+        for key in PLAYS
+    }
     imports = alternate({name: ["-c", statement] for name, statement in IMPORT_STATEMENTS.items()}, runs)
     empty = common.median(imports["empty"])
-    figures["import_ms"] = {name: (common.median(imports[name]) - empty) * 1000.0 for name in IMPORT_STATEMENTS if name != "empty"}
+    figures["import_ms"] = {
+        name: (common.median(imports[name]) - empty) * 1000.0 for name in IMPORT_STATEMENTS if name != "empty"
+    }
     return figures
 
 
@@ -120,7 +140,7 @@ def run(quick: bool = False) -> dict:
     figures["piped_median"] = {key: common.median(values) for key, values in piped.items()}
     figures["ratio"] = figures["median"]["server_info"] / figures["median"]["uri"]
     figures["cpu_ratio"] = figures["median"]["server_info_cpu"] / figures["median"]["uri_cpu"]
-    figures["pair_ratios"] = [a / b for a, b in zip(samples["server_info"], samples["uri"])]
+    figures["pair_ratios"] = [a / b for a, b in zip(samples["server_info"], samples["uri"], strict=False)]
     figures["met"] = figures["ratio"] <= TARGET
     common.write_section(NAME, render(figures))
     return figures
@@ -128,39 +148,68 @@ def run(quick: bool = False) -> dict:
 
 def render(figures: dict) -> str:
     med, samples, prof = figures["median"], figures["samples"], figures["profile"]
-    rows = [["`gameops.pterodactyl.server_info`", "%.2f" % med["server_info"], common.fmt_runs(samples["server_info"]),
-             "%.1f" % med["server_info_cpu"], common.fmt_runs(samples["server_info_cpu"], 1)],
-            ["`ansible.builtin.uri` (baseline)", "%.2f" % med["uri"], common.fmt_runs(samples["uri"]),
-             "%.1f" % med["uri_cpu"], common.fmt_runs(samples["uri_cpu"], 1)]]
-    prof_rows = [["`%s`" % key, "%.0f KiB" % (prof[key]["size"] / 1024), "%.0f ms" % (prof[key]["run"] * 1000),
-                  ", ".join("%s %.0f" % item for item in prof[key]["imports"])] for key in PLAYS]
+    rows = [
+        [
+            "`gameops.pterodactyl.server_info`",
+            "{:.2f}".format(med["server_info"]),
+            common.fmt_runs(samples["server_info"]),
+            "{:.1f}".format(med["server_info_cpu"]),
+            common.fmt_runs(samples["server_info_cpu"], 1),
+        ],
+        [
+            "`ansible.builtin.uri` (baseline)",
+            "{:.2f}".format(med["uri"]),
+            common.fmt_runs(samples["uri"]),
+            "{:.1f}".format(med["uri_cpu"]),
+            common.fmt_runs(samples["uri_cpu"], 1),
+        ],
+    ]
+    prof_rows = [
+        [
+            f"`{key}`",
+            "%.0f KiB" % (prof[key]["size"] / 1024),
+            "%.0f ms" % (prof[key]["run"] * 1000),
+            ", ".join("{} {:.0f}".format(*item) for item in prof[key]["imports"]),
+        ]
+        for key in PLAYS
+    ]
     lines = [
         "## Per-task cost",
         "",
-        "`bench/per_task.py`. Machine: %s." % common.machine(),
+        f"`bench/per_task.py`. Machine: {common.machine()}.",
         "",
         "One task on each of %d hosts of a static inventory (`ansible_connection=local`), forks %d, no facts; "
         "each host reads its own server of a %d-server `--virtual` sandbox (rate limit lifted) with the same "
         "`GET /api/client/servers/{identifier}`. Whole `ansible-playbook` runs, alternated, after one warm-up "
         "each; median of %d, wall-clock seconds." % (HOSTS, FORKS, HOSTS, len(samples["uri"])),
         "",
-        common.table(["play", "wall-clock median (s)", "runs (s)", "CPU median (s)", "CPU runs (s)"], rows,
-                     ["---", "---:", "---", "---:", "---"]),
+        common.table(
+            ["play", "wall-clock median (s)", "runs (s)", "CPU median (s)", "CPU runs (s)"],
+            rows,
+            ["---", "---:", "---", "---:", "---"],
+        ),
         "",
-        "**server_info / uri = %.2fx** wall-clock (target <= %.1fx): %s. Ratios of the alternated pairs: %s. CPU time "
+        "**server_info / uri = {:.2f}x** wall-clock (target <= {:.1f}x): {}. Ratios of the alternated pairs: {}. CPU time "
         "(user + system of `ansible-playbook` and every process it waited for, which the other load on this shared "
-        "machine disturbs less than wall-clock time): %.2fx." % (
-            figures["ratio"], TARGET, common.verdict(figures["met"]), common.fmt_runs(figures["pair_ratios"]),
-            figures["cpu_ratio"]),
+        "machine disturbs less than wall-clock time): {:.2f}x.".format(
+            figures["ratio"],
+            TARGET,
+            common.verdict(figures["met"]),
+            common.fmt_runs(figures["pair_ratios"]),
+            figures["cpu_ratio"],
+        ),
         "",
         "Where the time goes: the AnsiballZ payload each host runs, kept with `ANSIBLE_KEEP_REMOTE_FILES` and run on "
         "its own (one process, its arguments inside it; alternated, median of %d), and its slowest top-level imports "
         "(`python -X importtime`, cumulative ms; one run, so only indicative):" % len(prof["server_info"]["runs"]),
         "",
-        common.table(["module", "payload", "run alone", "slowest imports (ms)"], prof_rows, ["---", "---:", "---:", "---"]),
+        common.table(
+            ["module", "payload", "run alone", "slowest imports (ms)"], prof_rows, ["---", "---:", "---:", "---"]
+        ),
         "",
-        "Import cost in a fresh interpreter (median, minus an empty interpreter, alternated): %s." % ", ".join(
-            "`%s` %.0f ms" % item for item in prof["import_ms"].items()),
+        "Import cost in a fresh interpreter (median, minus an empty interpreter, alternated): {}.".format(
+            ", ".join("`{}` {:.0f} ms".format(*item) for item in prof["import_ms"].items())
+        ),
     ]
     lines += ["", explain(figures), "", render_pipelining(figures)]
     return "\n".join(lines)
@@ -170,22 +219,30 @@ def render_pipelining(figures: dict) -> str:
     med, piped = figures["median"], figures["piped_median"]
     return (
         "Side measurement, same run: with `ANSIBLE_PIPELINING=1` (the module is fed to the interpreter's stdin, "
-        "no temporary file) server_info takes %.2f s and uri %.2f s (ratio %.2fx; runs: server_info %s, uri %s). "
+        "no temporary file) server_info takes {:.2f} s and uri {:.2f} s (ratio {:.2f}x; runs: server_info {}, uri {}). "
         "These runs come after the main ones, under whatever load the machine has then, so only their ratio is "
-        "comparable (the main runs: %.2f s and %.2f s). `ansible.builtin.uri`'s action plugin declares "
+        "comparable (the main runs: {:.2f} s and {:.2f} s). `ansible.builtin.uri`'s action plugin declares "
         "`TRANSFERS_FILES`, so Ansible makes and removes a temporary directory on the target for every uri task "
-        "even when pipelining." % (
-            piped["server_info"], piped["uri"], piped["server_info"] / piped["uri"],
-            common.fmt_runs(figures["piped"]["server_info"]), common.fmt_runs(figures["piped"]["uri"]),
-            med["server_info"], med["uri"]))
+        "even when pipelining.".format(
+            piped["server_info"],
+            piped["uri"],
+            piped["server_info"] / piped["uri"],
+            common.fmt_runs(figures["piped"]["server_info"]),
+            common.fmt_runs(figures["piped"]["uri"]),
+            med["server_info"],
+            med["uri"],
+        )
+    )
 
 
 def explain(figures: dict) -> str:
     prof = figures["profile"]
     delta_ms = (prof["server_info"]["run"] - prof["uri"]["run"]) * 1000
     per_slot_ms = (figures["median"]["server_info"] - figures["median"]["uri"]) / HOSTS * FORKS * 1000
-    text = ("Run alone, the server_info payload takes %+.0f ms against uri's; in the play the wall-clock difference "
-            "is %+.0f ms per host and fork slot (%d hosts / %d forks)." % (delta_ms, per_slot_ms, HOSTS, FORKS))
+    text = (
+        "Run alone, the server_info payload takes %+.0f ms against uri's; in the play the wall-clock difference "
+        "is %+.0f ms per host and fork slot (%d hosts / %d forks)." % (delta_ms, per_slot_ms, HOSTS, FORKS)
+    )
     if figures["met"]:
         return text + " The target is met."
     return text + " The target is missed. Causes seen: " + "; ".join(miss_causes(figures, delta_ms, per_slot_ms)) + "."
@@ -195,30 +252,50 @@ def miss_causes(figures: dict, delta_ms: float, per_slot_ms: float) -> list[str]
     """What the measurements say about a missed target."""
     causes = []
     if delta_ms >= per_slot_ms / 2:
-        causes.append("the module process: its payload alone is %+.0f ms against uri's, mostly imports - `requests` "
-                      "through module_utils.api where uri imports ansible.module_utils.urls (table above)" % delta_ms)
+        causes.append(
+            f"the module process: its payload alone is {delta_ms:+.0f} ms against uri's, mostly imports - `requests` "
+            "through module_utils.api where uri imports ansible.module_utils.urls (table above)"
+        )
     else:
-        causes.append("not the module process (its payload alone is %+.0f ms against uri's, its imports cost about "
-                      "what uri's do): the excess is in Ansible's handling of each task around the module, which "
-                      "this benchmark does not break down further" % delta_ms)
-    causes.append("the CPU-time ratio is %.2fx%s" % (figures["cpu_ratio"], ", so the wall-clock excess is mostly "
-                                                     "waiting, i.e. the machine's other load" if figures["cpu_ratio"] <= TARGET else ""))
+        causes.append(
+            f"not the module process (its payload alone is {delta_ms:+.0f} ms against uri's, its imports cost about "
+            "what uri's do): the excess is in Ansible's handling of each task around the module, which "
+            "this benchmark does not break down further"
+        )
+    causes.append(
+        "the CPU-time ratio is {:.2f}x{}".format(
+            figures["cpu_ratio"],
+            ", so the wall-clock excess is mostly waiting, i.e. the machine's other load"
+            if figures["cpu_ratio"] <= TARGET
+            else "",
+        )
+    )
     pairs = figures["pair_ratios"]
     if min(pairs) < TARGET < max(pairs):
-        causes.append("the alternated pairs fall on both sides of the target (%.2f to %.2f), so the miss is within "
-                      "this machine's run-to-run noise" % (min(pairs), max(pairs)))
+        causes.append(
+            f"the alternated pairs fall on both sides of the target ({min(pairs):.2f} to {max(pairs):.2f}), so the miss is within "
+            "this machine's run-to-run noise"
+        )
     else:
-        causes.append("the alternated pairs range from %.2f to %.2f: a difference of %.0f%%, small but consistent in "
-                      "this run" % (min(pairs), max(pairs), (figures["ratio"] - 1) * 100))
+        causes.append(
+            "the alternated pairs range from {:.2f} to {:.2f}: a difference of {:.0f}%, small but consistent in "
+            "this run".format(min(pairs), max(pairs), (figures["ratio"] - 1) * 100)
+        )
     return causes
 
 
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
     figures = run(quick)
-    print("per_task: server_info %.2f s, uri %.2f s, ratio %.2f (target <= %.1f) %s" % (
-        figures["median"]["server_info"], figures["median"]["uri"], figures["ratio"], TARGET,
-        "met" if figures["met"] else "MISSED"))
+    print(
+        "per_task: server_info {:.2f} s, uri {:.2f} s, ratio {:.2f} (target <= {:.1f}) {}".format(
+            figures["median"]["server_info"],
+            figures["median"]["uri"],
+            figures["ratio"],
+            TARGET,
+            "met" if figures["met"] else "MISSED",
+        )
+    )
     return 0
 
 

@@ -29,12 +29,41 @@ INVENTORY_PLUGIN = common.ROOT / "plugins" / "inventory" / "pterodactyl.py"
 # (label, playbook, extra vars, the fewest requests the API allows and which, target or None)
 POWER_MINIMUM = "GET server (state conflicts, permissions) + GET websocket (the live state) + POST power"
 OPERATIONS = [
-    ("`server_power` state=started, wait (offline -> running)", "power.yml", {"power_state": "started"},
-     (3, POWER_MINIMUM), POWER_TARGET),
-    ("`server_command` command=list, wait_for", "command.yml", {}, (2, "GET websocket (to read the answer) + POST command"), None),
-    ("`resource_facts` fresh=false", "resource_facts.yml", {"fresh": False}, (2, "GET server (limits) + GET resources"), None),
-    ("`resource_facts` fresh=true", "resource_facts.yml", {"fresh": True}, (2, "GET server (limits) + GET websocket"), None),
-    ("`server_power` state=restarted, wait", "power.yml", {"power_state": "restarted"}, (3, POWER_MINIMUM), POWER_TARGET),
+    (
+        "`server_power` state=started, wait (offline -> running)",
+        "power.yml",
+        {"power_state": "started"},
+        (3, POWER_MINIMUM),
+        POWER_TARGET,
+    ),
+    (
+        "`server_command` command=list, wait_for",
+        "command.yml",
+        {},
+        (2, "GET websocket (to read the answer) + POST command"),
+        None,
+    ),
+    (
+        "`resource_facts` fresh=false",
+        "resource_facts.yml",
+        {"fresh": False},
+        (2, "GET server (limits) + GET resources"),
+        None,
+    ),
+    (
+        "`resource_facts` fresh=true",
+        "resource_facts.yml",
+        {"fresh": True},
+        (2, "GET server (limits) + GET websocket"),
+        None,
+    ),
+    (
+        "`server_power` state=restarted, wait",
+        "power.yml",
+        {"power_state": "restarted"},
+        (3, POWER_MINIMUM),
+        POWER_TARGET,
+    ),
     ("`server_power` state=stopped, wait", "power.yml", {"power_state": "stopped"}, (3, POWER_MINIMUM), POWER_TARGET),
 ]
 
@@ -42,14 +71,18 @@ OPERATIONS = [
 def describe(entry: dict, identifier: str) -> str:
     """``GET /servers/{id}/websocket`` style key of one logged request."""
     path = entry["path"].replace(identifier, "{id}")
-    return "%s %s" % (entry["method"], path.replace("/api/client", "", 1) or "/")
+    return "{} {}".format(entry["method"], path.replace("/api/client", "", 1) or "/")
 
 
 def count(log: list[dict], identifier: str) -> dict:
     named = [entry for entry in log if identifier in entry["path"]]
     kinds = collections.Counter(describe(entry, identifier) for entry in log)
-    return {"total": len(log), "named": len(named), "kinds": dict(kinds),
-            "errors": sum(1 for entry in log if entry["status"] is None or entry["status"] >= 400)}
+    return {
+        "total": len(log),
+        "named": len(named),
+        "kinds": dict(kinds),
+        "errors": sum(1 for entry in log if entry["status"] is None or entry["status"] >= 400),
+    }
 
 
 def measure_operation(workdir: pathlib.Path, box: dict, inventory: pathlib.Path, operation: tuple) -> dict:
@@ -58,28 +91,45 @@ def measure_operation(workdir: pathlib.Path, box: dict, inventory: pathlib.Path,
     common.clear_log(box)
     common.run_playbook(playbook, inventory, common.ansible_env(workdir), "-e", json.dumps(extra), forks=1)
     counts = count(common.request_log(box), identifier)
-    counts.update(label=label, minimum=minimum, target=target,
-                  met=None if target is None else counts["named"] <= target)
+    counts.update(
+        label=label, minimum=minimum, target=target, met=None if target is None else counts["named"] <= target
+    )
     return counts
 
 
 def measure_inventory(workdir: pathlib.Path, box: dict) -> dict:
     servers = len(box["servers"])
     config = workdir / ("bench%d.pterodactyl.yml" % servers)
-    config.write_text(yaml.safe_dump({"plugin": "gameops.pterodactyl.pterodactyl", "url": box["panel_url"],
-                                      "api_key": box["keys"]["owner"]}), encoding="utf-8")
+    config.write_text(
+        yaml.safe_dump(
+            {"plugin": "gameops.pterodactyl.pterodactyl", "url": box["panel_url"], "api_key": box["keys"]["owner"]}
+        ),
+        encoding="utf-8",
+    )
     common.clear_log(box)
-    proc = subprocess.run([str(common.BIN / "ansible-inventory"), "-i", str(config), "--list"], capture_output=True,
-                          text=True, env=common.ansible_env(workdir), timeout=600, check=False)
+    proc = subprocess.run(
+        [str(common.BIN / "ansible-inventory"), "-i", str(config), "--list"],
+        capture_output=True,
+        text=True,
+        env=common.ansible_env(workdir),
+        timeout=600,
+        check=False,
+    )
     if proc.returncode != 0:
-        raise RuntimeError("ansible-inventory failed: %s" % proc.stderr[-3000:])
+        raise RuntimeError(f"ansible-inventory failed: {proc.stderr[-3000:]}")
     hosts = len(json.loads(proc.stdout).get("_meta", {}).get("hostvars", {}))
     log = common.request_log(box)
     lists = [entry for entry in log if entry["method"] == "GET" and entry["path"] == "/api/client"]
     target = math.ceil(servers / 100)
-    return {"servers": servers, "hosts": hosts, "lists": len(lists), "total": len(log), "target": target,
-            "statuses": dict(collections.Counter(str(entry["status"]) for entry in log)),
-            "met": len(lists) <= target and len(log) == len(lists) and hosts == servers}
+    return {
+        "servers": servers,
+        "hosts": hosts,
+        "lists": len(lists),
+        "total": len(log),
+        "target": target,
+        "statuses": dict(collections.Counter(str(entry["status"]) for entry in log)),
+        "met": len(lists) <= target and len(log) == len(lists) and hosts == servers,
+    }
 
 
 def run(quick: bool = False) -> dict:
@@ -108,20 +158,22 @@ def render(figures: dict) -> str:
     for op in figures["operations"]:
         kinds = ", ".join("%s x%d" % item if item[1] > 1 else item[0] for item in sorted(op["kinds"].items()))
         target = "<= %d naming the server: %s" % (op["target"], common.verdict(op["met"])) if op["target"] else "-"
-        rows.append([op["label"], op["total"], op["named"], "%d (%s)" % op["minimum"],
-                     kinds, target])
+        rows.append([op["label"], op["total"], op["named"], "%d (%s)" % op["minimum"], kinds, target])
     lines = [
         "## Requests per operation",
         "",
-        "`bench/requests_per_operation.py`. Machine: %s." % common.machine(),
+        f"`bench/requests_per_operation.py`. Machine: {common.machine()}.",
         "",
         "Counted from the sandbox's request log (`GET <control_url>/requests`, cleared before each operation); each "
         "operation is one `ansible-playbook` task on one host (server given by identifier) of a `--virtual` sandbox. "
         "Websocket traffic goes to Wings and is not a panel request. Baseline: the fewest panel requests the "
         "operation can be done with.",
         "",
-        common.table(["operation", "requests", "naming the server", "baseline (fewest possible)", "requests made",
-                      "target"], rows, ["---", "---:", "---:", "---", "---", "---"]),
+        common.table(
+            ["operation", "requests", "naming the server", "baseline (fewest possible)", "requests made", "target"],
+            rows,
+            ["---", "---:", "---:", "---", "---", "---"],
+        ),
         "",
     ]
     lines += render_inventory(figures)
@@ -131,15 +183,26 @@ def render(figures: dict) -> str:
 def render_inventory(figures: dict) -> list[str]:
     if not figures["inventory_plugin"]:
         return ["Inventory: **not measured** - `plugins/inventory/pterodactyl.py` does not exist."]
-    rows = [[inv["servers"], inv["hosts"], inv["lists"], inv["total"],
-             ", ".join("%s x%d" % item for item in sorted(inv["statuses"].items())),
-             "<= %d: %s" % (inv["target"], common.verdict(inv["met"]))] for inv in figures["inventory"]]
+    rows = [
+        [
+            inv["servers"],
+            inv["hosts"],
+            inv["lists"],
+            inv["total"],
+            ", ".join("%s x%d" % item for item in sorted(inv["statuses"].items())),
+            "<= %d: %s" % (inv["target"], common.verdict(inv["met"])),
+        ]
+        for inv in figures["inventory"]
+    ]
     return [
         "Inventory: `ansible-inventory -i bench.pterodactyl.yml --list` with `plugin: gameops.pterodactyl.pterodactyl` "
         "(defaults: no resources, no cache). Baseline and target: ceil(N/100) list requests (pages of 100).",
         "",
-        common.table(["servers (N)", "hosts listed", "list requests", "all requests", "statuses", "target"], rows,
-                     ["---:", "---:", "---:", "---:", "---", "---"]),
+        common.table(
+            ["servers (N)", "hosts listed", "list requests", "all requests", "statuses", "target"],
+            rows,
+            ["---:", "---:", "---:", "---:", "---", "---"],
+        ),
     ]
 
 
@@ -147,10 +210,14 @@ def main() -> int:
     quick = "--quick" in sys.argv[1:]
     figures = run(quick)
     for op in figures["operations"]:
-        print("requests_per_operation: %s: %d requests (%d naming the server)" % (op["label"], op["total"], op["named"]))
+        print(
+            "requests_per_operation: %s: %d requests (%d naming the server)" % (op["label"], op["total"], op["named"])
+        )
     for inv in figures["inventory"]:
-        print("requests_per_operation: inventory N=%d: %d list requests (target <= %d)" % (
-            inv["servers"], inv["lists"], inv["target"]))
+        print(
+            "requests_per_operation: inventory N=%d: %d list requests (target <= %d)"
+            % (inv["servers"], inv["lists"], inv["target"])
+        )
     print("requests_per_operation: targets %s" % ("met" if figures["met"] else "MISSED"))
     return 0
 

@@ -23,7 +23,7 @@ import time
 if __package__ in (None, ""):  # run by path: its package (and sandbox, hack) would not be importable
     sys.exit("run it as a module from the repository root: python -m bench.run")
 
-from bench import common  # noqa: E402  pylint: disable=wrong-import-position
+from bench import common
 
 BENCH = common.ROOT / "bench"
 # name -> (script, extra arguments in --quick mode, timeout in seconds)
@@ -41,29 +41,40 @@ ROW_RE = re.compile(r"^\| `(\w+)` \| (.*) \|$")
 def summary_lines(name: str, output: str) -> list[str]:
     """The benchmark's own summary: its lines starting with ``name:``; for bench/inventory.py its ratio rows."""
     if name == "inventory":
-        rows = [line.strip("| ").split(" | ") for line in output.splitlines()
-                if line.startswith(("| (plugin", "| cached /")) and " | <= " in line]
-        return ["%s = %s (target %s): %s" % tuple(row[:4]) for row in rows if len(row) >= 4]
-    return [line[len(name) + 1:].strip() for line in output.splitlines() if line.startswith(name + ":")]
+        rows = [
+            line.strip("| ").split(" | ")
+            for line in output.splitlines()
+            if line.startswith(("| (plugin", "| cached /")) and " | <= " in line
+        ]
+        return ["{} = {} (target {}): {}".format(*tuple(row[:4])) for row in rows if len(row) >= 4]
+    return [line[len(name) + 1 :].strip() for line in output.splitlines() if line.startswith(name + ":")]
 
 
 def run_one(name: str, quick: bool) -> dict:
     script, quick_args, timeout = BENCHMARKS[name]
     argv = [common.PYTHON, "-m", "bench." + script.removesuffix(".py")] + (quick_args if quick else [])
-    print("== %s: %s" % (name, " ".join(argv[1:])), flush=True)
+    print("== {}: {}".format(name, " ".join(argv[1:])), flush=True)
     started = time.monotonic()
     try:
         proc = subprocess.run(argv, cwd=common.ROOT, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return {"name": name, "ok": False, "seconds": time.monotonic() - started,
-                "lines": ["did not finish within %d s" % timeout]}
-    result = {"name": name, "ok": proc.returncode == 0, "seconds": time.monotonic() - started,
-              "lines": summary_lines(name, proc.stdout)}
+        return {
+            "name": name,
+            "ok": False,
+            "seconds": time.monotonic() - started,
+            "lines": ["did not finish within %d s" % timeout],
+        }
+    result = {
+        "name": name,
+        "ok": proc.returncode == 0,
+        "seconds": time.monotonic() - started,
+        "lines": summary_lines(name, proc.stdout),
+    }
     if not result["ok"]:
         result["lines"].append("failed (exit %d): %s" % (proc.returncode, proc.stderr.strip()[-1500:]))
     for line in result["lines"]:
         print("   " + line, flush=True)
-    print("   (%.0f s)" % result["seconds"], flush=True)
+    print("   ({:.0f} s)".format(result["seconds"]), flush=True)
     return result
 
 
@@ -79,7 +90,7 @@ def previous_rows() -> dict:
     if not common.PERFORMANCE_MD.exists():
         return {}
     text = common.PERFORMANCE_MD.read_text(encoding="utf-8")
-    start, end = text.find("<!-- %s:start -->" % SUMMARY), text.find("<!-- %s:end -->" % SUMMARY)
+    start, end = text.find(f"<!-- {SUMMARY}:start -->"), text.find(f"<!-- {SUMMARY}:end -->")
     rows = {}
     for line in text[start:end].splitlines() if start != -1 else []:
         match = ROW_RE.match(line)
@@ -93,18 +104,22 @@ def write_summary(results: list[dict], quick: bool) -> None:
     stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     for result in results:
         figures = "; ".join(result["lines"]).replace("|", "/") or "-"
-        rows[result["name"]] = "| `%s` | %s | %s | %s%s |" % (
-            result["name"], figures, status_of(result), stamp, " (quick)" if quick else "")
+        rows[result["name"]] = "| `{}` | {} | {} | {}{} |".format(
+            result["name"], figures, status_of(result), stamp, " (quick)" if quick else ""
+        )
     ordered = [rows[name] for name in BENCHMARKS if name in rows]
-    body = "\n".join([
-        "## Summary",
-        "",
-        "Written by `bench/run.py`; each row comes from the benchmark's own section below. Machine: %s." % common.machine(),
-        "A missed target is marked **MISSED**; the benchmark's section says why.",
-        "",
-        "| benchmark | figures | targets | run (UTC) |",
-        "|---|---|---|---|",
-    ] + ordered)
+    body = "\n".join(
+        [
+            "## Summary",
+            "",
+            f"Written by `bench/run.py`; each row comes from the benchmark's own section below. Machine: {common.machine()}.",
+            "A missed target is marked **MISSED**; the benchmark's section says why.",
+            "",
+            "| benchmark | figures | targets | run (UTC) |",
+            "|---|---|---|---|",
+        ]
+        + ordered
+    )
     ensure_title()
     common.write_section(SUMMARY, body)
 
@@ -112,32 +127,40 @@ def write_summary(results: list[dict], quick: bool) -> None:
 def ensure_title() -> None:
     """docs/performance.md starts with its title and the (empty) summary section, before every other section."""
     text = common.PERFORMANCE_MD.read_text(encoding="utf-8") if common.PERFORMANCE_MD.exists() else ""
-    if "<!-- %s:start -->" % SUMMARY in text:
+    if f"<!-- {SUMMARY}:start -->" in text:
         return
-    rest = text[len(common.DOC_TITLE):] if text.startswith(common.DOC_TITLE) else text
+    rest = text[len(common.DOC_TITLE) :] if text.startswith(common.DOC_TITLE) else text
     rest = rest.split("\n", 1)[1] if rest.startswith("# Performance") else rest
-    head = common.DOC_TITLE + "\n<!-- %s:start -->\n<!-- %s:end -->\n" % (SUMMARY, SUMMARY)
+    head = common.DOC_TITLE + f"\n<!-- {SUMMARY}:start -->\n<!-- {SUMMARY}:end -->\n"
     common.PERFORMANCE_MD.parent.mkdir(parents=True, exist_ok=True)
     common.PERFORMANCE_MD.write_text(head + "\n" + rest.lstrip("\n"), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks and write docs/performance.md.")
-    parser.add_argument("names", nargs="*", metavar="NAME", help="benchmarks to run (default: all): %s" % ", ".join(BENCHMARKS))
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help="benchmarks to run (default: all): {}".format(", ".join(BENCHMARKS))
+    )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
-        parser.error("unknown benchmark(s): %s (choose from %s)" % (", ".join(unknown), ", ".join(BENCHMARKS)))
+        parser.error("unknown benchmark(s): {} (choose from {})".format(", ".join(unknown), ", ".join(BENCHMARKS)))
     names = args.names or [name for name, spec in BENCHMARKS.items() if (BENCH / spec[0]).exists()]
     common.ensure_collection_link()
     ensure_title()
     started = time.monotonic()
     results = [run_one(name, args.quick) for name in names]
     write_summary(results, args.quick)
-    print("== %d benchmark(s) in %.0f s; %s" % (len(results), time.monotonic() - started, ", ".join(
-        "%s %s" % (r["name"], status_of(r).strip("*").lower()) for r in results)))
-    print("written to %s" % common.PERFORMANCE_MD)
+    print(
+        "== %d benchmark(s) in %.0f s; %s"
+        % (
+            len(results),
+            time.monotonic() - started,
+            ", ".join("{} {}".format(r["name"], status_of(r).strip("*").lower()) for r in results),
+        )
+    )
+    print(f"written to {common.PERFORMANCE_MD}")
     return 0 if all(r["ok"] for r in results) else 1
 
 

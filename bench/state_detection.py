@@ -40,7 +40,7 @@ class ControlPoller(threading.Thread):
 
     def __init__(self, box: dict, identifier: str) -> None:
         super().__init__(daemon=True)
-        self.url = "%s/servers/%s" % (box["control_url"], identifier)
+        self.url = "{}/servers/{}".format(box["control_url"], identifier)
         self.last_other_sent: float | None = None
         self.first_running_received: float | None = None
         self.polls = 0
@@ -73,7 +73,7 @@ class ResourcesPoller(threading.Thread):
 
     def __init__(self, box: dict, identifier: str) -> None:
         super().__init__(daemon=True)
-        self.url = "%s/api/client/servers/%s/resources" % (box["panel_url"], identifier)
+        self.url = "{}/api/client/servers/{}/resources".format(box["panel_url"], identifier)
         self.headers = {"Authorization": "Bearer " + box["keys"]["owner"], "Accept": "application/json"}
         self.first_running: float | None = None
         self.first_poll = threading.Event()
@@ -113,41 +113,59 @@ def one_transition(workdir: pathlib.Path, box: dict, inventory: pathlib.Path, le
     times_file = workdir / ("times-%d.jsonl" % index)
     resources, poller = start_pollers(box, identifier, lead)
     launched = time.time()
-    proc = common.run_playbook("power.yml", inventory, common.timing_env(workdir, times_file), "-e", "power_state=started", forks=1)[1]
+    proc = common.run_playbook(
+        "power.yml", inventory, common.timing_env(workdir, times_file), "-e", "power_state=started", forks=1
+    )[1]
     ended = time.time()
     poller.join(STATE_DEADLINE)
     resources.join(RESOURCES_DEADLINE + common.HTTP_TIMEOUT)
     returned = [record["time"] for record in common.read_times(times_file) if record["event"] == "ok"]
     if not returned or "changed=1" not in proc.stdout:
-        raise common.PlaybookFailed("server_power did not report a change: %s" % proc.stdout[-2000:])
+        raise common.PlaybookFailed(f"server_power did not report a change: {proc.stdout[-2000:]}")
     earliest, latest = poller.change()
-    return {"launched": launched, "earliest": earliest, "latest": latest, "returned": returned[0], "ended": ended,
-            "resources_running": resources.first_running, "lead": lead, "polls": poller.polls,
-            "poll_span": latest - poller.started_at}
+    return {
+        "launched": launched,
+        "earliest": earliest,
+        "latest": latest,
+        "returned": returned[0],
+        "ended": ended,
+        "resources_running": resources.first_running,
+        "lead": lead,
+        "polls": poller.polls,
+        "poll_span": latest - poller.started_at,
+    }
 
 
 def summarize(times: dict) -> dict:
     """Delays of one transition: the module's (upper bound: from the earliest possible change), the bracket, ..."""
     middle = (times["earliest"] + times["latest"]) / 2
     resources = times["resources_running"] - middle if times["resources_running"] else None
-    return {"module": times["returned"] - times["earliest"], "module_low": times["returned"] - times["latest"],
-            "bracket": times["latest"] - times["earliest"], "teardown": times["ended"] - times["returned"],
-            "boot": times["earliest"] - times["launched"], "resources": resources, "lead": times["lead"],
-            "poll_interval": times["poll_span"] / max(1, times["polls"])}
+    return {
+        "module": times["returned"] - times["earliest"],
+        "module_low": times["returned"] - times["latest"],
+        "bracket": times["latest"] - times["earliest"],
+        "teardown": times["ended"] - times["returned"],
+        "boot": times["earliest"] - times["launched"],
+        "resources": resources,
+        "lead": times["lead"],
+        "poll_interval": times["poll_span"] / max(1, times["polls"]),
+    }
 
 
 def run(quick: bool = False) -> dict:
     leads = [0.0, 10.0] if quick else [0.0, 7.0, 14.0]
     common.ensure_collection_link()
-    with common.workspace(NAME) as workdir:
-        with common.sandbox(workdir, servers=1) as box:
-            inventory = common.write_inventory(workdir / "hosts.yml", box, box["servers"][:1])
-            common.run_playbook("power.yml", inventory, common.ansible_env(workdir), "-e", "power_state=stopped")
-            runs = [summarize(one_transition(workdir, box, inventory, lead, index)) for index, lead in enumerate(leads)]
-    figures = {"runs": runs, "module": common.median([item["module"] for item in runs]),
-               "module_low": common.median([r["module_low"] for r in runs]),
-               "resources": common.median([r["resources"] for r in runs if r["resources"] is not None]),
-               "resources_missing": sum(1 for r in runs if r["resources"] is None)}
+    with common.workspace(NAME) as workdir, common.sandbox(workdir, servers=1) as box:
+        inventory = common.write_inventory(workdir / "hosts.yml", box, box["servers"][:1])
+        common.run_playbook("power.yml", inventory, common.ansible_env(workdir), "-e", "power_state=stopped")
+        runs = [summarize(one_transition(workdir, box, inventory, lead, index)) for index, lead in enumerate(leads)]
+    figures = {
+        "runs": runs,
+        "module": common.median([item["module"] for item in runs]),
+        "module_low": common.median([r["module_low"] for r in runs]),
+        "resources": common.median([r["resources"] for r in runs if r["resources"] is not None]),
+        "resources_missing": sum(1 for r in runs if r["resources"] is None),
+    }
     figures["met"] = figures["module"] <= TARGET
     figures["ratio"] = figures["resources"] / figures["module"] if figures["module"] > 0 else float("nan")
     common.write_section(NAME, render(figures))
@@ -155,14 +173,25 @@ def run(quick: bool = False) -> dict:
 
 
 def render(figures: dict) -> str:
-    rows = [["%d" % (index + 1), "%.0f" % r["lead"], "%.2f" % r["boot"], "%.3f" % r["module"], "%.3f" % r["module_low"],
-             "%.0f" % (r["bracket"] * 1000), "%.2f" % r["teardown"],
-             "%.1f" % r["resources"] if r["resources"] is not None else "not seen in %.0f s" % RESOURCES_DEADLINE]
-            for index, r in enumerate(figures["runs"])]
+    rows = [
+        [
+            "%d" % (index + 1),
+            "{:.0f}".format(r["lead"]),
+            "{:.2f}".format(r["boot"]),
+            "{:.3f}".format(r["module"]),
+            "{:.3f}".format(r["module_low"]),
+            "%.0f" % (r["bracket"] * 1000),
+            "{:.2f}".format(r["teardown"]),
+            "{:.1f}".format(r["resources"])
+            if r["resources"] is not None
+            else f"not seen in {RESOURCES_DEADLINE:.0f} s",
+        ]
+        for index, r in enumerate(figures["runs"])
+    ]
     lines = [
         "## State detection",
         "",
-        "`bench/state_detection.py`. Machine: %s." % common.machine(),
+        f"`bench/state_detection.py`. Machine: {common.machine()}.",
         "",
         "A real-process sandbox server goes from offline to running through `server_power state=started` (wait), "
         "run by `ansible-playbook` (one host, `ansible_connection=local`). The moment of the change is bracketed by "
@@ -176,28 +205,48 @@ def render(figures: dict) -> str:
         "the panel's 20-s cache of the Wings figures is at a different phase in each run). Its delay counts from "
         "the middle of the bracket. Medians over %d transitions." % len(figures["runs"]),
         "",
-        common.table(["run", "lead (s)", "launch to running (s)", "module delay (s, upper)", "module delay (s, lower)",
-                      "bracket (ms)", "Ansible teardown after return (s)", "/resources delay (s)"], rows,
-                     ["---:"] * 8),
+        common.table(
+            [
+                "run",
+                "lead (s)",
+                "launch to running (s)",
+                "module delay (s, upper)",
+                "module delay (s, lower)",
+                "bracket (ms)",
+                "Ansible teardown after return (s)",
+                "/resources delay (s)",
+            ],
+            rows,
+            ["---:"] * 8,
+        ),
         "",
-        "**server_power (wait) returns %.3f s after the change** (median upper bound; lower bound %.3f s; target <= "
-        "%.1f s): %s." % (figures["module"], figures["module_low"], TARGET, common.verdict(figures["met"])),
+        "**server_power (wait) returns {:.3f} s after the change** (median upper bound; lower bound {:.3f} s; target <= "
+        "{:.1f} s): {}.".format(figures["module"], figures["module_low"], TARGET, common.verdict(figures["met"])),
         "",
-        "A `/resources` poll loop sees the same change after %.1f s (median), %.0fx later: its answer is the "
+        "A `/resources` poll loop sees the same change after {:.1f} s (median), {:.0f}x later: its answer is the "
         "panel's cached copy, up to 20 s old, plus up to one poll interval. The module does not poll: it waits on "
-        "the `status` events that Wings pushes over the websocket." % (figures["resources"], figures["ratio"]),
+        "the `status` events that Wings pushes over the websocket.".format(figures["resources"], figures["ratio"]),
     ]
     if figures["resources_missing"]:
-        lines.append("In %d run(s) the /resources loop did not see `running` within %.0f s." % (
-            figures["resources_missing"], RESOURCES_DEADLINE))
+        lines.append(
+            "In %d run(s) the /resources loop did not see `running` within %.0f s."
+            % (figures["resources_missing"], RESOURCES_DEADLINE)
+        )
     return "\n".join(lines)
 
 
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
     figures = run(quick)
-    print("state_detection: module %.3f s (lower %.3f s; target <= %.1f) %s; /resources loop %.1f s" % (
-        figures["module"], figures["module_low"], TARGET, "met" if figures["met"] else "MISSED", figures["resources"]))
+    print(
+        "state_detection: module {:.3f} s (lower {:.3f} s; target <= {:.1f}) {}; /resources loop {:.1f} s".format(
+            figures["module"],
+            figures["module_low"],
+            TARGET,
+            "met" if figures["met"] else "MISSED",
+            figures["resources"],
+        )
+    )
     return 0
 
 

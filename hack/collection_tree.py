@@ -38,7 +38,9 @@ def listed_files(repo: pathlib.Path) -> list[str]:
     """Collection files: what git tracks plus untracked, non-ignored files, less build_ignore."""
     out = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=repo, check=True, capture_output=True,
+        cwd=repo,
+        check=True,
+        capture_output=True,
     ).stdout
     patterns = build_ignore(repo)
     return sorted({p for p in out.decode().split("\0") if p and (repo / p).is_file() and not ignored(p, patterns)})

@@ -24,8 +24,8 @@ import time
 if __package__ in (None, ""):  # run by path: its package (and sandbox, hack) would not be importable
     sys.exit("run it as a module from the repository root: python -m hack.demo")
 
-from hack import devenv  # noqa: E402  pylint: disable=wrong-import-position
-from sandbox.launcher import Sandbox, SandboxError, launch  # noqa: E402  pylint: disable=wrong-import-position
+from hack import devenv
+from sandbox.launcher import Sandbox, SandboxError, launch
 
 ROOT = devenv.ROOT
 DEMO_DIR = ROOT / ".build" / "demo"
@@ -36,7 +36,7 @@ PLAYBOOK_TIMEOUT = 600.0
 
 
 def say(message: str) -> None:
-    print("demo: %s" % message, flush=True)
+    print(f"demo: {message}", flush=True)
 
 
 def start_sandbox(ready: pathlib.Path, log: pathlib.Path) -> Sandbox:
@@ -55,24 +55,26 @@ def stop_sandbox(sandbox: Sandbox) -> bool:
         return False
     clean = code == 0
     if not clean:
-        say("the sandbox exited with %s" % code)
+        say(f"the sandbox exited with {code}")
     for host, port in sandbox.listening():
-        say("something still listens on %s:%s" % (host, port))
+        say(f"something still listens on {host}:{port}")
         clean = False
     return clean
 
 
 def run_playbook(panel_url: str, api_key: str, inventory: pathlib.Path, report: pathlib.Path) -> int:
     # The user's ANSIBLE_* settings stay (it is their terminal); PTERODACTYL_* ones would point elsewhere.
-    env = devenv.ansible_env(keep=("ANSIBLE_",), strict_inventory=True, color=True,
-                             PTERODACTYL_URL=panel_url, PTERODACTYL_API_KEY=api_key)
-    argv = [devenv.tool("ansible-playbook"), "-i", str(inventory), str(PLAYBOOK),
-            "-e", "fleet_report_path=%s" % report]
-    say("running " + " ".join(argv[:1] + [os.path.relpath(a, ROOT) if a.startswith(str(ROOT)) else a for a in argv[1:]]))
+    env = devenv.ansible_env(
+        keep=("ANSIBLE_",), strict_inventory=True, color=True, PTERODACTYL_URL=panel_url, PTERODACTYL_API_KEY=api_key
+    )
+    argv = [devenv.tool("ansible-playbook"), "-i", str(inventory), str(PLAYBOOK), "-e", f"fleet_report_path={report}"]
+    say(
+        "running " + " ".join(argv[:1] + [os.path.relpath(a, ROOT) if a.startswith(str(ROOT)) else a for a in argv[1:]])
+    )
     try:
         return subprocess.run(argv, cwd=ROOT, env=env, timeout=PLAYBOOK_TIMEOUT, check=False).returncode
     except subprocess.TimeoutExpired:
-        say("the playbook did not finish within %.0f s" % PLAYBOOK_TIMEOUT)
+        say(f"the playbook did not finish within {PLAYBOOK_TIMEOUT:.0f} s")
         return 1
 
 
@@ -88,22 +90,23 @@ def main() -> int:
     sandbox = None
     code = 1
     try:
-        say("starting the sandbox panel with %s" % FLEET.relative_to(ROOT))
+        say(f"starting the sandbox panel with {FLEET.relative_to(ROOT)}")
         sandbox = info = start_sandbox(ready, log)
         say("panel at %s (%d servers, log in %s)" % (info["panel_url"], len(info["servers"]), log.relative_to(ROOT)))
         inventory.write_text(
             "# Written by hack/demo.py; the API key comes from PTERODACTYL_API_KEY.\n"
             "plugin: gameops.pterodactyl.pterodactyl\n"
-            "url: %s\n"
-            "resources: true\n" % info["panel_url"])
+            "url: {}\n"
+            "resources: true\n".format(info["panel_url"])
+        )
         REPORT.unlink(missing_ok=True)
         code = run_playbook(info["panel_url"], info["keys"]["owner"], inventory, REPORT)
         if code == 0 and REPORT.is_file():
-            say("fleet report: %s" % REPORT)
+            say(f"fleet report: {REPORT}")
         elif code != 0:
             say("the playbook failed with exit code %d" % code)
     except (RuntimeError, OSError, KeyError, ValueError) as exc:
-        say("error: %s" % exc)
+        say(f"error: {exc}")
         code = 1
     except KeyboardInterrupt:
         say("interrupted")

@@ -69,9 +69,15 @@ def ensure_collection_link() -> pathlib.Path:
     return COLLECTIONS
 
 
-def ansible_env(workdir: pathlib.Path | str | None = None, *, python: str | None = None,
-                keep: tuple[str, ...] = (), strict_inventory: bool = False, color: bool = False,
-                **extra: str) -> dict:
+def ansible_env(
+    workdir: pathlib.Path | str | None = None,
+    *,
+    python: str | None = None,
+    keep: tuple[str, ...] = (),
+    strict_inventory: bool = False,
+    color: bool = False,
+    **extra: str,
+) -> dict:
     """The environment for an Ansible command on this checkout's collection.
 
     * the process environment without ANSIBLE_* and PTERODACTYL_* variables (those in ``keep``, a tuple of

@@ -30,8 +30,14 @@ def sandbox_vars(sandbox: dict, path: pathlib.Path) -> pathlib.Path:
     return path
 
 
-def run_playbook(playbook: pathlib.Path, *args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_playbook(
+    playbook: pathlib.Path, *args: str, env: dict | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [devenv.tool("ansible-playbook"), str(playbook), *args],
-        env=env or ansible_env(), capture_output=True, text=True, timeout=timeout, check=False,
+        env=env or ansible_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )

@@ -17,7 +17,9 @@ def write_inventory(sandbox: dict, path: pathlib.Path) -> pathlib.Path:
         server["name"]: {"pterodactyl_identifier": server["identifier"], "ansible_connection": "local"}
         for server in sandbox["servers"]
     }
-    inventory = {"game": {"hosts": hosts, "vars": {"panel_url": sandbox["panel_url"], "api_key": sandbox["keys"]["owner"]}}}
+    inventory = {
+        "game": {"hosts": hosts, "vars": {"panel_url": sandbox["panel_url"], "api_key": sandbox["keys"]["owner"]}}
+    }
     path.write_text(json.dumps(inventory))
     return path
 
@@ -31,7 +33,9 @@ def test_play_over_several_servers_with_forks(start_sandbox, tmp_path: pathlib.P
     log = sandbox.requests_log()
     commands = [entry for entry in log if entry["method"] == "POST" and entry["path"].endswith("/command")]
     power = [entry for entry in log if entry["method"] == "POST" and entry["path"].endswith("/power")]
-    assert sorted(entry["path"].split("/")[4] for entry in commands) == sorted(s["identifier"] for s in sandbox["servers"])
+    assert sorted(entry["path"].split("/")[4] for entry in commands) == sorted(
+        s["identifier"] for s in sandbox["servers"]
+    )
     assert len(power) == 2 * SERVERS
     assert all(entry["status"] == 204 for entry in commands + power)
     for server in sandbox["servers"]:

@@ -11,7 +11,6 @@ import json
 import pathlib
 
 import pytest
-
 from support import HERE, run_playbook, sandbox_vars
 
 TARGETS = sorted(path.name for path in (HERE / "targets").iterdir() if (path / "tasks" / "main.yml").is_file())

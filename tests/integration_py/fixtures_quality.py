@@ -46,22 +46,38 @@ class Runner:
     def __init__(self, folder: pathlib.Path) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        env = devenv.ansible_env(folder, ANSIBLE_INVENTORY_ENABLED="gameops.pterodactyl.pterodactyl",
-                                 ANSIBLE_DEPRECATION_WARNINGS="0")
+        env = devenv.ansible_env(
+            folder, ANSIBLE_INVENTORY_ENABLED="gameops.pterodactyl.pterodactyl", ANSIBLE_DEPRECATION_WARNINGS="0"
+        )
         self.env = env
 
     def argv(self, command: str, *args) -> list[str]:
         return [str(BIN / command)] + [str(arg) for arg in args]
 
-    def run(self, command: str, *args, env: dict | None = None, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
-        return subprocess.run(self.argv(command, *args), cwd=self.folder, env=dict(self.env, **(env or {})),
-                              capture_output=True, text=True, timeout=timeout, check=False)
+    def run(
+        self, command: str, *args, env: dict | None = None, timeout: float = RUN_TIMEOUT
+    ) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            self.argv(command, *args),
+            cwd=self.folder,
+            env=dict(self.env, **(env or {})),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     def start(self, command: str, *args, env: dict | None = None) -> subprocess.Popen:
         """Start a command in the background; its output goes to files (see ``finish``)."""
         out = open(self.folder / "background.out", "w", encoding="utf-8")  # pylint: disable=consider-using-with
-        proc = subprocess.Popen(self.argv(command, *args), cwd=self.folder,  # pylint: disable=consider-using-with
-                                env=dict(self.env, **(env or {})), stdout=out, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            self.argv(command, *args),
+            cwd=self.folder,  # pylint: disable=consider-using-with
+            env=dict(self.env, **(env or {})),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         proc.output_file = out
         return proc
 
@@ -84,14 +100,24 @@ class Runner:
 
     def inventory_source(self, sandbox: dict, name: str = "panel", **options) -> pathlib.Path:
         """An inventory source file for the sandbox (JSON is valid YAML); key: options['api_key'] or the owner's."""
-        config = {"plugin": "gameops.pterodactyl.pterodactyl", "url": sandbox["panel_url"],
-                  "api_key": sandbox["keys"]["owner"]}
+        config = {
+            "plugin": "gameops.pterodactyl.pterodactyl",
+            "url": sandbox["panel_url"],
+            "api_key": sandbox["keys"]["owner"],
+        }
         config.update(options)
         return self.write(f"{name}.pterodactyl.yml", json.dumps(config, indent=2))
 
     def inventory(self, source: pathlib.Path, *args, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
-        return self.run("ansible-inventory", "-i", source, "--list", *args, timeout=timeout,
-                        env={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"})
+        return self.run(
+            "ansible-inventory",
+            "-i",
+            source,
+            "--list",
+            *args,
+            timeout=timeout,
+            env={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"},
+        )
 
 
 def wait_for_request(sandbox, predicate, timeout: float = 60.0) -> dict:

@@ -23,23 +23,34 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 EE = ROOT / "meta" / "execution-environment.yml"
 # Any HTTP(S) request through these proxies fails at once: proves a step needs no network.
-NO_NETWORK = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
-              "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "no_proxy": "", "NO_PROXY": ""}
+NO_NETWORK = {
+    "http_proxy": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "no_proxy": "",
+    "NO_PROXY": "",
+}
 
 
 def tool(name: str) -> str:
     path = BIN / name
     if not path.exists():
-        pytest.fail("%s is missing: make venv installs it (requirements-dev.txt)" % name)
+        pytest.fail(f"{name} is missing: make venv installs it (requirements-dev.txt)")
     return str(path)
 
 
 def test_builder_create_offline(tmp_path):
     context = tmp_path / "context"
-    result = subprocess.run([tool("ansible-builder"), "create", "-f", str(EE), "-c", str(context),
-                             "--output-filename", "Containerfile"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
-                            env=dict(os.environ, **NO_NETWORK))
+    result = subprocess.run(
+        [tool("ansible-builder"), "create", "-f", str(EE), "-c", str(context), "--output-filename", "Containerfile"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=dict(os.environ, **NO_NETWORK),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     containerfile = (context / "Containerfile").read_text()
     assert "FROM" in containerfile and "introspect" in containerfile
@@ -58,19 +69,36 @@ def test_collection_introspection(tmp_path):
     it must not be part of the installed collection - then requirements.txt is used."""
     galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
     if "meta/execution-environment.yml" not in (galaxy.get("build_ignore") or []):
-        pytest.xfail("galaxy.yml build_ignore lacks meta/execution-environment.yml: an EE that installs "
-                     "this collection fails at introspection")
+        pytest.xfail(
+            "galaxy.yml build_ignore lacks meta/execution-environment.yml: an EE that installs "
+            "this collection fails at introspection"
+        )
     context = tmp_path / "context"
-    subprocess.run([tool("ansible-builder"), "create", "-f", str(EE), "-c", str(context),
-                    "--output-filename", "Containerfile"], cwd=tmp_path,
-                   capture_output=True, check=True, timeout=120)
+    subprocess.run(
+        [tool("ansible-builder"), "create", "-f", str(EE), "-c", str(context), "--output-filename", "Containerfile"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
     installed = tmp_path / "collections"
-    subprocess.run([tool("ansible-galaxy"), "collection", "install", "--force", str(ROOT), "-p", str(installed)], cwd=tmp_path,
-                   capture_output=True, check=True, timeout=300, env=dict(os.environ, **NO_NETWORK))
-    result = subprocess.run([str(BIN / "python"), str(context / "_build" / "scripts" / "introspect.py"), "introspect",
-                             str(installed)], capture_output=True, text=True, check=False, timeout=60)
+    subprocess.run(
+        [tool("ansible-galaxy"), "collection", "install", "--force", str(ROOT), "-p", str(installed)],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+        timeout=300,
+        env=dict(os.environ, **NO_NETWORK),
+    )
+    result = subprocess.run(
+        [str(BIN / "python"), str(context / "_build" / "scripts" / "introspect.py"), "introspect", str(installed)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    found = yaml.safe_load(result.stdout[result.stdout.index("---"):])
+    found = yaml.safe_load(result.stdout[result.stdout.index("---") :])
     assert any(line.startswith("requests") for line in found["python"])
 
 
@@ -92,15 +120,28 @@ def test_demo_through_ansible_runner(tmp_path):
         (private / "inventory").mkdir(parents=True)
         (private / "env").mkdir()
         # An inventory source from the project, as in AWX: plugin only; URL and key from the credential.
-        (private / "inventory" / "panel.pterodactyl.yml").write_text("plugin: gameops.pterodactyl.pterodactyl\nresources: true\n")
+        (private / "inventory" / "panel.pterodactyl.yml").write_text(
+            "plugin: gameops.pterodactyl.pterodactyl\nresources: true\n"
+        )
         shutil.copytree(ROOT / "playbooks", private / "project")
         report = tmp_path / "report" / "fleet.html"
         (private / "env" / "extravars").write_text(json.dumps({"fleet_report_path": str(report)}))
-        env = devenv.ansible_env(python=str(BIN / "python"), strict_inventory=True,
-                                 # what the credential type's injectors set
-                                 PTERODACTYL_URL=sandbox["panel_url"], PTERODACTYL_API_KEY=key)
-        result = subprocess.run([tool("ansible-runner"), "run", str(private), "-p", "demo.yml", "--ident", "demo"],
-                                cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+        env = devenv.ansible_env(
+            python=str(BIN / "python"),
+            strict_inventory=True,
+            # what the credential type's injectors set
+            PTERODACTYL_URL=sandbox["panel_url"],
+            PTERODACTYL_API_KEY=key,
+        )
+        result = subprocess.run(
+            [tool("ansible-runner"), "run", str(private), "-p", "demo.yml", "--ident", "demo"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         output = result.stdout + result.stderr
         assert result.returncode == 0, output[-8000:]
         artifacts = private / "artifacts" / "demo"
@@ -114,7 +155,7 @@ def test_demo_through_ansible_runner(tmp_path):
         for path in artifacts.rglob("*"):
             if path.is_file() and path.name != "command" and key in path.read_text(errors="replace"):
                 leaked.append(str(path.relative_to(artifacts)))
-        assert leaked == [], "the API key is in the artifacts: %s" % leaked
+        assert leaked == [], f"the API key is in the artifacts: {leaked}"
         # ansible-runner records the process environment (so the key) in artifacts/<ident>/command; it is
         # private to the user (AWX deletes the private data folder after the job).
         command = artifacts / "command"

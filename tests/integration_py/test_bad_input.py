@@ -81,8 +81,9 @@ def test_key_of_another_panel(quality_sandbox, runner):
     foreign_key = there["keys"]["owner"]
     assert foreign_key.startswith("ptlc_") and len(foreign_key) == 48
     playbook = runner.write("foreign.yml", FOREIGN_PLAYBOOK)
-    extra = write_vars(runner, here, foreign_key, alpha=here.server("alpha")["identifier"],
-                       beta=here.server("beta")["identifier"])
+    extra = write_vars(
+        runner, here, foreign_key, alpha=here.server("alpha")["identifier"], beta=here.server("beta")["identifier"]
+    )
     result = runner.run("ansible-playbook", playbook, "-e", extra)
     no_traceback_nor_key(result.stdout + result.stderr, here, there)
     assert result.returncode == 0, result.stdout[-6000:]
@@ -180,9 +181,15 @@ def test_jinja_in_names_is_never_templated(quality_sandbox, runner):
     fleet = {server["identifier"]: server for server in yaml.safe_load(JINJA_FLEET.read_text())["servers"]}
     playbook = runner.write("jinja.yml", JINJA_PLAYBOOK)
     source = runner.inventory_source(sandbox, hostname="pterodactyl_identifier")
-    result = runner.run("ansible-playbook", "-i", source, playbook, "-e",
-                        write_vars(runner, sandbox, sandbox["keys"]["owner"]),
-                        env={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"})
+    result = runner.run(
+        "ansible-playbook",
+        "-i",
+        source,
+        playbook,
+        "-e",
+        write_vars(runner, sandbox, sandbox["keys"]["owner"]),
+        env={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"},
+    )
     output = result.stdout + result.stderr
     no_traceback_nor_key(output, sandbox)
     assert result.returncode == 0, output[-6000:]
@@ -222,7 +229,10 @@ def test_jinja_in_names_is_never_templated(quality_sandbox, runner):
 
 INVENTORY_CASES = {
     "ftp scheme": ({"url": "ftp://127.0.0.1:21"}, "must start with https:// or http://"),
-    "nobody listening": ({"url": "http://127.0.0.1:1", "retries": 0}, "GET /api/client failed: connection refused (127.0.0.1:1)"),
+    "nobody listening": (
+        {"url": "http://127.0.0.1:1", "retries": 0},
+        "GET /api/client failed: connection refused (127.0.0.1:1)",
+    ),
     "empty key": ({"api_key": ""}, "api_key is empty"),
     "application key": ({"api_key": "application"}, "application API key"),
     "unknown key": ({"api_key": "ptlc_" + "A" * 43}, "HTTP 401"),
@@ -232,6 +242,7 @@ INVENTORY_CASES = {
 @pytest.fixture(scope="module")
 def shared_sandbox(tmp_path_factory):
     from sandbox.launcher import launch  # pylint: disable=import-outside-toplevel
+
     sandbox = launch(tmp_path_factory.mktemp("bad-input"), servers=3, virtual=True)
     yield sandbox
     assert sandbox.stop() == 0, sandbox.log()
@@ -254,4 +265,5 @@ def test_inventory_url_with_api_suffix(shared_sandbox, runner):  # pylint: disab
     result = runner.inventory(source)
     assert result.returncode == 0, result.stderr
     assert sorted(host["pterodactyl_identifier"] for host in listed_hostvars(result).values()) == sorted(
-        server["identifier"] for server in shared_sandbox["servers"])
+        server["identifier"] for server in shared_sandbox["servers"]
+    )

@@ -99,8 +99,9 @@ def test_run_command_collects_until_regex_and_history(module_sandbox):
     drive(module_sandbox, 0, "running")
     client, server_id, creds, con = session_for(module_sandbox, 0)
     with con:
-        result = con.run_command(lambda: client.send_command(server_id, "say hello there"),
-                                 wait_for=r"\[Server\] hello there", timeout=10)
+        result = con.run_command(
+            lambda: client.send_command(server_id, "say hello there"), wait_for=r"\[Server\] hello there", timeout=10
+        )
         assert result["matched"] and not result["timed_out"]
         assert result["output"][-1].endswith("[Server] hello there")
         history = con.history()
@@ -116,8 +117,9 @@ def test_regex_that_never_matches_times_out_with_the_lines_seen(module_sandbox):
     client, server_id, creds, con = session_for(module_sandbox, 0)
     with con:
         started = time.monotonic()
-        result = con.run_command(lambda: client.send_command(server_id, "help"),
-                                 wait_for=r"this never appears", timeout=1.5)
+        result = con.run_command(
+            lambda: client.send_command(server_id, "help"), wait_for=r"this never appears", timeout=1.5
+        )
         took = time.monotonic() - started
     assert result["timed_out"] and not result["matched"]
     assert any("Help: Index" in line for line in result["output"])
@@ -128,9 +130,11 @@ def test_output_burst_of_thousands_of_lines(module_sandbox):
     drive(module_sandbox, 0, "running")
     client, server_id, creds, con = session_for(module_sandbox, 0)
     with con:
-        result = con.run_command(lambda: client.send_command(server_id, "burst 5000"),
-                                 wait_for=r"Burst line 5000 of 5000|outputting console data too quickly",
-                                 timeout=20)
+        result = con.run_command(
+            lambda: client.send_command(server_id, "burst 5000"),
+            wait_for=r"Burst line 5000 of 5000|outputting console data too quickly",
+            timeout=20,
+        )
         assert result["matched"], result["output"][-3:]
         assert len(result["output"]) >= 1000
         assert result["output"][0].endswith("Burst line 1 of 5000")
@@ -138,8 +142,9 @@ def test_output_burst_of_thousands_of_lines(module_sandbox):
         # throttles are dropped, by design)
         con.follow(1.0)
         assert con.state() == "running"
-        again = con.run_command(lambda: client.send_command(server_id, "say still alive"),
-                                wait_for="still alive", timeout=10)
+        again = con.run_command(
+            lambda: client.send_command(server_id, "say still alive"), wait_for="still alive", timeout=10
+        )
         assert again["matched"]
 
 
@@ -176,16 +181,17 @@ def test_token_expiring_mid_collection_refreshes_without_losing_lines(module_san
 
         def tick() -> None:
             for number in range(24):
-                sent.append("tick {0}".format(number))
-                ticker.send_command(server_id, "say tick {0}".format(number))
+                sent.append(f"tick {number}")
+                ticker.send_command(server_id, f"say tick {number}")
                 time.sleep(0.25)
+
         with con:
             result = con.run_command(lambda: later(0, tick), wait_for=r"\[Server\] tick 23$", timeout=20)
             assert result["matched"], result["output"][-3:]
             said = [line.rsplit("[Server] ", 1)[1] for line in result["output"] if "[Server] tick" in line]
-            assert said == sent                       # every line arrived, in order, across refreshes
+            assert said == sent  # every line arrived, in order, across refreshes
             assert creds.calls >= 3 and con.refreshes >= 2
-            assert con.reconnects == 0                # refreshed on the same socket
+            assert con.reconnects == 0  # refreshed on the same socket
             assert con.state() == "running"
             creds.assert_not_in(repr(con), *result["output"])
     finally:
@@ -219,8 +225,10 @@ def test_wrong_origin_names_the_origin_requirement(module_sandbox):
     with pytest.raises(ConsoleError) as info:
         con.open()
     message = str(info.value)
-    assert message.startswith("Wings refused the websocket (HTTP 403): the Origin header "
-                              "'https://proxy.example.org' must equal the panel URL configured in Wings")
+    assert message.startswith(
+        "Wings refused the websocket (HTTP 403): the Origin header "
+        "'https://proxy.example.org' must equal the panel URL configured in Wings"
+    )
     assert "websocket_origin" in message and info.value.status == 403
     assert info.value.code == "WebsocketOriginRejected"
     creds.assert_not_in(message, repr(info.value), str(info.value.to_failure()))
@@ -228,12 +236,15 @@ def test_wrong_origin_names_the_origin_requirement(module_sandbox):
 
 def test_subuser_without_websocket_connect_gets_a_clear_403(module_sandbox):
     sb = module_sandbox
-    index = 1                                     # a server that has the subuser
+    index = 1  # a server that has the subuser
     server = sb["servers"][index]
     subuser = sb["roles"]["subuser"]
     original = server["subusers"][subuser]
-    changed = sb.control("PUT", "/subusers", json={"server": server["identifier"], "username": subuser,
-                                                   "permissions": ["control.console", "control.start"]})
+    changed = sb.control(
+        "PUT",
+        "/subusers",
+        json={"server": server["identifier"], "username": subuser, "permissions": ["control.console", "control.start"]},
+    )
     assert changed.status_code == 200, changed.text
     try:
         client, server_id, creds, con = session_for(sb, index, role="subuser")
@@ -241,10 +252,11 @@ def test_subuser_without_websocket_connect_gets_a_clear_403(module_sandbox):
             con.open()
         assert info.value.status == 403
         assert "websocket" in str(info.value)
-        assert not isinstance(info.value, ConsoleError)   # the panel's answer, unchanged
+        assert not isinstance(info.value, ConsoleError)  # the panel's answer, unchanged
     finally:
-        sb.control("PUT", "/subusers", json={"server": server["identifier"], "username": subuser,
-                                             "permissions": original})
+        sb.control(
+            "PUT", "/subusers", json={"server": server["identifier"], "username": subuser, "permissions": original}
+        )
     # with the permission back, the subuser connects
     client, server_id, creds, con = session_for(sb, index, role="subuser")
     with con:
@@ -254,9 +266,8 @@ def test_subuser_without_websocket_connect_gets_a_clear_403(module_sandbox):
 def test_wait_for_state_timeout_reports_what_was_seen(module_sandbox):
     drive(module_sandbox, 4, "offline")
     client, server_id, creds, con = session_for(module_sandbox, 4)
-    with con:
-        with pytest.raises(ConsoleTimeout) as info:
-            con.wait_for_state({"running"}, timeout=0.5)
+    with con, pytest.raises(ConsoleTimeout) as info:
+        con.wait_for_state({"running"}, timeout=0.5)
     assert info.value.last_state == "offline" and info.value.seen == ["offline"]
     assert "still 'offline'" in str(info.value)
     assert info.value.code == "WaitTimeout"
@@ -333,24 +344,39 @@ def test_module_end_to_end_with_ansible_playbook(module_sandbox, tmp_path):
     drive(sb, 2, "running")
     running = sb["servers"][2]["identifier"]
     playbook = tmp_path / "console.yml"
-    playbook.write_text(PLAYBOOK.format(panel_url=sb["panel_url"], api_key=sb["keys"]["owner"],
-                                        offline=sb["servers"][4]["name"], running=running))
+    playbook.write_text(
+        PLAYBOOK.format(
+            panel_url=sb["panel_url"], api_key=sb["keys"]["owner"], offline=sb["servers"][4]["name"], running=running
+        )
+    )
     stop = threading.Event()
     ticker = client_for(sb)
 
     def tick() -> None:
         while not stop.wait(0.5):
             ticker.send_command(running, "say marker")
+
     thread = threading.Thread(target=tick, daemon=True)
     thread.start()
     repo = pathlib.Path(__file__).resolve().parents[2]
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(repo / ".build" / "collections"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(repo / ".build" / "collections"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_LOCALHOST_WARNING="0",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+    )
     try:
-        done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-                               "-i", "localhost,", str(playbook)], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=50, check=False)
+        done = subprocess.run(
+            [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", str(playbook)],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=50,
+            check=False,
+        )
     finally:
         stop.set()
         thread.join(5)

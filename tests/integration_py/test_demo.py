@@ -57,21 +57,33 @@ def demo_processes() -> list:
 def test_make_demo():
     """What `make demo` runs: exit 0, a report, the sandbox stopped, no process or port left."""
     started = time.time()
-    result = subprocess.run([str(PYTHON), "-m", "hack.demo"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, check=False, env={k: v for k, v in os.environ.items() if not k.startswith("PTERODACTYL_")})
+    result = subprocess.run(
+        [str(PYTHON), "-m", "hack.demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PTERODACTYL_")},
+    )
     elapsed = time.time() - started
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-8000:]
-    assert "fleet report: %s" % REPORT in output
+    assert f"fleet report: {REPORT}" in output
     assert "sandbox stopped, nothing left running" in output
     assert REPORT.is_file() and REPORT.stat().st_mtime >= started
     assert not re.search(r"\b(ptlc|ptla)_[A-Za-z0-9]{20,}", output), "an API key was printed"
     inventory = (ROOT / ".build" / "demo" / "demo.pterodactyl.yml").read_text()
     assert "ptlc_" not in inventory
     # every step of the tour ran
-    for task in ("Start the server and wait until it is running", "Ask who is online and wait for the answer",
-                 "Show its resources", "Restart the server and wait until it is running again",
-                 "Show its activity log, newest first", "Render the report"):
+    for task in (
+        "Start the server and wait until it is running",
+        "Ask who is online and wait for the answer",
+        "Show its resources",
+        "Restart the server and wait until it is running again",
+        "Show its activity log, newest first",
+        "Render the report",
+    ):
         assert task in output, task
     assert "failed=1" not in output
     panel = re.search(r"panel at http://127\.0\.0\.1:(\d+)", output)
@@ -80,7 +92,7 @@ def test_make_demo():
         sock.settimeout(1)
         assert sock.connect_ex(("127.0.0.1", int(panel.group(1)))) != 0, "the panel still listens"
     assert demo_processes() == []
-    assert elapsed < 150, "make demo took %.0f s" % elapsed
+    assert elapsed < 150, f"make demo took {elapsed:.0f} s"
 
 
 # --------------------------------------------------------------------------- #
@@ -100,23 +112,39 @@ def fleet_sandbox(tmp_path):
 def playbook(tmp_path, sandbox, name, *args) -> subprocess.CompletedProcess:
     inventory = tmp_path / "fleet.pterodactyl.yml"
     inventory.write_text("plugin: gameops.pterodactyl.pterodactyl\n")
-    env = devenv.ansible_env(tmp_path, strict_inventory=True, PTERODACTYL_URL=sandbox["panel_url"],
-                             PTERODACTYL_API_KEY=sandbox["keys"]["owner"])
-    result = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / name), *args],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240, check=False)
+    env = devenv.ansible_env(
+        tmp_path,
+        strict_inventory=True,
+        PTERODACTYL_URL=sandbox["panel_url"],
+        PTERODACTYL_API_KEY=sandbox["keys"]["owner"],
+    )
+    result = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / name), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     assert sandbox["keys"]["owner"] not in result.stdout + result.stderr
     return result
 
 
 def recap(output: str) -> dict:
-    return {m.group(1): {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
-            for m in re.finditer(r"^(\S+)\s+:\s+(ok=.*)$", output, re.M)}
+    return {
+        m.group(1): {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
+        for m in re.finditer(r"^(\S+)\s+:\s+(ok=.*)$", output, re.M)
+    }
 
 
 def posts(sandbox, status: int | None = None) -> list:
     """(server, command|power, time) of every POST, or of those answered with `status`."""
-    return [(r["path"].split("/")[4], r["path"].rsplit("/", 1)[1], r["time"])
-            for r in sandbox.requests_log() if r["method"] == "POST" and status in (None, r["status"])]
+    return [
+        (r["path"].split("/")[4], r["path"].rsplit("/", 1)[1], r["time"])
+        for r in sandbox.requests_log()
+        if r["method"] == "POST" and status in (None, r["status"])
+    ]
 
 
 def test_rolling_restart_playbook(tmp_path, fleet_sandbox):
@@ -150,16 +178,21 @@ def test_rolling_restart_playbook(tmp_path, fleet_sandbox):
         assert max(t for server, _kind, t in sent if server == two) < first_start
     assert ids["idle"] not in {entry[0] for entry in sent}
     for name in ("one", "two"):
-        state = fleet_sandbox.control("GET", "/servers/%s" % ids[name]).json()
+        state = fleet_sandbox.control("GET", f"/servers/{ids[name]}").json()
         assert state.get("state") == "running", state
 
 
 def test_rolling_restart_stops_after_a_failure(tmp_path, fleet_sandbox):
     """max_fail_percentage 0 (the default): a server that fails its verification stops the run."""
     fleet_sandbox.control("DELETE", "/requests")
-    run = playbook(tmp_path, fleet_sandbox, "rolling_restart.yml", "-e",
-                   '{"rolling_restart_countdown": [], "rolling_restart_verify_regex": "never printed", '
-                   '"rolling_restart_verify_timeout": 1}')
+    run = playbook(
+        tmp_path,
+        fleet_sandbox,
+        "rolling_restart.yml",
+        "-e",
+        '{"rolling_restart_countdown": [], "rolling_restart_verify_regex": "never printed", '
+        '"rolling_restart_verify_timeout": 1}',
+    )
     assert run.returncode != 0
     totals = recap(run.stdout)
     assert sum(1 for host in totals.values() if host["failed"]) == 1
@@ -175,9 +208,12 @@ def test_broadcast_playbook(tmp_path, fleet_sandbox):
     # the offline server is tried (the panel answers 502) and skipped, not failed
     sent = posts(fleet_sandbox, status=204)
     assert sorted(entry[0] for entry in sent) == sorted([ids["one"], ids["two"]])
-    activity = fleet_sandbox.api("GET", "/api/client/servers/%s/activity" % ids["one"]).json()["data"]
-    commands = [a["attributes"]["properties"].get("command") for a in activity
-                if a["attributes"]["event"] == "server:console.command"]
+    activity = fleet_sandbox.api("GET", "/api/client/servers/{}/activity".format(ids["one"])).json()["data"]
+    commands = [
+        a["attributes"]["properties"].get("command")
+        for a in activity
+        if a["attributes"]["event"] == "server:console.command"
+    ]
     assert commands == ["say Maintenance <soon> &amp; more"]
     totals = recap(run.stdout)
     assert totals["idle"]["changed"] == 0

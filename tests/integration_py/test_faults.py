@@ -39,7 +39,9 @@ def clean_output(text: str, sandbox: dict) -> None:
 
 
 def playbook_vars(runner, sandbox) -> str:
-    path = runner.write("vars.json", json.dumps({"panel_url": sandbox["panel_url"], "owner_key": sandbox["keys"]["owner"]}))
+    path = runner.write(
+        "vars.json", json.dumps({"panel_url": sandbox["panel_url"], "owner_key": sandbox["keys"]["owner"]})
+    )
     return f"@{path}"
 
 
@@ -60,28 +62,45 @@ def inventory_sandbox(quality_sandbox):
 def test_inventory_retries_through_a_burst(inventory_sandbox, runner):  # pylint: disable=redefined-outer-name
     """429, a dropped connection, a proxy's 502 page and a slow answer: the list still comes."""
     sandbox = inventory_sandbox
-    add_faults(sandbox,
-               {"route": "GET /api/client", "count": 1, "status": 429, "body": "json", "headers": {"Retry-After": "1"}},
-               {"route": "GET /api/client", "count": 1, "drop": True},
-               {"route": "GET /api/client", "count": 1, "status": 502, "body": "html"},
-               {"route": "GET /api/client", "count": 1, "delay": 1.5})
+    add_faults(
+        sandbox,
+        {"route": "GET /api/client", "count": 1, "status": 429, "body": "json", "headers": {"Retry-After": "1"}},
+        {"route": "GET /api/client", "count": 1, "drop": True},
+        {"route": "GET /api/client", "count": 1, "status": 502, "body": "html"},
+        {"route": "GET /api/client", "count": 1, "delay": 1.5},
+    )
     result = runner.inventory(runner.inventory_source(sandbox, timeout=1))
     clean_output(result.stdout + result.stderr, sandbox)
     assert result.returncode == 0, result.stderr
     hostvars = listed_hostvars(result)
     assert sorted(host["pterodactyl_identifier"] for host in hostvars.values()) == sorted(
-        server["identifier"] for server in sandbox["servers"])
+        server["identifier"] for server in sandbox["servers"]
+    )
     seen = statuses(sandbox, "/api/client")
     assert seen[:3] == [429, None, 502] and seen[-1] == 200 and len(seen) == 5, seen
 
 
 FAILURES = {
-    "500 page": ([{"status": 500, "body": "html", "count": 1}], {}, ["HTTP 500", "Internal Server Error", "internal error"], 1),
+    "500 page": (
+        [{"status": 500, "body": "html", "count": 1}],
+        {},
+        ["HTTP 500", "Internal Server Error", "internal error"],
+        1,
+    ),
     "503 past the retries": ([{"status": 503, "body": "html", "count": 4}], {}, ["HTTP 503", "try again later"], 4),
-    "slow past the retries": ([{"delay": 1.5, "count": 3}], {"timeout": 1, "retries": 2}, ["timed out after 1 s", "raise timeout"], 3),
+    "slow past the retries": (
+        [{"delay": 1.5, "count": 3}],
+        {"timeout": 1, "retries": 2},
+        ["timed out after 1 s", "raise timeout"],
+        3,
+    ),
     "dropped past the retries": ([{"drop": True, "count": 2}], {"retries": 1}, ["closed by the other side"], 2),
-    "429 beyond rate_limit_wait": ([{"status": 429, "body": "json", "count": 1, "headers": {"Retry-After": "60"}}],
-                                   {"rate_limit_wait": 2}, ["Rate limit reached", "rate_limit_wait=2"], 1),
+    "429 beyond rate_limit_wait": (
+        [{"status": 429, "body": "json", "count": 1, "headers": {"Retry-After": "60"}}],
+        {"rate_limit_wait": 2},
+        ["Rate limit reached", "rate_limit_wait=2"],
+        1,
+    ),
 }
 
 
@@ -144,16 +163,27 @@ def run_until_stopped(runner, sandbox, argv: list, env: dict, predicate) -> tupl
 def test_stopped_while_server_power_waits(quality_sandbox, runner):
     sandbox = quality_sandbox()
     slowpoke = sandbox.server("slowpoke")["identifier"]
-    playbook = runner.write("power.yml", PLAYBOOK_HEADER + """
+    playbook = runner.write(
+        "power.yml",
+        PLAYBOOK_HEADER
+        + """
     - name: Start slowpoke and wait for it
       gameops.pterodactyl.server_power:
         server: slowpoke
         state: started
-""")
+""",
+    )
     code, output = run_until_stopped(
-        runner, sandbox, ["ansible-playbook", playbook, "-e", playbook_vars(runner, sandbox)], {},
-        lambda entry: entry["method"] == "POST" and entry["path"] == f"/api/client/servers/{slowpoke}/power"
-        and entry["status"] == 204)
+        runner,
+        sandbox,
+        ["ansible-playbook", playbook, "-e", playbook_vars(runner, sandbox)],
+        {},
+        lambda entry: (
+            entry["method"] == "POST"
+            and entry["path"] == f"/api/client/servers/{slowpoke}/power"
+            and entry["status"] == 204
+        ),
+    )
     clean_output(output, sandbox)
     assert code == 2, output
     assert "fatal: [localhost]: FAILED!" in output
@@ -165,18 +195,29 @@ def test_stopped_while_server_power_waits(quality_sandbox, runner):
 def test_stopped_while_server_command_collects_output(quality_sandbox, runner):
     sandbox = quality_sandbox()
     alpha = sandbox.server("alpha")["identifier"]
-    playbook = runner.write("command.yml", PLAYBOOK_HEADER + """
+    playbook = runner.write(
+        "command.yml",
+        PLAYBOOK_HEADER
+        + """
     - name: Ask alpha who is online and wait for a line that never comes
       gameops.pterodactyl.server_command:
         server: alpha
         command: list
         wait_for: never printed
         output_timeout: 60
-""")
+""",
+    )
     code, output = run_until_stopped(
-        runner, sandbox, ["ansible-playbook", playbook, "-e", playbook_vars(runner, sandbox)], {},
-        lambda entry: entry["method"] == "POST" and entry["path"] == f"/api/client/servers/{alpha}/command"
-        and entry["status"] == 204)
+        runner,
+        sandbox,
+        ["ansible-playbook", playbook, "-e", playbook_vars(runner, sandbox)],
+        {},
+        lambda entry: (
+            entry["method"] == "POST"
+            and entry["path"] == f"/api/client/servers/{alpha}/command"
+            and entry["status"] == 204
+        ),
+    )
     clean_output(output, sandbox)
     assert code == 2, output
     assert "1 of 1 command(s) were sent before this failure (list)" in output, output[-4000:]
@@ -188,17 +229,29 @@ def test_stopped_during_a_slow_read(quality_sandbox, runner):
     sandbox = quality_sandbox()
     alpha = sandbox.server("alpha")["identifier"]
     add_faults(sandbox, {"route": f"GET /api/client/servers/{alpha}", "count": 1, "delay": 4})
-    playbook = runner.write("facts.yml", PLAYBOOK_HEADER + f"""
+    playbook = runner.write(
+        "facts.yml",
+        PLAYBOOK_HEADER
+        + f"""
     - name: Read alpha's resources
       gameops.pterodactyl.resource_facts:
         server: {alpha}
-""")
+""",
+    )
     code, output = run_until_stopped(
-        runner, sandbox, ["ansible-playbook", playbook, "-e", playbook_vars(runner, sandbox)], {},
-        lambda entry: entry["path"] == f"/api/client/servers/{alpha}")
+        runner,
+        sandbox,
+        ["ansible-playbook", playbook, "-e", playbook_vars(runner, sandbox)],
+        {},
+        lambda entry: entry["path"] == f"/api/client/servers/{alpha}",
+    )
     clean_output(output, sandbox)
     assert code == 2, output
-    expected = r"GET /api/client/servers/" + alpha + r"(/resources)? failed: connection refused \(127\.0\.0\.1:\d+\)\. Check that the panel runs"
+    expected = (
+        r"GET /api/client/servers/"
+        + alpha
+        + r"(/resources)? failed: connection refused \(127\.0\.0\.1:\d+\)\. Check that the panel runs"
+    )
     assert re.search(expected, output), output[-4000:]
 
 
@@ -207,9 +260,15 @@ def test_stopped_while_the_inventory_reads(quality_sandbox, runner):
     sandbox = quality_sandbox(servers=150, virtual=True)
     add_faults(sandbox, {"route": "GET /api/client", "count": 1, "delay": 4})
     source = runner.inventory_source(sandbox)
-    code, output = run_until_stopped(runner, sandbox, ["ansible-inventory", "-i", source, "--list"],
-                                     {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"},
-                                     lambda entry: entry["path"] == "/api/client")
+    code, output = run_until_stopped(
+        runner,
+        sandbox,
+        ["ansible-inventory", "-i", source, "--list"],
+        {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"},
+        lambda entry: entry["path"] == "/api/client",
+    )
     clean_output(output, sandbox)
     assert code != 0, output
-    assert re.search(r"Pterodactyl inventory: GET /api/client failed: (connection refused|the connection was closed)", output), output[-4000:]
+    assert re.search(
+        r"Pterodactyl inventory: GET /api/client failed: (connection refused|the connection was closed)", output
+    ), output[-4000:]

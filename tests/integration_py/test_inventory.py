@@ -44,16 +44,25 @@ def ansible_env(tmp_path: pathlib.Path, **extra: str) -> dict:
 
 
 def run(tmp_path: pathlib.Path, argv: list, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / argv[0])] + [str(a) for a in argv[1:]], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=RUN_TIMEOUT, env=env or ansible_env(tmp_path), check=False)
+    return subprocess.run(
+        [str(BIN / argv[0])] + [str(a) for a in argv[1:]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        env=env or ansible_env(tmp_path),
+        check=False,
+    )
 
 
-def write_config(tmp_path: pathlib.Path, sb, key: str | None = "owner", filename: str = "panel", **options) -> pathlib.Path:
+def write_config(
+    tmp_path: pathlib.Path, sb, key: str | None = "owner", filename: str = "panel", **options
+) -> pathlib.Path:
     config = {"plugin": PLUGIN, "url": sb["panel_url"], "retries": 0}
     if key is not None:
         config["api_key"] = sb["keys"][key]
     config.update(options)
-    path = tmp_path / ("%s.pterodactyl.yml" % filename)
+    path = tmp_path / (f"{filename}.pterodactyl.yml")
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
@@ -114,7 +123,8 @@ def test_250_servers_across_three_pages(tmp_path):
     assert {hv["pterodactyl_identifier"] for hv in hostvars(data).values()} == {s["identifier"] for s in big["servers"]}
     assert len(group_hosts(data, "pterodactyl_node_node_eu1")) == 125
     assert [(r["method"], r["path"], r["query"]["per_page"], r["status"]) for r in log] == [
-        ("GET", "/api/client", "100", 200)] * 3
+        ("GET", "/api/client", "100", 200)
+    ] * 3
     assert sorted(r["query"]["page"] for r in log) == ["1", "2", "3"]
 
 
@@ -169,11 +179,15 @@ def test_set_local_connection_false(tmp_path, sb):
 
 
 def test_compose_overrides_connection_and_adds_vars(tmp_path, sb):
-    data = inventory(tmp_path, sb, compose={
-        "ansible_connection": "'ssh'",
-        "ansible_host": "pterodactyl_sftp.ip",
-        "game_port": "pterodactyl_primary_allocation.port",
-    })
+    data = inventory(
+        tmp_path,
+        sb,
+        compose={
+            "ansible_connection": "'ssh'",
+            "ansible_host": "pterodactyl_sftp.ip",
+            "game_port": "pterodactyl_primary_allocation.port",
+        },
+    )
     lobby = hostvars(data)["lobby"]
     assert lobby["ansible_connection"] == "ssh"
     assert lobby["ansible_host"] == "node-eu1.sandbox.test"
@@ -182,10 +196,15 @@ def test_compose_overrides_connection_and_adds_vars(tmp_path, sb):
 
 
 def test_keyed_groups_and_groups(tmp_path, sb):
-    data = inventory(tmp_path, sb, keyed_groups=[
-        {"key": "pterodactyl_node", "prefix": "on"},
-        {"key": "pterodactyl_status | default('installed', true)", "prefix": "st"},
-    ], groups={"eu_running_candidates": "pterodactyl_node == 'node-eu1' and not pterodactyl_is_installing"})
+    data = inventory(
+        tmp_path,
+        sb,
+        keyed_groups=[
+            {"key": "pterodactyl_node", "prefix": "on"},
+            {"key": "pterodactyl_status | default('installed', true)", "prefix": "st"},
+        ],
+        groups={"eu_running_candidates": "pterodactyl_node == 'node-eu1' and not pterodactyl_is_installing"},
+    )
     assert group_hosts(data, "on_node_eu1") == {"lobby", "survival_5a000002", "new_world"}
     assert group_hosts(data, "on_node_us1") == {"survival_5b000003", JINJA_HOST, "creative_build"}
     assert group_hosts(data, "st_suspended") == {"creative_build"}
@@ -205,24 +224,30 @@ def test_strict_keyed_group_error_fails(tmp_path, sb):
 # --------------------------------------------------------------------------- #
 
 
-@pytest.mark.parametrize("option, value, query_key, hosts", [
-    ("name", "surv", "filter[name]", {"survival_5a000002", "survival_5b000003"}),
-    ("uuid", "e0000006", "filter[uuid]", {"new_world"}),
-    ("external_id", "ext-lobby", "filter[external_id]", {"lobby"}),
-    ("description", "main lobby", "filter[description]", {"lobby"}),
-    ("query", "5b000003", "filter[*]", {"survival"}),  # unique among the hosts listed: no suffix
-])
+@pytest.mark.parametrize(
+    "option, value, query_key, hosts",
+    [
+        ("name", "surv", "filter[name]", {"survival_5a000002", "survival_5b000003"}),
+        ("uuid", "e0000006", "filter[uuid]", {"new_world"}),
+        ("external_id", "ext-lobby", "filter[external_id]", {"lobby"}),
+        ("description", "main lobby", "filter[description]", {"lobby"}),
+        ("query", "5b000003", "filter[*]", {"survival"}),  # unique among the hosts listed: no suffix
+    ],
+)
 def test_server_side_filters(tmp_path, sb, option, value, query_key, hosts):
     data = inventory(tmp_path, sb, **{option: value})
     assert set(hostvars(data)) == hosts
     assert [r["query"].get(query_key) for r in list_requests(sb)] == [value]
 
 
-@pytest.mark.parametrize("kind, hosts", [
-    ("admin", OWNER_HOSTS),
-    ("admin-all", OWNER_HOSTS | {"admin_test"}),
-    ("owner", {"admin_test"}),
-])
+@pytest.mark.parametrize(
+    "kind, hosts",
+    [
+        ("admin", OWNER_HOSTS),
+        ("admin-all", OWNER_HOSTS | {"admin_test"}),
+        ("owner", {"admin_test"}),
+    ],
+)
 def test_type(tmp_path, sb, kind, hosts):
     data = inventory(tmp_path, sb, key="admin", type=kind)
     assert set(hostvars(data)) == hosts
@@ -247,8 +272,14 @@ def test_statuses_and_exclude_suspended(tmp_path, sb):
 
 def test_hostname_template_and_expression(tmp_path, sb):
     data = inventory(tmp_path, sb, hostname="srv-{{ pterodactyl_identifier }}")
-    assert set(hostvars(data)) == {"srv-a1000001", "srv-5a000002", "srv-5b000003", "srv-c0000004",
-                                   "srv-d0000005", "srv-e0000006"}
+    assert set(hostvars(data)) == {
+        "srv-a1000001",
+        "srv-5a000002",
+        "srv-5b000003",
+        "srv-c0000004",
+        "srv-d0000005",
+        "srv-e0000006",
+    }
     data = inventory(tmp_path, sb, hostname="pterodactyl_node")
     names = set(hostvars(data))
     # every server shares its node's name with others: the identifier is appended to all of them
@@ -256,8 +287,13 @@ def test_hostname_template_and_expression(tmp_path, sb):
 
 
 def test_hostvar_prefix(tmp_path, sb):
-    data = inventory(tmp_path, sb, hostvar_prefix="ptero_", include_egg=True,
-                     keyed_groups=[{"key": "ptero_egg.name", "prefix": "egg"}])
+    data = inventory(
+        tmp_path,
+        sb,
+        hostvar_prefix="ptero_",
+        include_egg=True,
+        keyed_groups=[{"key": "ptero_egg.name", "prefix": "egg"}],
+    )
     lobby = hostvars(data)["lobby"]
     assert lobby["ptero_identifier"] == "a1000001"
     assert lobby["ptero_egg"]["name"] == "Paper"
@@ -290,8 +326,13 @@ def test_duplicate_names_get_the_identifier(tmp_path, sb):
 
 
 def test_jinja_in_panel_strings_stays_literal_in_list(tmp_path, sb):
-    path = write_config(tmp_path, sb, compose={"shown_name": "pterodactyl_name"},
-                        hostname="{{ pterodactyl_name }}-x", keyed_groups=[{"key": "pterodactyl_name", "prefix": "n"}])
+    path = write_config(
+        tmp_path,
+        sb,
+        compose={"shown_name": "pterodactyl_name"},
+        hostname="{{ pterodactyl_name }}-x",
+        keyed_groups=[{"key": "pterodactyl_name", "prefix": "n"}],
+    )
     proc = run(tmp_path, ["ansible-inventory", "-i", path, "--list"])
     assert proc.returncode == 0, proc.stderr
     raw = json.loads(proc.stdout)
@@ -310,19 +351,31 @@ def test_jinja_in_panel_strings_stays_literal_in_playbook(tmp_path, sb):
     # the host name itself comes from the panel too: inventory_hostname must stay literal as well
     path = write_config(tmp_path, sb, name="lookup", hostname="{{ pterodactyl_name }}")
     playbook = tmp_path / "show.yml"
-    playbook.write_text(yaml.safe_dump([{
-        "hosts": "all", "gather_facts": False,
-        "tasks": [
-            {"ansible.builtin.debug": {"var": "pterodactyl_name"}},
-            {"ansible.builtin.debug": {"msg": "name=[{{ pterodactyl_name }}] desc=[{{ pterodactyl_description }}]"}},
-            {"ansible.builtin.debug": {"msg": "host=[{{ inventory_hostname }}]"}},
-        ]}]))
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "hosts": "all",
+                    "gather_facts": False,
+                    "tasks": [
+                        {"ansible.builtin.debug": {"var": "pterodactyl_name"}},
+                        {
+                            "ansible.builtin.debug": {
+                                "msg": "name=[{{ pterodactyl_name }}] desc=[{{ pterodactyl_description }}]"
+                            }
+                        },
+                        {"ansible.builtin.debug": {"msg": "host=[{{ inventory_hostname }}]"}},
+                    ],
+                }
+            ]
+        )
+    )
     proc = run(tmp_path, ["ansible-playbook", "-i", path, playbook])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert not (tmp_path / "pwned-marker").exists()
-    assert '"pterodactyl_name": "%s"' % JINJA_NAME in proc.stdout
-    assert "name=[%s] desc=[%s]" % (JINJA_NAME, JINJA_DESCRIPTION) in proc.stdout
-    assert "host=[%s]" % JINJA_NAME in proc.stdout
+    assert f'"pterodactyl_name": "{JINJA_NAME}"' in proc.stdout
+    assert f"name=[{JINJA_NAME}] desc=[{JINJA_DESCRIPTION}]" in proc.stdout
+    assert f"host=[{JINJA_NAME}]" in proc.stdout
     assert "desc=[EVALUATED]" not in proc.stdout
     assert "ok=3" in proc.stdout and "failed=0" in proc.stdout
 
@@ -334,8 +387,13 @@ def test_jinja_in_panel_strings_stays_literal_in_playbook(tmp_path, sb):
 
 def test_resources_state_and_keyed_groups(tmp_path, sb):
     sb.control("POST", "/faults", json={"route": "GET /api/client/servers/5b000003/resources", "status": 500})
-    proc_path = write_config(tmp_path, sb, resources=True, resources_workers=3,
-                             keyed_groups=[{"key": "pterodactyl_state", "prefix": "state"}])
+    proc_path = write_config(
+        tmp_path,
+        sb,
+        resources=True,
+        resources_workers=3,
+        keyed_groups=[{"key": "pterodactyl_state", "prefix": "state"}],
+    )
     proc = run(tmp_path, ["ansible-inventory", "-i", proc_path, "--list"])
     assert proc.returncode == 0, proc.stderr
     data = plain(json.loads(proc.stdout))
@@ -366,9 +424,17 @@ def test_resources_state_and_keyed_groups(tmp_path, sb):
 def test_cache_hit_makes_no_request_and_never_stores_the_key(tmp_path, sb):
     cache_dir = tmp_path / "cache"
     key = sb["keys"]["owner"]
-    path = write_config(tmp_path, sb, key=None, api_key="{{ lookup('ansible.builtin.env', 'MY_PANEL_KEY') }}",
-                        cache=True, cache_plugin="ansible.builtin.jsonfile", cache_connection=str(cache_dir),
-                        cache_timeout=600, resources=True)
+    path = write_config(
+        tmp_path,
+        sb,
+        key=None,
+        api_key="{{ lookup('ansible.builtin.env', 'MY_PANEL_KEY') }}",
+        cache=True,
+        cache_plugin="ansible.builtin.jsonfile",
+        cache_connection=str(cache_dir),
+        cache_timeout=600,
+        resources=True,
+    )
     env = ansible_env(tmp_path, MY_PANEL_KEY=key)
     first = run(tmp_path, ["ansible-inventory", "-i", path, "--list", "-vvvv"], env=env)
     assert first.returncode == 0, first.stderr
@@ -384,7 +450,7 @@ def test_cache_hit_makes_no_request_and_never_stores_the_key(tmp_path, sb):
     second = run(tmp_path, ["ansible-inventory", "-i", path, "--list"], env=env)
     assert second.returncode == 0, second.stderr
     assert sb.requests_log() == []
-    listed = first.stdout[first.stdout.index("\n{") + 1:]  # -vvvv prints a header first
+    listed = first.stdout[first.stdout.index("\n{") + 1 :]  # -vvvv prints a header first
     assert json.loads(second.stdout) == json.loads(listed)
 
     # --flush-cache reads the panel again
@@ -409,15 +475,27 @@ def test_cache_entry_for_other_options_is_not_used(tmp_path, sb):
 
 def test_url_and_key_from_environment_and_extra_vars(tmp_path, sb):
     path = tmp_path / "env.pterodactyl.yml"
-    path.write_text("plugin: %s\n" % PLUGIN)
+    path.write_text(f"plugin: {PLUGIN}\n")
     env = ansible_env(tmp_path, PTERODACTYL_URL=sb["panel_url"], PTERODACTYL_API_KEY=sb["keys"]["owner"])
     proc = run(tmp_path, ["ansible-inventory", "-i", path, "--list"], env=env)
     assert proc.returncode == 0, proc.stderr
     assert set(plain(json.loads(proc.stdout))["_meta"]["hostvars"]) == OWNER_HOSTS
-    templated = write_config(tmp_path, sb, key=None, filename="vars", api_key="{{ panel_key }}",
-                             url="{{ panel_url }}/api/client")
-    proc = run(tmp_path, ["ansible-inventory", "-i", templated, "--list", "-e", "panel_key=%s" % sb["keys"]["admin"],
-                          "-e", "panel_url=%s" % sb["panel_url"]])
+    templated = write_config(
+        tmp_path, sb, key=None, filename="vars", api_key="{{ panel_key }}", url="{{ panel_url }}/api/client"
+    )
+    proc = run(
+        tmp_path,
+        [
+            "ansible-inventory",
+            "-i",
+            templated,
+            "--list",
+            "-e",
+            "panel_key={}".format(sb["keys"]["admin"]),
+            "-e",
+            "panel_url={}".format(sb["panel_url"]),
+        ],
+    )
     assert proc.returncode == 0, proc.stderr
     assert set(plain(json.loads(proc.stdout))["_meta"]["hostvars"]) == {"admin_test"}
 
@@ -431,8 +509,11 @@ def test_bad_key_is_a_clear_error(tmp_path, sb):
     assert "The API key was not accepted" in proc.stderr
     assert bad not in proc.stdout + proc.stderr
     # without unparsed_is_failed Ansible only warns, but the message is the same
-    proc = run(tmp_path, ["ansible-inventory", "-i", path, "--list"],
-               env=ansible_env(tmp_path, ANSIBLE_INVENTORY_UNPARSED_FAILED="false"))
+    proc = run(
+        tmp_path,
+        ["ansible-inventory", "-i", path, "--list"],
+        env=ansible_env(tmp_path, ANSIBLE_INVENTORY_UNPARSED_FAILED="false"),
+    )
     assert "Pterodactyl inventory: GET /api/client failed: HTTP 401" in proc.stderr
 
 
@@ -448,7 +529,7 @@ def test_unreachable_url_is_a_clear_error(tmp_path, sb):
 # --graph
 # --------------------------------------------------------------------------- #
 
-EXPECTED_GRAPH = """\
+EXPECTED_GRAPH = f"""\
 @all:
   |--@ungrouped:
   |--@pterodactyl_node_node_eu1:
@@ -459,16 +540,16 @@ EXPECTED_GRAPH = """\
   |  |--lobby
   |  |--survival_5a000002
   |  |--survival_5b000003
-  |  |--%(jinja)s
+  |  |--{JINJA_HOST}
   |--@pterodactyl_node_node_us1:
   |  |--survival_5b000003
-  |  |--%(jinja)s
+  |  |--{JINJA_HOST}
   |  |--creative_build
   |--@pterodactyl_status_suspended:
   |  |--creative_build
   |--@pterodactyl_status_installing:
   |  |--new_world
-""" % {"jinja": JINJA_HOST}
+"""
 
 
 def test_graph_of_a_small_fleet(tmp_path, sb):

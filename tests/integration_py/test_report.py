@@ -76,7 +76,7 @@ class Report(html.parser.HTMLParser):
         if tag in VOID:
             return
         if not self.stack or self.stack[-1] != tag:
-            self.errors.append("unexpected </%s> (open: %s)" % (tag, self.stack[-3:]))
+            self.errors.append(f"unexpected </{tag}> (open: {self.stack[-3:]})")
             return
         self.stack.pop()
         if tag == "tr" and self.row_text is not None:
@@ -96,8 +96,12 @@ class Report(html.parser.HTMLParser):
 
 
 def ansible_env(tmp_path, sandbox) -> dict:
-    return devenv.ansible_env(tmp_path, strict_inventory=True, PTERODACTYL_URL=sandbox["panel_url"],
-                              PTERODACTYL_API_KEY=sandbox["keys"]["owner"])
+    return devenv.ansible_env(
+        tmp_path,
+        strict_inventory=True,
+        PTERODACTYL_URL=sandbox["panel_url"],
+        PTERODACTYL_API_KEY=sandbox["keys"]["owner"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -111,15 +115,29 @@ def report_run(tmp_path_factory):
         inventory.write_text("plugin: gameops.pterodactyl.pterodactyl\n")
         path = tmp_path / "out" / "fleet.html"
         result = subprocess.run(
-            [str(BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / "fleet_report.yml"),
-             "-e", "fleet_report_path=%s" % path],
-            cwd=tmp_path, env=ansible_env(tmp_path, sandbox), capture_output=True, text=True, timeout=180, check=False)
+            [
+                str(BIN / "ansible-playbook"),
+                "-i",
+                str(inventory),
+                str(ROOT / "playbooks" / "fleet_report.yml"),
+                "-e",
+                f"fleet_report_path={path}",
+            ],
+            cwd=tmp_path,
+            env=ansible_env(tmp_path, sandbox),
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
         # What the panel says now: /resources is cached for 20 s, so these are the figures the play read.
         visible = [s["attributes"] for s in sandbox.api("GET", "/api/client").json()["data"]]
         resources = {}
         for server in visible:
-            answer = sandbox.api("GET", "/api/client/servers/%s/resources" % server["identifier"])
-            resources[server["identifier"]] = answer.json()["attributes"] if answer.status_code == 200 else answer.status_code
+            answer = sandbox.api("GET", "/api/client/servers/{}/resources".format(server["identifier"]))
+            resources[server["identifier"]] = (
+                answer.json()["attributes"] if answer.status_code == 200 else answer.status_code
+            )
         yield {"result": result, "path": path, "sandbox": sandbox, "visible": visible, "resources": resources}
     finally:
         assert sandbox.stop() == 0, sandbox.log()
@@ -140,7 +158,7 @@ def test_valid_html(report_run):
     text, report = parsed(report_run)
     assert report.doctype
     assert not report.errors, report.errors
-    assert report.stack == [], "unclosed elements: %s" % report.stack
+    assert report.stack == [], f"unclosed elements: {report.stack}"
     assert text.lstrip().startswith("<!DOCTYPE html>")
     assert '<meta charset="utf-8">' in text
 
@@ -181,7 +199,7 @@ def test_every_server_with_the_panels_figures(report_run):
         assert int(row["data-disk-bytes"]) == usage["disk_bytes"]
         assert float(row["data-cpu"]) == pytest.approx(usage["cpu_absolute"])
     lobby = next(s for s in visible if s["name"] == "lobby")
-    assert "/ 2.00 GiB" in rows[lobby["identifier"]]["text"]   # memory against its limit
+    assert "/ 2.00 GiB" in rows[lobby["identifier"]]["text"]  # memory against its limit
     survival = next(s for s in visible if s["name"] == "survival")
     assert "no limit" in rows[survival["identifier"]]["text"]
 
@@ -192,5 +210,5 @@ def test_counts_by_state_and_node(report_run):
     by_node = collections.Counter(row["data-node"] for row in report.rows)
     assert by_state == {"running": 2, "offline": 2, "suspended": 1}
     assert by_node == {"node-a": 2, "node-b": 3}
-    charted = dict(zip(report.labels, (int(c) for c in report.counts)))
+    charted = dict(zip(report.labels, (int(c) for c in report.counts), strict=False))
     assert charted == {**by_state, **by_node}

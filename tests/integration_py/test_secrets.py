@@ -140,22 +140,40 @@ def test_nothing_secret_is_printed_returned_or_cached(quality_sandbox, runner):
     cache = runner.folder / "cache"
     log_file = runner.folder / "ansible.log"
     results = runner.folder / "results.json"
-    source = runner.inventory_source(sandbox, resources=True, cache=True, cache_plugin="ansible.builtin.jsonfile",
-                                     cache_connection=str(cache), cache_timeout=300)
-    extra = runner.write("vars.json", json.dumps({
-        "panel_url": sandbox["panel_url"], "keys": sandbox["keys"], "results_path": str(results),
-        "alpha": sandbox.server("alpha")["identifier"]}))
+    source = runner.inventory_source(
+        sandbox,
+        resources=True,
+        cache=True,
+        cache_plugin="ansible.builtin.jsonfile",
+        cache_connection=str(cache),
+        cache_timeout=300,
+    )
+    extra = runner.write(
+        "vars.json",
+        json.dumps(
+            {
+                "panel_url": sandbox["panel_url"],
+                "keys": sandbox["keys"],
+                "results_path": str(results),
+                "alpha": sandbox.server("alpha")["identifier"],
+            }
+        ),
+    )
     env = {"ANSIBLE_LOG_PATH": str(log_file), "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"}
-    play = runner.run("ansible-playbook", "-vvvv", "-i", source, "-e", f"@{extra}", runner.write("secrets.yml", PLAYBOOK), env=env)
+    play = runner.run(
+        "ansible-playbook", "-vvvv", "-i", source, "-e", f"@{extra}", runner.write("secrets.yml", PLAYBOOK), env=env
+    )
     assert play.returncode == 0, play.stdout[-8000:]
     cached_list = runner.run("ansible-inventory", "-vvvv", "-i", source, "--list", env=env)
     flushed_list = runner.run("ansible-inventory", "-vvvv", "-i", source, "--list", "--flush-cache", env=env)
     assert cached_list.returncode == 0 and flushed_list.returncode == 0, cached_list.stderr + flushed_list.stderr
 
-    texts = {"ansible-playbook output": play.stdout + play.stderr,
-             "ansible-inventory output (cache hit)": cached_list.stdout + cached_list.stderr,
-             "ansible-inventory output (flush)": flushed_list.stdout + flushed_list.stderr,
-             "ansible log": log_file.read_text(encoding="utf-8", errors="replace")}
+    texts = {
+        "ansible-playbook output": play.stdout + play.stderr,
+        "ansible-inventory output (cache hit)": cached_list.stdout + cached_list.stderr,
+        "ansible-inventory output (flush)": flushed_list.stdout + flushed_list.stderr,
+        "ansible log": log_file.read_text(encoding="utf-8", errors="replace"),
+    }
     for path in sorted(runner.folder.glob("results.json*")):
         texts[path.name] = path.read_text(encoding="utf-8")
     cache_files = sorted(path for path in cache.rglob("*") if path.is_file())
@@ -167,10 +185,13 @@ def test_nothing_secret_is_printed_returned_or_cached(quality_sandbox, runner):
     assert returned[4]["matched"] is True and returned[7]["output"], returned[7]
     assert [returned[i]["failure"]["status"] for i in (8, 9, 10, 11)] == [403, 404, 403, 401]
     assert len(cache_files) >= 1 and sandbox.server("alpha")["identifier"] in texts["cache " + cache_files[0].name]
-    assert f"pterodactyl inventory: {len(sandbox['servers'])} servers from the cache" in texts["ansible-inventory output (cache hit)"]
+    assert (
+        f"pterodactyl inventory: {len(sandbox['servers'])} servers from the cache"
+        in texts["ansible-inventory output (cache hit)"]
+    )
     assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in texts["ansible-playbook output"]
     assert "ESTABLISH LOCAL CONNECTION" in texts["ansible-playbook output"]
-    assert "\"pterodactyl_uuid\": " in texts["ansible-playbook output"]
+    assert '"pterodactyl_uuid": ' in texts["ansible-playbook output"]
     assert len(list(runner.folder.glob("results.json.*"))) == len(sandbox["servers"])
     chatty = f"/api/client/servers/{sandbox.server('chatty')['identifier']}/websocket"
     credentials = [entry for entry in sandbox.requests_log() if entry["path"] == chatty]

@@ -39,9 +39,18 @@ RECORDED_PAGE = json.loads(r"""
  "meta": {"pagination": {"total": 1, "count": 1, "per_page": 100, "current_page": 1, "total_pages": 1,
                          "links": {}}}}
 """)
-RECORDED_RESOURCES = {"current_state": "running", "is_suspended": False,
-                      "resources": {"memory_bytes": 536870912, "cpu_absolute": 50.0, "disk_bytes": 1048576,
-                                    "network_rx_bytes": 10, "network_tx_bytes": 20, "uptime": 5000}}
+RECORDED_RESOURCES = {
+    "current_state": "running",
+    "is_suspended": False,
+    "resources": {
+        "memory_bytes": 536870912,
+        "cpu_absolute": 50.0,
+        "disk_bytes": 1048576,
+        "network_rx_bytes": 10,
+        "network_tx_bytes": 20,
+        "uptime": 5000,
+    },
+}
 
 
 @pytest.fixture
@@ -52,13 +61,17 @@ def server():
 
 # -- host names ------------------------------------------------------------- #
 
-@pytest.mark.parametrize("name, expected", [
-    ("mc-001", "mc-001"),
-    ("MC Lobby #1", "mc_lobby__1"),
-    ("Überserver", "_berserver"),
-    ("{{ lookup('pipe','id') }}", "___lookup__pipe___id_____"),
-    ("a.b:c", "a_b_c"),
-])
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("mc-001", "mc-001"),
+        ("MC Lobby #1", "mc_lobby__1"),
+        ("Überserver", "_berserver"),
+        ("{{ lookup('pipe','id') }}", "___lookup__pipe___id_____"),
+        ("a.b:c", "a_b_c"),
+    ],
+)
 def test_safe_hostname(name, expected):
     assert norm.safe_hostname(name, "abcd1234") == expected
 
@@ -78,26 +91,38 @@ def test_dedupe_unique_names_untouched():
     assert norm.dedupe_hostnames([]) == []
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("{{ x }}", True), ("{% if x %}y{% endif %}", True), ("{# c #}", True),
-    ("pterodactyl_identifier", False), ("ptlc_abc", False), (None, False), (3, False),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("{{ x }}", True),
+        ("{% if x %}y{% endif %}", True),
+        ("{# c #}", True),
+        ("pterodactyl_identifier", False),
+        ("ptlc_abc", False),
+        (None, False),
+        (3, False),
+    ],
+)
 def test_is_template(value, expected):
     assert inv.is_template(value) is expected
 
 
 # -- statuses, filters -------------------------------------------------------- #
 
-@pytest.mark.parametrize("status, statuses, exclude, included", [
-    (None, None, False, True),
-    ("suspended", None, False, True),
-    ("suspended", None, True, False),
-    (None, ["installed"], False, True),
-    ("installing", ["installed"], False, False),
-    ("installing", ["installed", "installing"], False, True),
-    ("suspended", ["suspended"], True, False),
-    (None, [], False, True),
-])
+
+@pytest.mark.parametrize(
+    "status, statuses, exclude, included",
+    [
+        (None, None, False, True),
+        ("suspended", None, False, True),
+        ("suspended", None, True, False),
+        (None, ["installed"], False, True),
+        ("installing", ["installed"], False, False),
+        ("installing", ["installed", "installing"], False, True),
+        ("suspended", ["suspended"], True, False),
+        (None, [], False, True),
+    ],
+)
 def test_status_included(status, statuses, exclude, included):
     assert norm.status_included({"status": status}, statuses, exclude) is included
 
@@ -115,15 +140,30 @@ def test_server_filters_maps_query_to_star_and_skips_empty():
 
 # -- host vars and groups from recorded JSON ----------------------------------- #
 
+
 def test_host_vars_from_recorded_json(server):
     hv = norm.host_vars(server, "pterodactyl_")
     assert set(hv) == {
-        "pterodactyl_identifier", "pterodactyl_uuid", "pterodactyl_name", "pterodactyl_description",
-        "pterodactyl_node", "pterodactyl_sftp", "pterodactyl_primary_allocation", "pterodactyl_allocations",
-        "pterodactyl_limits", "pterodactyl_feature_limits", "pterodactyl_docker_image", "pterodactyl_egg",
-        "pterodactyl_status", "pterodactyl_is_suspended", "pterodactyl_is_installing",
-        "pterodactyl_is_transferring", "pterodactyl_is_node_under_maintenance", "pterodactyl_condition",
-        "pterodactyl_server_owner"}
+        "pterodactyl_identifier",
+        "pterodactyl_uuid",
+        "pterodactyl_name",
+        "pterodactyl_description",
+        "pterodactyl_node",
+        "pterodactyl_sftp",
+        "pterodactyl_primary_allocation",
+        "pterodactyl_allocations",
+        "pterodactyl_limits",
+        "pterodactyl_feature_limits",
+        "pterodactyl_docker_image",
+        "pterodactyl_egg",
+        "pterodactyl_status",
+        "pterodactyl_is_suspended",
+        "pterodactyl_is_installing",
+        "pterodactyl_is_transferring",
+        "pterodactyl_is_node_under_maintenance",
+        "pterodactyl_condition",
+        "pterodactyl_server_owner",
+    }
     assert hv["pterodactyl_identifier"] == "2bdb507d"
     assert hv["pterodactyl_name"] == "MC Lobby #1"
     assert hv["pterodactyl_description"] == "Sandbox server {{ lookup('pipe', 'id') }}"
@@ -157,13 +197,17 @@ def test_connection_vars():
 
 def test_default_group_names(server):
     assert norm.default_group_names(server, "pterodactyl_", include_egg=True) == [
-        "pterodactyl_node_node-eu1", "pterodactyl_egg_Paper", "pterodactyl_status_installed"]
+        "pterodactyl_node_node-eu1",
+        "pterodactyl_egg_Paper",
+        "pterodactyl_status_installed",
+    ]
     assert norm.default_group_names(server, "p_") == ["p_node_node-eu1", "p_status_installed"]
     suspended = dict(server, status="suspended")
     assert norm.default_group_names(suspended, "pterodactyl_")[-1] == "pterodactyl_status_suspended"
 
 
 # -- resources ------------------------------------------------------------------ #
+
 
 def test_add_resources_uses_limits(server):
     norm.add_resources(server, RECORDED_RESOURCES)
@@ -182,9 +226,16 @@ def test_add_resources_error(server):
     assert norm.host_vars(server, "x_")["x_resources_error"] == "HTTP 500"
 
 
-@pytest.mark.parametrize("condition, skipped", [
-    (None, False), ("suspended", True), ("installing", True), ("node_maintenance", True), ("transferring", True),
-])
+@pytest.mark.parametrize(
+    "condition, skipped",
+    [
+        (None, False),
+        ("suspended", True),
+        ("installing", True),
+        ("node_maintenance", True),
+        ("transferring", True),
+    ],
+)
 def test_resources_skip_reason(condition, skipped):
     reason = norm.resources_skip_reason({"condition": condition})
     assert bool(reason) is skipped
@@ -193,6 +244,7 @@ def test_resources_skip_reason(condition, skipped):
 
 
 # -- cache ------------------------------------------------------------------------- #
+
 
 def test_fingerprint_is_stable_and_sensitive():
     parts = {"url": "http://x", "type": None, "filters": {"name": "a"}, "include_egg": False, "resources": False}
@@ -225,8 +277,13 @@ def test_is_auth_error():
 
 def test_verify_file(tmp_path):
     plugin = inv.InventoryModule()
-    for name, ok in [("a.pterodactyl.yml", True), ("a.pterodactyl.yaml", True), ("pterodactyl.yml", False),
-                     ("a.yml", False), ("a.pterodactyl.yml.bak", False)]:
+    for name, ok in [
+        ("a.pterodactyl.yml", True),
+        ("a.pterodactyl.yaml", True),
+        ("pterodactyl.yml", False),
+        ("a.yml", False),
+        ("a.pterodactyl.yml.bak", False),
+    ]:
         path = tmp_path / name
         path.write_text("plugin: gameops.pterodactyl.pterodactyl\n")
         assert plugin.verify_file(str(path)) is ok, name

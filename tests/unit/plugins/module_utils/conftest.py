@@ -51,10 +51,16 @@ def page_body(items: list, args) -> dict:
         items = [item for item in items if wanted.lower() in item["attributes"]["name"].lower()]
     per_page = min(int(args.get("per_page", 50)), 100)
     page = int(args.get("page", 1))
-    chunk = items[(page - 1) * per_page: page * per_page]
+    chunk = items[(page - 1) * per_page : page * per_page]
     total_pages = max(1, math.ceil(len(items) / per_page))
-    pagination = {"total": len(items), "count": len(chunk), "per_page": per_page,
-                  "current_page": page, "total_pages": total_pages, "links": {}}
+    pagination = {
+        "total": len(items),
+        "count": len(chunk),
+        "per_page": per_page,
+        "current_page": page,
+        "total_pages": total_pages,
+        "links": {},
+    }
     return {"object": "list", "data": chunk, "meta": {"pagination": pagination}}
 
 

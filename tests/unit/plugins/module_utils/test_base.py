@@ -29,10 +29,17 @@ except ImportError:  # ansible-core < 2.19
         finally:
             basic._ANSIBLE_ARGS = saved
 
-ENVIRONMENT = {"PTERODACTYL_URL": "https://panel.test", "PTERODACTYL_API_KEY": "ptlc_envkey",
-               "PTERODACTYL_VALIDATE_CERTS": "false", "PTERODACTYL_CA_PATH": "/etc/ssl/panel.pem",
-               "PTERODACTYL_TIMEOUT": "12.5", "PTERODACTYL_RETRIES": "5", "PTERODACTYL_RATE_LIMIT_WAIT": "7",
-               "PTERODACTYL_WEBSOCKET_ORIGIN": "https://origin.test"}
+
+ENVIRONMENT = {
+    "PTERODACTYL_URL": "https://panel.test",
+    "PTERODACTYL_API_KEY": "ptlc_envkey",
+    "PTERODACTYL_VALIDATE_CERTS": "false",
+    "PTERODACTYL_CA_PATH": "/etc/ssl/panel.pem",
+    "PTERODACTYL_TIMEOUT": "12.5",
+    "PTERODACTYL_RETRIES": "5",
+    "PTERODACTYL_RATE_LIMIT_WAIT": "7",
+    "PTERODACTYL_WEBSOCKET_ORIGIN": "https://origin.test",
+}
 
 
 class Exited(Exception):
@@ -73,7 +80,10 @@ def build(args: dict, extra: dict | None = None, **kwargs) -> _base.PterodactylM
 
 def test_option_spec():
     assert _base.option_spec(Option("url", "str", env="X", required=True)) == {
-        "type": "str", "required": True, "fallback": (basic.env_fallback, ["X"])}
+        "type": "str",
+        "required": True,
+        "fallback": (basic.env_fallback, ["X"]),
+    }
     assert _base.option_spec(Option("api_key", "str", no_log=True)) == {"type": "str", "no_log": True}
     assert _base.option_spec(Option("timeout", "float", 30.0)) == {"type": "float", "default": 30.0}
 
@@ -82,7 +92,7 @@ def test_argument_spec_parts():
     assert "server" in _base.argument_spec({}) and "websocket_origin" not in _base.argument_spec({})
     spec = _base.argument_spec({"state": {"type": "str"}}, server=False, console=True)
     assert "server" not in spec and "websocket_origin" in spec and "state" in spec
-    assert list(spec)[:len(CONNECTION_OPTIONS)] == [option.name for option in CONNECTION_OPTIONS]
+    assert list(spec)[: len(CONNECTION_OPTIONS)] == [option.name for option in CONNECTION_OPTIONS]
 
 
 def test_every_connection_option_falls_back_to_its_environment_variable(monkeypatch):
@@ -104,8 +114,17 @@ def test_task_options_win_over_the_environment(monkeypatch):
 def test_the_client_is_built_with_client_kwargs():
     base = build({"url": "https://a.test", "api_key": "ptlc_a", "server": "x", "retries": 1})
     assert base.client is base.client
-    assert RecordingClient.built == [{"url": "https://a.test", "api_key": "ptlc_a", "validate_certs": True,
-                                      "ca_path": None, "timeout": 30.0, "retries": 1, "rate_limit_wait": 120.0}]
+    assert RecordingClient.built == [
+        {
+            "url": "https://a.test",
+            "api_key": "ptlc_a",
+            "validate_certs": True,
+            "ca_path": None,
+            "timeout": 30.0,
+            "retries": 1,
+            "rate_limit_wait": 120.0,
+        }
+    ]
 
 
 def test_bad_connection_options_fail_the_same_way(monkeypatch):
@@ -130,8 +149,7 @@ def test_run_fails_with_the_declared_partial_result():
     base = build({"url": "https://a.test", "api_key": "ptlc_a", "server": "x"})
 
     def action():
-        raise PterodactylError("went offline", code="ServerCrashed").with_result({"state": "offline",
-                                                                                  "changed": True})
+        raise PterodactylError("went offline", code="ServerCrashed").with_result({"state": "offline", "changed": True})
 
     with pytest.raises(Exited) as caught:
         base.run(action)
@@ -152,13 +170,16 @@ def test_run_without_partial_result():
     assert set(caught.value.result) == {"msg", "failure"}
 
 
-@pytest.mark.parametrize("console, websocket, params, required", [
-    (True, None, {}, True),
-    (False, None, {}, False),
-    (True, False, {}, False),
-    (True, lambda params: params["fresh"], {"fresh": True}, True),
-    (True, lambda params: params["fresh"], {"fresh": False}, False),
-])
+@pytest.mark.parametrize(
+    "console, websocket, params, required",
+    [
+        (True, None, {}, True),
+        (False, None, {}, False),
+        (True, False, {}, False),
+        (True, lambda params: params["fresh"], {"fresh": True}, True),
+        (True, lambda params: params["fresh"], {"fresh": False}, False),
+    ],
+)
 def test_websocket_client_required_only_when_needed(monkeypatch, console, websocket, params, required):
     monkeypatch.setattr(_console, "HAS_WEBSOCKET", False)
     monkeypatch.setattr(_console, "WEBSOCKET_IMPORT_ERROR", "ImportError: No module named 'websocket'")
@@ -183,7 +204,10 @@ def test_console_session_uses_the_origin_option(monkeypatch):
     base = build({"url": "https://a.test", "api_key": "ptlc_a", "server": "x"}, console=True, websocket=False)
     base.console("x")
     assert made == {"origin": "https://a.test", "validate_certs": True, "ca_path": None, "timeout": 30.0}
-    base = build({"url": "https://a.test", "api_key": "ptlc_a", "server": "x", "websocket_origin": "https://o.test"},
-                 console=True, websocket=False)
+    base = build(
+        {"url": "https://a.test", "api_key": "ptlc_a", "server": "x", "websocket_origin": "https://o.test"},
+        console=True,
+        websocket=False,
+    )
     base.console("x")
     assert made["origin"] == "https://o.test"

@@ -55,7 +55,8 @@ def error_case(function):
 @error_case
 def case_name_not_found(panel):
     panel.expect_request("/api/client").respond_with_handler(
-        panel.paged([server_item("aaaa0001", "lobby-2"), server_item("aaaa0002", "Lobby")]))
+        panel.paged([server_item("aaaa0001", "lobby-2"), server_item("aaaa0002", "Lobby")])
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel).resolve_server_id("lobby")
     return info.value
@@ -70,14 +71,17 @@ def case_name_ambiguous(panel):
     return info.value
 
 
-SERVERS = [server_item(f"{0xa0000000 + n:08x}", f"srv-{n:03d}",
-                       relationships={"allocations": {"object": "list", "data": []}}) for n in range(250)]
+SERVERS = [
+    server_item(f"{0xA0000000 + n:08x}", f"srv-{n:03d}", relationships={"allocations": {"object": "list", "data": []}})
+    for n in range(250)
+]
 
 
 def test_list_servers_maps_filters_include_type(panel):
     panel.expect_request("/api/client").respond_with_handler(panel.paged(SERVERS))
     servers = make_client(panel).list_servers(
-        type="owner", filters={"name": "srv", "*": "x"}, include=["egg", "subusers"])
+        type="owner", filters={"name": "srv", "*": "x"}, include=["egg", "subusers"]
+    )
     assert servers == [item["attributes"] for item in SERVERS]
     assert servers[0]["relationships"] == {"allocations": {"object": "list", "data": []}}
     seen = requests_seen(panel)
@@ -154,8 +158,12 @@ def test_uppercase_identifier_is_treated_as_a_name(panel):
 
 def test_get_server_returns_attributes_and_meta(panel):
     panel.expect_request(SERVER_PATH, query_string={"include": "egg,subusers"}).respond_with_json(
-        {"object": "server", "attributes": {"identifier": SERVER, "relationships": {"egg": {}}},
-         "meta": {"is_server_owner": True, "user_permissions": ["*"]}})
+        {
+            "object": "server",
+            "attributes": {"identifier": SERVER, "relationships": {"egg": {}}},
+            "meta": {"is_server_owner": True, "user_permissions": ["*"]},
+        }
+    )
     attributes, meta = make_client(panel).get_server(SERVER, include=["egg", "subusers"])
     assert attributes["identifier"] == SERVER and "egg" in attributes["relationships"]
     assert meta == {"is_server_owner": True, "user_permissions": ["*"]}
@@ -169,7 +177,8 @@ def test_get_resources(panel):
 
 def test_send_command_body(panel):
     panel.expect_request(SERVER_PATH + "/command", method="POST", json={"command": "say hello"}).respond_with_data(
-        "", status=204)
+        "", status=204
+    )
     assert make_client(panel).send_command(SERVER, "say hello") is None
     assert len(requests_seen(panel)) == 1
 
@@ -183,8 +192,9 @@ def test_get_websocket_credentials(panel):
 def test_list_activity_parameters(panel):
     entries = [{"object": "activity_log", "attributes": {"event": "server:power.start", "n": n}} for n in range(120)]
     panel.expect_request(SERVER_PATH + "/activity").respond_with_handler(panel.paged(entries))
-    result = make_client(panel).list_activity(SERVER, event="server:power", sort="-timestamp", limit=110,
-                                              include_actor=True)
+    result = make_client(panel).list_activity(
+        SERVER, event="server:power", sort="-timestamp", limit=110, include_actor=True
+    )
     assert [entry["n"] for entry in result] == list(range(110))
     for request in requests_seen(panel):
         assert request.args["filter[event]"] == "server:power"
@@ -200,8 +210,7 @@ def test_list_activity_rejects_unknown_sort(panel):
 
 
 def test_server_reference_is_quoted_into_one_segment(panel):
-    panel.expect_request(re.compile("^/api/client/servers/")).respond_with_json(
-        {"object": "stats", "attributes": {}})
+    panel.expect_request(re.compile("^/api/client/servers/")).respond_with_json({"object": "stats", "attributes": {}})
     make_client(panel).get_resources("a/b?c")
     (request,) = requests_seen(panel)
     assert request.environ["REQUEST_URI"] == "/api/client/servers/a%2Fb%3Fc/resources"
@@ -249,11 +258,14 @@ def test_a_body_without_the_route_keys_is_refused_before_sending(panel):
     assert client.request_count == 0
 
 
-@pytest.mark.parametrize("call", [
-    lambda client: client.resolve_server_id(" "),
-    lambda client: client.get_resources(""),
-    lambda client: client.send_power("", "start"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda client: client.resolve_server_id(" "),
+        lambda client: client.get_resources(""),
+        lambda client: client.send_power("", "start"),
+    ],
+)
 def test_an_empty_server_reference_is_refused_before_sending(panel, call):
     client = make_client(panel)
     with pytest.raises(PterodactylError) as info:
@@ -262,12 +274,24 @@ def test_an_empty_server_reference_is_refused_before_sending(panel, call):
     assert client.request_count == 0
 
 
-@pytest.mark.parametrize("path, body, call, code", [
-    (SERVER_PATH, None, lambda client: client.get_server(SERVER), "UnexpectedAnswer"),
-    (SERVER_PATH + "/resources", {"object": "stats"}, lambda client: client.get_resources(SERVER), "UnexpectedAnswer"),
-    (SERVER_PATH + "/websocket", {"data": {"token": "jwt"}}, lambda client: client.get_websocket_credentials(SERVER),
-     "WebsocketCredentialsInvalid"),
-])
+@pytest.mark.parametrize(
+    "path, body, call, code",
+    [
+        (SERVER_PATH, None, lambda client: client.get_server(SERVER), "UnexpectedAnswer"),
+        (
+            SERVER_PATH + "/resources",
+            {"object": "stats"},
+            lambda client: client.get_resources(SERVER),
+            "UnexpectedAnswer",
+        ),
+        (
+            SERVER_PATH + "/websocket",
+            {"data": {"token": "jwt"}},
+            lambda client: client.get_websocket_credentials(SERVER),
+            "WebsocketCredentialsInvalid",
+        ),
+    ],
+)
 def test_an_answer_of_the_wrong_shape_is_named(panel, path, body, call, code):
     if body is None:
         panel.expect_request(path).respond_with_data("", status=204)
@@ -281,7 +305,8 @@ def test_an_answer_of_the_wrong_shape_is_named(panel, path, body, call, code):
 def test_a_403_on_power_names_every_power_permission(panel):
     panel.expect_request(SERVER_PATH + "/power", method="POST").respond_with_json(
         {"errors": [{"code": "AccessDeniedHttpException", "status": "403", "detail": "This action is unauthorized."}]},
-        status=403)
+        status=403,
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel).send_power(SERVER, "kill")
     assert "(control.start, control.stop or control.restart)" in info.value.hint

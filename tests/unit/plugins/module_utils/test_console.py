@@ -53,7 +53,7 @@ class FakeSocket:
         self.timeout = None
         self.authenticated = False
         self.closed = False
-        self.send_budget = wings.send_budget   # sends that succeed before the socket drops (None: all)
+        self.send_budget = wings.send_budget  # sends that succeed before the socket drops (None: all)
 
     def settimeout(self, timeout):
         self.timeout = timeout
@@ -106,11 +106,11 @@ class FakeWings:
         self.tokens: list[str] = []
         self.history = [f"[12:00:00] [Server thread/INFO]: line {i}" for i in range(5)]
         self.handshake_status: int | None = None
-        self.on_auth = None          # hook(socket, message) run after the auth answer
-        self.throttle_next: set[str] = set()   # events answered once with "throttled"
-        self.sleeps: list[float] = []          # the session's sleeps (reconnect and throttle delays)
-        self.send_budget: int | None = None    # for new sockets
-        self.refusals = 0                      # connections refused before the next one is accepted
+        self.on_auth = None  # hook(socket, message) run after the auth answer
+        self.throttle_next: set[str] = set()  # events answered once with "throttled"
+        self.sleeps: list[float] = []  # the session's sleeps (reconnect and throttle delays)
+        self.send_budget: int | None = None  # for new sockets
+        self.refusals = 0  # connections refused before the next one is accepted
 
     def credentials(self) -> dict:
         self.tokens.append(make_token(len(self.tokens) + 1, self.lifetime))
@@ -123,7 +123,8 @@ class FakeWings:
             raise ConnectionRefusedError(111, "Connection refused")
         if self.handshake_status:
             raise websocket.WebSocketBadStatusException(
-                "Handshake status 403 Forbidden", self.handshake_status, "Forbidden", {}, b"Forbidden")
+                "Handshake status 403 Forbidden", self.handshake_status, "Forbidden", {}, b"Forbidden"
+            )
         self.sockets.append(FakeSocket(self))
         return self.sockets[-1]
 
@@ -161,7 +162,7 @@ def wings(monkeypatch):
 def session(wings, **kwargs) -> _console.ConsoleSession:
     kwargs.setdefault("timeout", 2.0)
     con = _console.ConsoleSession(wings.credentials, origin=ORIGIN, **kwargs)
-    con._sleep = wings.sleeps.append          # record the delays instead of sleeping
+    con._sleep = wings.sleeps.append  # record the delays instead of sleeping
     return con
 
 
@@ -192,6 +193,7 @@ def test_token_expiring_refreshes_on_the_same_socket_without_losing_lines(wings,
             sock.push("token expiring")
             for i in range(3):
                 sock.push("console output", f"after {i}")
+
     wings.on_auth = script
     con = session(wings)
     con.open()
@@ -208,7 +210,7 @@ def test_expiry_jwt_error_refreshes(wings, text, monkeypatch):
     con.open()
     wings.socket.later(0.05)
     wings.socket.push("jwt error", text)
-    wings.socket.push("jwt error", text)      # the next event before our re-auth: not a 2nd refresh
+    wings.socket.push("jwt error", text)  # the next event before our re-auth: not a 2nd refresh
     con.follow(0.2)
     assert con.credential_fetches == 2 and con.refreshes == 1
 
@@ -225,7 +227,7 @@ def test_other_jwt_error_is_fatal_and_clear(wings):
 
 
 def test_proactive_refresh_before_expiry(wings):
-    wings.lifetime = 1                       # refresh a fifth before the end: after 0.8 s
+    wings.lifetime = 1  # refresh a fifth before the end: after 0.8 s
     con = session(wings)
     con.open()
     con.follow(1.2)
@@ -254,6 +256,7 @@ def test_reconnect_attempts_are_bounded(wings):
     def refuse(url, **options):
         calls.append(url)
         raise ConnectionRefusedError(111, "Connection refused")
+
     _console.websocket.create_connection = refuse
     try:
         with pytest.raises(ConsoleError, match="could not reconnect after 2 attempts"):
@@ -269,7 +272,8 @@ def test_handshake_403_names_the_origin_requirement(wings):
         session(wings).open()
     assert str(info.value).startswith(
         "Wings refused the websocket (HTTP 403): the Origin header 'http://panel.test' must equal "
-        "the panel URL configured in Wings (remote / allowed_origins); set websocket_origin")
+        "the panel URL configured in Wings (remote / allowed_origins); set websocket_origin"
+    )
     assert info.value.status == 403
 
 
@@ -325,12 +329,13 @@ def test_history_running_and_offline(wings):
 def test_run_command_subscribes_before_sending_and_matches(wings):
     con = session(wings)
     con.open()
-    wings.socket.push("console output", "stale line")       # before the command: not output
+    wings.socket.push("console output", "stale line")  # before the command: not output
 
     def send():
         wings.socket.push("console output", "\x1b[32mreply one\x1b[0m")
         wings.socket.push("console output", "DONE marker")
         wings.socket.push("console output", "after the marker")
+
     result = con.run_command(send, wait_for=r"^DONE", timeout=2)
     assert result == {"output": ["reply one", "DONE marker"], "matched": True, "timed_out": False}
 
@@ -342,6 +347,7 @@ def test_run_command_max_lines_and_timeout(wings):
     def send():
         for i in range(10):
             wings.socket.push("console output", f"line {i}")
+
     assert con.run_command(send, max_lines=3)["output"] == ["line 0", "line 1", "line 2"]
     started = time.monotonic()
     result = con.run_command(send, wait_for="never", timeout=0.3)
@@ -355,6 +361,7 @@ def test_run_command_lets_panel_errors_through(wings):
 
     def send():
         raise PterodactylError("Server must be online in order to send commands.", status=502)
+
     with pytest.raises(PterodactylError) as info:
         con.run_command(send)
     assert info.value.status == 502 and con._view.collector is None
@@ -373,13 +380,13 @@ def test_wait_for_state_resyncs_with_stats_when_quiet(wings, monkeypatch):
     monkeypatch.setattr(_console, "RESYNC_SECONDS", 0.1)
     con = session(wings)
     con.open()
-    wings.state = "offline"                     # the status event was lost; stats tell the truth
+    wings.state = "offline"  # the status event was lost; stats tell the truth
     state, seen = con.wait_for_state({"offline"}, timeout=2)
     assert state == "offline" and seen == ["running", "offline"]
 
 
 def test_auth_timeout_is_bounded(wings):
-    wings.on_message = lambda sock, message: None     # Wings never answers
+    wings.on_message = lambda sock, message: None  # Wings never answers
     started = time.monotonic()
     with pytest.raises(ConsoleError, match="did not confirm authentication"):
         session(wings, timeout=0.3).open()
@@ -394,6 +401,7 @@ def test_bad_credentials_shape(wings):
 
 # ---- _Token, the iterative reconnect and its Backoff delays ---------------------------------
 
+
 class Clock:
     def __init__(self):
         self.now = 100.0
@@ -403,7 +411,7 @@ class Clock:
 
 
 def test_token_refreshes_ahead_of_expiry_on_the_local_clock(monkeypatch):
-    clock, fake = Clock(), FakeWings()                  # tokens live 600 s: refresh 20 s before the end
+    clock, fake = Clock(), FakeWings()  # tokens live 600 s: refresh 20 s before the end
     token = _token.WebsocketToken(fake.credentials, clock)
     assert token.fetch() == SOCKET_URL and token.value == fake.tokens[0] and token.lifetime == 600.0
     clock.now += 579
@@ -413,7 +421,7 @@ def test_token_refreshes_ahead_of_expiry_on_the_local_clock(monkeypatch):
     assert token.refresh() == fake.tokens[1] and token.fetches == 2 and token.pending
     assert not token.due() and token.signal_is_stale()  # an auth is pending: signals refer to the old token
     assert token.confirm() and not token.pending and not token.confirm()
-    assert token.signal_is_stale()                      # fetched less than STALE_EXPIRY_SECONDS ago
+    assert token.signal_is_stale()  # fetched less than STALE_EXPIRY_SECONDS ago
     clock.now += _token.STALE_EXPIRY_SECONDS
     assert not token.signal_is_stale() and not token.due()
 
@@ -422,7 +430,7 @@ def test_token_refresh_is_refused_when_wings_keeps_rejecting_it():
     token = _token.WebsocketToken(FakeWings().credentials, Clock())
     token.fetch()
     token.refresh()
-    token.refresh()                                     # no "auth success" in between
+    token.refresh()  # no "auth success" in between
     with pytest.raises(ConsoleError) as info:
         token.refresh()
     assert info.value.code == "WebsocketTokenRejected" and token.fetches == 3
@@ -451,15 +459,16 @@ def track_reconnects(con) -> dict:
             return original(reason)
         finally:
             depth["now"] -= 1
+
     con._reconnect = wrapped
     return depth
 
 
 def test_reconnect_waits_the_backoff_delays_then_succeeds(wings):
     con = session(wings, max_reconnects=3)
-    con._backoff = Backoff(uniform=lambda low, high: high)   # the ceiling of each attempt
+    con._backoff = Backoff(uniform=lambda low, high: high)  # the ceiling of each attempt
     con.open()
-    wings.refusals = 2                                  # the node is down for two attempts
+    wings.refusals = 2  # the node is down for two attempts
     wings.socket.inbox.append(OSError("connection reset"))
     depth = track_reconnects(con)
     assert con.state() == "running"
@@ -483,8 +492,8 @@ def test_reconnect_gives_up_after_the_bound_with_backoff_delays(wings):
 def test_a_drop_during_the_resend_after_a_reconnect_does_not_nest(wings):
     con = session(wings)
     con.open()
-    wings.socket.closed = True                          # the next send fails
-    wings.send_budget = 2                               # new sockets take the auth and the resync, then drop
+    wings.socket.closed = True  # the next send fails
+    wings.send_budget = 2  # new sockets take the auth and the resync, then drop
     depth = track_reconnects(con)
     with pytest.raises(ConsoleError, match="cannot send on the Wings websocket after reconnecting") as info:
         con.stats()
@@ -495,7 +504,7 @@ def test_a_drop_during_the_resend_after_a_reconnect_does_not_nest(wings):
 def test_a_drop_during_the_resync_fails_that_attempt_only(wings):
     con = session(wings, max_reconnects=3)
     con.open()
-    wings.send_budget = 1                               # new sockets take the auth, then drop
+    wings.send_budget = 1  # new sockets take the auth, then drop
     wings.socket.inbox.append(OSError("connection reset"))
     depth = track_reconnects(con)
     with pytest.raises(ConsoleError, match="could not reconnect after 3 attempts") as info:

@@ -60,7 +60,8 @@ def error_case(function):
 @error_case
 def case_401(panel):
     panel.expect_request(SERVER_PATH).respond_with_json(
-        envelope(401, "AuthenticationException", "Unauthenticated."), status=401)
+        envelope(401, "AuthenticationException", "Unauthenticated."), status=401
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel).get_server(SERVER)
     return info.value
@@ -69,7 +70,8 @@ def case_401(panel):
 @error_case
 def case_401_application_key(panel):
     panel.expect_request("/api/client").respond_with_json(
-        envelope(401, "AuthenticationException", "Unauthenticated."), status=401)
+        envelope(401, "AuthenticationException", "Unauthenticated."), status=401
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel, key=APP_KEY).list_servers()
     return info.value
@@ -78,7 +80,8 @@ def case_401_application_key(panel):
 @error_case
 def case_403_application_key(panel):
     panel.expect_request(SERVER_PATH).respond_with_json(
-        envelope(403, "AccessDeniedHttpException", APP_KEY_DETAIL), status=403)
+        envelope(403, "AccessDeniedHttpException", APP_KEY_DETAIL), status=403
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel).get_server(SERVER)
     return info.value
@@ -87,7 +90,8 @@ def case_403_application_key(panel):
 @error_case
 def case_403_application_key_by_prefix(panel):
     panel.expect_request(SERVER_PATH + "/resources").respond_with_json(
-        envelope(403, "AccessDeniedHttpException", "This action is unauthorized."), status=403)
+        envelope(403, "AccessDeniedHttpException", "This action is unauthorized."), status=403
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel, key=APP_KEY).get_resources(SERVER)
     return info.value
@@ -96,7 +100,8 @@ def case_403_application_key_by_prefix(panel):
 @error_case
 def case_403_unauthorized(panel):
     panel.expect_request(SERVER_PATH + "/command", method="POST").respond_with_json(
-        envelope(403, "AccessDeniedHttpException", "This action is unauthorized."), status=403)
+        envelope(403, "AccessDeniedHttpException", "This action is unauthorized."), status=403
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel).send_command(SERVER, "say hi")
     return info.value
@@ -106,7 +111,8 @@ def case_403_unauthorized(panel):
 def case_403_websocket(panel):
     panel.expect_request(SERVER_PATH + "/websocket").respond_with_json(
         envelope(403, "HttpForbiddenException", "You do not have permission to connect to this server's websocket."),
-        status=403)
+        status=403,
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel).get_websocket_credentials(SERVER)
     return info.value
@@ -114,8 +120,7 @@ def case_403_websocket(panel):
 
 @error_case
 def case_404_unknown_server(panel):
-    panel.expect_request(SERVER_PATH).respond_with_json(
-        envelope(404, "NotFoundHttpException", NOT_FOUND), status=404)
+    panel.expect_request(SERVER_PATH).respond_with_json(envelope(404, "NotFoundHttpException", NOT_FOUND), status=404)
     with pytest.raises(PterodactylError) as info:
         make_client(panel).get_server(SERVER)
     return info.value
@@ -123,8 +128,7 @@ def case_404_unknown_server(panel):
 
 @error_case
 def case_404_not_visible(panel):
-    panel.expect_request(SERVER_PATH).respond_with_json(
-        envelope(404, "NotFoundHttpException", NOT_VISIBLE), status=404)
+    panel.expect_request(SERVER_PATH).respond_with_json(envelope(404, "NotFoundHttpException", NOT_VISIBLE), status=404)
     with pytest.raises(PterodactylError) as info:
         make_client(panel).get_server(SERVER)
     return info.value
@@ -133,7 +137,8 @@ def case_404_not_visible(panel):
 @error_case
 def case_409(panel):
     panel.expect_request(SERVER_PATH + "/power", method="POST").respond_with_json(
-        envelope(409, "ServerStateConflictException", SUSPENDED), status=409)
+        envelope(409, "ServerStateConflictException", SUSPENDED), status=409
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel).send_power(SERVER, "start")
     return info.value
@@ -141,12 +146,22 @@ def case_409(panel):
 
 @error_case
 def case_422(panel):
-    body = {"errors": [
-        {"code": "ValidationException", "status": "422", "detail": "The selected signal is invalid.",
-         "meta": {"source_field": "signal", "rule": "in"}},
-        {"code": "ValidationException", "status": "422", "detail": "The other field is required.",
-         "meta": {"source_field": "other", "rule": "required"}},
-    ]}
+    body = {
+        "errors": [
+            {
+                "code": "ValidationException",
+                "status": "422",
+                "detail": "The selected signal is invalid.",
+                "meta": {"source_field": "signal", "rule": "in"},
+            },
+            {
+                "code": "ValidationException",
+                "status": "422",
+                "detail": "The other field is required.",
+                "meta": {"source_field": "other", "rule": "required"},
+            },
+        ]
+    }
     panel.expect_request(SERVER_PATH + "/power", method="POST").respond_with_json(body, status=422)
     with pytest.raises(PterodactylError) as info:
         make_client(panel).send_power(SERVER, "explode")
@@ -156,7 +171,8 @@ def case_422(panel):
 @error_case
 def case_redirect_to_login(panel):
     panel.expect_request("/api/client").respond_with_data(
-        "", status=302, headers={"Location": panel.url_for("/auth/login")})
+        "", status=302, headers={"Location": panel.url_for("/auth/login")}
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel).list_servers()
     return info.value
@@ -256,7 +272,8 @@ def test_error_to_failure_has_every_field(panel):
 
 def test_error_path_has_no_query_string(panel):
     panel.expect_request("/api/client").respond_with_json(
-        envelope(400, "InvalidFilterQuery", "Requested filter(s) `x` are not allowed."), status=400)
+        envelope(400, "InvalidFilterQuery", "Requested filter(s) `x` are not allowed."), status=400
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel).list_servers(filters={"x": "1"})
     assert info.value.path == "/api/client"
@@ -270,6 +287,7 @@ def test_error_path_has_no_query_string(panel):
 
 def test_dns_failure_is_described():
     from urllib3.exceptions import MaxRetryError, NameResolutionError
+
     reason = NameResolutionError("panel.invalid", None, socket.gaierror(-2, "Name or service not known"))
     cause, hint = _hints.network_cause(requests.exceptions.ConnectionError(MaxRetryError(None, "/", reason)), 30)
     assert cause == "could not resolve the host name"
@@ -278,36 +296,45 @@ def test_dns_failure_is_described():
 
 def _wrapped_new_connection_error():
     from urllib3.exceptions import MaxRetryError, NewConnectionError
+
     reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
     return requests.exceptions.ConnectionError(MaxRetryError(None, "/api/client", reason))
 
 
 def _wrapped_reset_error():
     from urllib3.exceptions import ProtocolError
+
     return requests.exceptions.ConnectionError(
-        ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer")))
+        ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))
+    )
 
 
-@pytest.mark.parametrize("factory, safe", [
-    (requests.exceptions.ConnectTimeout, True),
-    (_wrapped_new_connection_error, True),
-    (requests.exceptions.ReadTimeout, False),
-    (_wrapped_reset_error, False),
-    (lambda: requests.exceptions.SSLError("certificate verify failed"), False),
-    (requests.exceptions.ChunkedEncodingError, False),
-])
+@pytest.mark.parametrize(
+    "factory, safe",
+    [
+        (requests.exceptions.ConnectTimeout, True),
+        (_wrapped_new_connection_error, True),
+        (requests.exceptions.ReadTimeout, False),
+        (_wrapped_reset_error, False),
+        (lambda: requests.exceptions.SSLError("certificate verify failed"), False),
+        (requests.exceptions.ChunkedEncodingError, False),
+    ],
+)
 def test_post_resend_only_when_connection_never_made(factory, safe):
     assert _hints.connect_failed(factory()) is safe
 
 
-@pytest.mark.parametrize("exc, transient", [
-    (requests.exceptions.ConnectTimeout(), True),
-    (requests.exceptions.ReadTimeout(), True),
-    (requests.exceptions.ChunkedEncodingError(), True),
-    (requests.exceptions.ConnectionError(), True),
-    (requests.exceptions.SSLError("certificate verify failed"), False),
-    (requests.exceptions.InvalidJSONError(), False),
-])
+@pytest.mark.parametrize(
+    "exc, transient",
+    [
+        (requests.exceptions.ConnectTimeout(), True),
+        (requests.exceptions.ReadTimeout(), True),
+        (requests.exceptions.ChunkedEncodingError(), True),
+        (requests.exceptions.ConnectionError(), True),
+        (requests.exceptions.SSLError("certificate verify failed"), False),
+        (requests.exceptions.InvalidJSONError(), False),
+    ],
+)
 def test_transient_network_errors_for_a_request_safe_to_repeat(exc, transient):
     assert _hints.transient_network_error(exc) is transient
 
@@ -327,31 +354,46 @@ def test_exception_chain_follows_args_reason_cause_and_context_once():
 # --------------------------------------------------------------------------- #
 
 
-@pytest.mark.parametrize("permission, phrase", [
-    (None, ""), ("", ""), ("control.console", " (control.console)"), (("control.stop",), " (control.stop)"),
-    (("control.start", "control.stop", "control.restart"), " (control.start, control.stop or control.restart)"),
-])
+@pytest.mark.parametrize(
+    "permission, phrase",
+    [
+        (None, ""),
+        ("", ""),
+        ("control.console", " (control.console)"),
+        (("control.stop",), " (control.stop)"),
+        (("control.start", "control.stop", "control.restart"), " (control.start, control.stop or control.restart)"),
+    ],
+)
 def test_permission_phrase(permission, phrase):
     assert _hints.permission_phrase(permission) == phrase
 
 
 def test_403_unauthorized_names_the_route_permission():
-    hint = _hints.http_hint(403, "AccessDeniedHttpException", "This action is unauthorized.", [], "client",
-                            ("control.start", "control.stop"))
+    hint = _hints.http_hint(
+        403,
+        "AccessDeniedHttpException",
+        "This action is unauthorized.",
+        [],
+        "client",
+        ("control.start", "control.stop"),
+    )
     assert "subuser permission" in hint and "(control.start or control.stop)" in hint
     assert "allowed IPs" in _hints.http_hint(403, None, "This IP address (1.2.3.4) is not allowed.", [], "client")
 
 
-@pytest.mark.parametrize("status, code, detail, words", [
-    (400, "TwoFactorAuthRequiredException", "2FA", "two-factor"),
-    (400, "InvalidFilterQuery", "Requested filter(s) `x` are not allowed.", "filter or sort"),
-    (404, "NotFoundHttpException", "The route api/client/x could not be found.", "no such API route"),
-    (500, "QueryException", "oops", "internal error"),
-    (502, "HttpException", "Server must be online in order to send commands.", "Start the server first"),
-    (503, None, None, "try again later"),
-    (504, None, None, "Wings"),
-    (409, "DaemonConnectionException", "cannot reach", "Wings"),
-])
+@pytest.mark.parametrize(
+    "status, code, detail, words",
+    [
+        (400, "TwoFactorAuthRequiredException", "2FA", "two-factor"),
+        (400, "InvalidFilterQuery", "Requested filter(s) `x` are not allowed.", "filter or sort"),
+        (404, "NotFoundHttpException", "The route api/client/x could not be found.", "no such API route"),
+        (500, "QueryException", "oops", "internal error"),
+        (502, "HttpException", "Server must be online in order to send commands.", "Start the server first"),
+        (503, None, None, "try again later"),
+        (504, None, None, "Wings"),
+        (409, "DaemonConnectionException", "cannot reach", "Wings"),
+    ],
+)
 def test_http_hint_by_status_and_code(status, code, detail, words):
     assert words in _hints.http_hint(status, code, detail, [], "client")
 
@@ -363,16 +405,24 @@ def test_http_hint_is_none_when_there_is_nothing_to_add():
 
 
 def test_error_entries_keep_code_status_detail_and_meta_only():
-    body = {"errors": [{"code": "A", "status": "422", "detail": "d", "meta": {"rule": "in"}, "extra": 1},
-                       "not an entry", {"code": "B", "meta": "not a dict"}]}
-    assert _hints.error_entries(body) == [{"code": "A", "status": "422", "detail": "d", "meta": {"rule": "in"}},
-                                          {"code": "B", "status": None, "detail": None}]
+    body = {
+        "errors": [
+            {"code": "A", "status": "422", "detail": "d", "meta": {"rule": "in"}, "extra": 1},
+            "not an entry",
+            {"code": "B", "meta": "not a dict"},
+        ]
+    }
+    assert _hints.error_entries(body) == [
+        {"code": "A", "status": "422", "detail": "d", "meta": {"rule": "in"}},
+        {"code": "B", "status": None, "detail": None},
+    ]
     assert _hints.error_entries({"errors": "x"}) == [] and _hints.error_entries(["x"]) == []
 
 
 def test_http_message_with_envelope_body_or_nothing():
-    assert _hints.http_message("GET", "/p", 404, "NotFound", None, None) == \
-        "GET /p failed: HTTP 404 NotFound: (no detail)"
+    assert (
+        _hints.http_message("GET", "/p", 404, "NotFound", None, None) == "GET /p failed: HTTP 404 NotFound: (no detail)"
+    )
     assert _hints.http_message("GET", "/p", 503, None, None, None) == "GET /p failed: HTTP 503 with an empty body"
     assert _hints.http_message("GET", "/p", 503, None, None, "<b>busy</b>") == "GET /p failed: HTTP 503, body: 'busy'"
 

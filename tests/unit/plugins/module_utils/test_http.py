@@ -96,8 +96,13 @@ def error_case(function):
 @error_case
 def case_500(panel):
     panel.expect_request(ACCOUNT).respond_with_json(
-        envelope(500, "QueryException",
-                 "An unexpected error was encountered while processing this request, please try again."), status=500)
+        envelope(
+            500,
+            "QueryException",
+            "An unexpected error was encountered while processing this request, please try again.",
+        ),
+        status=500,
+    )
     with pytest.raises(PterodactylError) as info:
         get_account(make_client(panel))
     return info.value
@@ -105,8 +110,7 @@ def case_500(panel):
 
 @error_case
 def case_502_html(panel):
-    panel.expect_request(ACCOUNT).respond_with_data(
-        PROXY_502_PAGE, status=502, content_type="text/html")
+    panel.expect_request(ACCOUNT).respond_with_data(PROXY_502_PAGE, status=502, content_type="text/html")
     with pytest.raises(PterodactylError) as info:
         get_account(make_client(panel, retries=2))
     return info.value
@@ -115,7 +119,8 @@ def case_502_html(panel):
 @error_case
 def case_html_200(panel):
     panel.expect_request(ACCOUNT).respond_with_data(
-        "<html><body><h1>Welcome to nginx!</h1></body></html>", status=200, content_type="text/html")
+        "<html><body><h1>Welcome to nginx!</h1></body></html>", status=200, content_type="text/html"
+    )
     with pytest.raises(PterodactylError) as info:
         get_account(make_client(panel))
     return info.value
@@ -124,7 +129,8 @@ def case_html_200(panel):
 @error_case
 def case_truncated_json(panel):
     panel.expect_request(ACCOUNT).respond_with_data(
-        '{"errors":[{"code":"QueryExc', status=500, content_type="application/json")
+        '{"errors":[{"code":"QueryExc', status=500, content_type="application/json"
+    )
     with pytest.raises(PterodactylError) as info:
         get_account(make_client(panel))
     return info.value
@@ -133,7 +139,8 @@ def case_truncated_json(panel):
 @error_case
 def case_key_echoed_by_server(panel):
     panel.expect_request(ACCOUNT).respond_with_json(
-        envelope(400, "BadRequestHttpException", "Bad token Bearer " + KEY), status=400)
+        envelope(400, "BadRequestHttpException", "Bad token Bearer " + KEY), status=400
+    )
     with pytest.raises(PterodactylError) as info:
         get_account(make_client(panel))
     return info.value
@@ -142,7 +149,8 @@ def case_key_echoed_by_server(panel):
 @error_case
 def case_key_echoed_in_html(panel):
     panel.expect_request(ACCOUNT).respond_with_data(
-        f"<html><body>Authorization: Bearer {KEY}</body></html>", status=503, content_type="text/html")
+        f"<html><body>Authorization: Bearer {KEY}</body></html>", status=503, content_type="text/html"
+    )
     with pytest.raises(PterodactylError) as info:
         get_account(make_client(panel, retries=0))
     return info.value
@@ -155,7 +163,8 @@ def case_key_echoed_in_html(panel):
 
 def test_get_sends_auth_accept_and_user_agent(panel):
     panel.expect_request("/api/client/account", method="GET").respond_with_json(
-        {"object": "user", "attributes": {"id": 1, "username": "jdoe"}})
+        {"object": "user", "attributes": {"id": 1, "username": "jdoe"}}
+    )
     assert get_account(make_client(panel)) == {"id": 1, "username": "jdoe"}
     (request,) = requests_seen(panel)
     assert request.headers["Authorization"] == "Bearer " + KEY
@@ -184,7 +193,8 @@ def test_custom_user_agent(panel):
 
 def test_cookies_are_never_sent_back(panel):
     panel.expect_request(ACCOUNT).respond_with_json(
-        {"object": "user", "attributes": {}}, headers={"Set-Cookie": "pterodactyl_session=abc; Path=/"})
+        {"object": "user", "attributes": {}}, headers={"Set-Cookie": "pterodactyl_session=abc; Path=/"}
+    )
     client = make_client(panel)
     get_account(client)
     get_account(client)
@@ -309,9 +319,29 @@ def self_signed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return str(cert), str(key)
 
 
@@ -345,8 +375,10 @@ def test_tls_ca_path_and_validate_certs_false(tls_panel, self_signed):
 # --------------------------------------------------------------------------- #
 
 
-SERVERS = [server_item(f"{0xa0000000 + n:08x}", f"srv-{n:03d}",
-                       relationships={"allocations": {"object": "list", "data": []}}) for n in range(250)]
+SERVERS = [
+    server_item(f"{0xA0000000 + n:08x}", f"srv-{n:03d}", relationships={"allocations": {"object": "list", "data": []}})
+    for n in range(250)
+]
 
 
 def test_pagination_walks_pages_and_keeps_every_parameter(panel):
@@ -386,7 +418,8 @@ def test_pagination_limit_stops_early(panel):
 def test_pagination_error_on_a_later_page_propagates(panel):
     panel.expect_ordered_request("/api/client").respond_with_handler(panel.paged(SERVERS))
     panel.expect_ordered_request("/api/client").respond_with_json(
-        envelope(500, "QueryException", "An unexpected error was encountered."), status=500)
+        envelope(500, "QueryException", "An unexpected error was encountered."), status=500
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel).paginate("/api/client")
     assert info.value.status == 500

@@ -9,15 +9,27 @@ import pytest
 from ansible_collections.gameops.pterodactyl.plugins.module_utils import _normalize as norm
 
 SERVER = {
-    "identifier": "1a7ce997", "uuid": "1a7ce997-259b-452e-8b4e-cecc464142ca", "internal_id": 3, "name": "lobby",
-    "description": None, "node": "node-eu1", "server_owner": True, "status": None,
-    "is_node_under_maintenance": False, "is_transferring": False,
+    "identifier": "1a7ce997",
+    "uuid": "1a7ce997-259b-452e-8b4e-cecc464142ca",
+    "internal_id": 3,
+    "name": "lobby",
+    "description": None,
+    "node": "node-eu1",
+    "server_owner": True,
+    "status": None,
+    "is_node_under_maintenance": False,
+    "is_transferring": False,
     "sftp_details": {"ip": "sftp.test", "port": 2022},
-    "limits": {"memory": 1024, "disk": 0, "cpu": 200}, "feature_limits": {"backups": 1},
+    "limits": {"memory": 1024, "disk": 0, "cpu": 200},
+    "feature_limits": {"backups": 1},
     "relationships": {
-        "allocations": {"object": "list", "data": [
-            {"attributes": {"id": 2, "ip": "10.0.0.5", "port": 25566, "is_default": False}},
-            {"attributes": {"id": 1, "ip": "10.0.0.5", "port": 25565, "is_default": True}}]},
+        "allocations": {
+            "object": "list",
+            "data": [
+                {"attributes": {"id": 2, "ip": "10.0.0.5", "port": 25566, "is_default": False}},
+                {"attributes": {"id": 1, "ip": "10.0.0.5", "port": 25565, "is_default": True}},
+            ],
+        },
         "egg": {"object": "egg", "attributes": {"uuid": "e", "name": "Paper"}},
         "subusers": {"object": "null_resource", "attributes": None},
     },
@@ -33,11 +45,17 @@ def test_normalize_server():
     assert not server["is_suspended"] and not server["is_installing"]
 
 
-@pytest.mark.parametrize("changes, condition", [
-    ({"status": "suspended"}, "suspended"), ({"status": "install_failed"}, "install_failed"),
-    ({"status": "restoring_backup"}, "restoring_backup"), ({"is_node_under_maintenance": True}, "node_maintenance"),
-    ({"is_transferring": True}, "transferring"), ({"status": "reinstall_failed"}, None),
-])
+@pytest.mark.parametrize(
+    "changes, condition",
+    [
+        ({"status": "suspended"}, "suspended"),
+        ({"status": "install_failed"}, "install_failed"),
+        ({"status": "restoring_backup"}, "restoring_backup"),
+        ({"is_node_under_maintenance": True}, "node_maintenance"),
+        ({"is_transferring": True}, "transferring"),
+        ({"status": "reinstall_failed"}, None),
+    ],
+)
 def test_server_condition(changes, condition):
     assert norm.server_condition(dict(SERVER, **changes)) == condition
 
@@ -53,11 +71,26 @@ def test_percent():
 
 
 def test_resources_rest_and_websocket_shapes_agree():
-    rest = {"current_state": "running", "is_suspended": False,
-            "resources": {"memory_bytes": 536870912, "cpu_absolute": 50.0, "disk_bytes": 0,
-                          "network_rx_bytes": 10, "network_tx_bytes": 20, "uptime": 5000}}
-    websocket = {"state": "running", "memory_bytes": 536870912, "cpu_absolute": 50.0, "disk_bytes": 0,
-                 "network": {"rx_bytes": 10, "tx_bytes": 20}, "uptime": 5000}
+    rest = {
+        "current_state": "running",
+        "is_suspended": False,
+        "resources": {
+            "memory_bytes": 536870912,
+            "cpu_absolute": 50.0,
+            "disk_bytes": 0,
+            "network_rx_bytes": 10,
+            "network_tx_bytes": 20,
+            "uptime": 5000,
+        },
+    }
+    websocket = {
+        "state": "running",
+        "memory_bytes": 536870912,
+        "cpu_absolute": 50.0,
+        "disk_bytes": 0,
+        "network": {"rx_bytes": 10, "tx_bytes": 20},
+        "uptime": 5000,
+    }
     limits = SERVER["limits"]
     assert norm.normalize_resources(rest, limits) == norm.normalize_resources(websocket, limits)
     shaped = norm.normalize_resources(rest, limits)
@@ -66,8 +99,13 @@ def test_resources_rest_and_websocket_shapes_agree():
 
 
 def test_activity_properties_always_a_dict():
-    entry = norm.normalize_activity({"id": "1", "event": "server:power.start", "properties": [],
-                                     "relationships": {"actor": {"object": "user",
-                                                                 "attributes": {"uuid": "u", "username": "owner"}}}})
+    entry = norm.normalize_activity(
+        {
+            "id": "1",
+            "event": "server:power.start",
+            "properties": [],
+            "relationships": {"actor": {"object": "user", "attributes": {"uuid": "u", "username": "owner"}}},
+        }
+    )
     assert entry["properties"] == {} and entry["actor"] == {"uuid": "u", "username": "owner"}
     assert "actor" not in norm.normalize_activity({"properties": {"command": "x"}})

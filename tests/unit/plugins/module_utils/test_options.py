@@ -49,27 +49,33 @@ def case_key_with_whitespace(panel):
 # --------------------------------------------------------------------------- #
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://panel.example.com", "https://panel.example.com"),
-    ("https://panel.example.com/", "https://panel.example.com"),
-    ("https://panel.example.com/api/client", "https://panel.example.com"),
-    ("https://panel.example.com/api/client/", "https://panel.example.com"),
-    ("https://panel.example.com/api", "https://panel.example.com"),
-    ("  HTTPS://Panel.Example.com:8443/panel/api/client  ", "https://panel.example.com:8443/panel"),
-    ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://panel.example.com", "https://panel.example.com"),
+        ("https://panel.example.com/", "https://panel.example.com"),
+        ("https://panel.example.com/api/client", "https://panel.example.com"),
+        ("https://panel.example.com/api/client/", "https://panel.example.com"),
+        ("https://panel.example.com/api", "https://panel.example.com"),
+        ("  HTTPS://Panel.Example.com:8443/panel/api/client  ", "https://panel.example.com:8443/panel"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+    ],
+)
 def test_url_normalisation(url, expected):
     assert PterodactylClient(url, KEY).base_url == expected
 
 
-@pytest.mark.parametrize("url, words", [
-    ("ftp://panel.example.com", "https://"),
-    ("panel.example.com", "https://"),
-    ("https://", "no host"),
-    ("https:///api/client", "no host"),
-    ("", "empty"),
-    ("https://user:pw@panel.example.com", "password"),
-])
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("ftp://panel.example.com", "https://"),
+        ("panel.example.com", "https://"),
+        ("https://", "no host"),
+        ("https:///api/client", "no host"),
+        ("", "empty"),
+        ("https://user:pw@panel.example.com", "password"),
+    ],
+)
 def test_bad_url_rejected(url, words):
     with pytest.raises(PterodactylError) as info:
         PterodactylClient(url, KEY)
@@ -96,10 +102,17 @@ def test_api_key_with_whitespace_inside_rejected(panel):
     assert "api_key contains" in str(error)
 
 
-@pytest.mark.parametrize("option, value", [
-    ("timeout", 0), ("timeout", float("inf")), ("timeout", "soon"), ("retries", -1), ("retries", 1.5),
-    ("rate_limit_wait", -5),
-])
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("timeout", 0),
+        ("timeout", float("inf")),
+        ("timeout", "soon"),
+        ("retries", -1),
+        ("retries", 1.5),
+        ("rate_limit_wait", -5),
+    ],
+)
 def test_bad_numeric_options_rejected(option, value):
     with pytest.raises(PterodactylError) as info:
         PterodactylClient("https://panel.example.com", KEY, **{option: value})
@@ -132,10 +145,16 @@ def test_normalize_url_never_echoes_credentials():
     assert "hunter2" not in str(info.value) and info.value.code == "InvalidOption"
 
 
-@pytest.mark.parametrize("key, kind", [
-    ("ptlc_x", "client"), ("pacc_x", "client"), ("ptla_x", "application"), ("papp_x", "application"),
-    ("0123456789abcdef", "unknown"),
-])
+@pytest.mark.parametrize(
+    "key, kind",
+    [
+        ("ptlc_x", "client"),
+        ("pacc_x", "client"),
+        ("ptla_x", "application"),
+        ("papp_x", "application"),
+        ("0123456789abcdef", "unknown"),
+    ],
+)
 def test_key_kind_by_prefix(key, kind):
     assert _options.key_kind(key) == kind
 
@@ -156,10 +175,16 @@ def test_number_option_accepts(value, positive, number):
     assert _options.number_option(value, "timeout", positive=positive) == number
 
 
-@pytest.mark.parametrize("value, positive, words", [
-    (None, False, "must be a number"), ("soon", False, "must be a number"), (float("nan"), False, "finite"),
-    (-1, False, ">= 0"), (0, True, "greater than 0"),
-])
+@pytest.mark.parametrize(
+    "value, positive, words",
+    [
+        (None, False, "must be a number"),
+        ("soon", False, "must be a number"),
+        (float("nan"), False, "finite"),
+        (-1, False, ">= 0"),
+        (0, True, "greater than 0"),
+    ],
+)
 def test_number_option_rejects_naming_the_option(value, positive, words):
     with pytest.raises(PterodactylError) as info:
         _options.number_option(value, "rate_limit_wait", positive=positive)
@@ -175,8 +200,9 @@ def test_non_negative_int(value, valid):
             _options.non_negative_int(value, "retries")
 
 
-@pytest.mark.parametrize("limit, valid", [(None, True), (1, True), (500, True), (0, False), (False, False),
-                                          ("3", False)])
+@pytest.mark.parametrize(
+    "limit, valid", [(None, True), (1, True), (500, True), (0, False), (False, False), ("3", False)]
+)
 def test_check_limit(limit, valid):
     if valid:
         assert _options.check_limit(limit) is None

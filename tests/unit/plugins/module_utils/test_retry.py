@@ -87,8 +87,10 @@ def error_case(function):
 @error_case
 def case_429_budget_exceeded(panel):
     panel.expect_request(ACCOUNT).respond_with_json(
-        envelope(429, "ThrottleRequestsException", "Too Many Attempts."), status=429,
-        headers={"Retry-After": "30", "X-RateLimit-Limit": "720", "X-RateLimit-Remaining": "0"})
+        envelope(429, "ThrottleRequestsException", "Too Many Attempts."),
+        status=429,
+        headers={"Retry-After": "30", "X-RateLimit-Limit": "720", "X-RateLimit-Remaining": "0"},
+    )
     with pytest.raises(PterodactylError) as info:
         get_account(make_client(panel, rate_limit_wait=1.0))
     return info.value
@@ -97,9 +99,13 @@ def case_429_budget_exceeded(panel):
 @error_case
 def case_504_daemon(panel):
     panel.expect_request(SERVER_PATH + "/resources").respond_with_json(
-        envelope(504, "DaemonConnectionException",
-                 "Could not establish a connection to the machine running this server. Please try again."),
-        status=504)
+        envelope(
+            504,
+            "DaemonConnectionException",
+            "Could not establish a connection to the machine running this server. Please try again.",
+        ),
+        status=504,
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel, retries=1).get_resources(SERVER)
     return info.value
@@ -108,7 +114,8 @@ def case_504_daemon(panel):
 @error_case
 def case_post_502(panel):
     panel.expect_request(SERVER_PATH + "/command", method="POST").respond_with_json(
-        envelope(502, "HttpException", "Server must be online in order to send commands."), status=502)
+        envelope(502, "HttpException", "Server must be online in order to send commands."), status=502
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel).send_command(SERVER, "say once")
     return info.value
@@ -136,8 +143,9 @@ def case_post_timeout(panel):
 
 @error_case
 def case_connection_refused(panel):
-    client = PterodactylClient(f"http://127.0.0.1:{closed_port()}", KEY, retries=2,
-                               backoff_base=0.001, backoff_max=0.01)
+    client = PterodactylClient(
+        f"http://127.0.0.1:{closed_port()}", KEY, retries=2, backoff_base=0.001, backoff_max=0.01
+    )
     with pytest.raises(PterodactylError) as info:
         get_account(client)
     info.value.client = client
@@ -183,7 +191,8 @@ def test_post_not_resent_after_502(panel):
 
 def test_post_proxy_502_says_the_command_was_not_resent(panel):
     panel.expect_request(SERVER_PATH + "/command", method="POST").respond_with_data(
-        PROXY_502_PAGE, status=502, content_type="text/html")
+        PROXY_502_PAGE, status=502, content_type="text/html"
+    )
     with pytest.raises(PterodactylError) as info:
         make_client(panel).send_command(SERVER, "say once")
     assert len(requests_seen(panel, "POST")) == 1
@@ -235,8 +244,9 @@ def test_connection_refused_names_host_and_is_retried_for_get(panel):
 
 
 def test_post_resent_when_connection_refused():
-    client = PterodactylClient(f"http://127.0.0.1:{closed_port()}", KEY, retries=2,
-                               backoff_base=0.001, backoff_max=0.01)
+    client = PterodactylClient(
+        f"http://127.0.0.1:{closed_port()}", KEY, retries=2, backoff_base=0.001, backoff_max=0.01
+    )
     with pytest.raises(PterodactylError) as info:
         client.send_command(SERVER, "say hi")
     assert client.request_count == 3  # never reached the panel: safe to send again
@@ -246,8 +256,10 @@ def test_post_resent_when_connection_refused():
 
 def _wrapped_reset_error():
     from urllib3.exceptions import ProtocolError
+
     return requests.exceptions.ConnectionError(
-        ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer")))
+        ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))
+    )
 
 
 def test_connection_reset_on_post_is_not_resent(monkeypatch):
@@ -272,11 +284,14 @@ def test_connection_reset_on_post_is_not_resent(monkeypatch):
 
 def test_429_retry_after_is_waited_out(panel):
     panel.expect_ordered_request(ACCOUNT).respond_with_json(
-        envelope(429, "ThrottleRequestsException", "Too Many Attempts."), status=429,
-        headers={"Retry-After": "1", "X-RateLimit-Limit": "720", "X-RateLimit-Remaining": "0"})
+        envelope(429, "ThrottleRequestsException", "Too Many Attempts."),
+        status=429,
+        headers={"Retry-After": "1", "X-RateLimit-Limit": "720", "X-RateLimit-Remaining": "0"},
+    )
     panel.expect_ordered_request(ACCOUNT).respond_with_json(
         {"object": "user", "attributes": {"id": 1}},
-        headers={"X-RateLimit-Limit": "720", "X-RateLimit-Remaining": "719"})
+        headers={"X-RateLimit-Limit": "720", "X-RateLimit-Remaining": "719"},
+    )
     client = make_client(panel, retries=0)  # 429 waits do not use up retries
     started = time.monotonic()
     assert get_account(client) == {"id": 1}
@@ -297,8 +312,10 @@ def test_429_beyond_wait_budget_is_a_clean_error(panel):
 def test_429_uses_x_ratelimit_reset_when_no_retry_after(panel):
     reset = int(time.time()) + 3
     panel.expect_ordered_request(ACCOUNT).respond_with_json(
-        envelope(429, "ThrottleRequestsException", "Too Many Attempts."), status=429,
-        headers={"X-RateLimit-Reset": str(reset)})
+        envelope(429, "ThrottleRequestsException", "Too Many Attempts."),
+        status=429,
+        headers={"X-RateLimit-Reset": str(reset)},
+    )
     panel.expect_ordered_request(ACCOUNT).respond_with_json({"object": "user", "attributes": {}})
     client = make_client(panel)
     waits = []
@@ -309,7 +326,8 @@ def test_429_uses_x_ratelimit_reset_when_no_retry_after(panel):
 
 def test_429_wait_budget_is_cumulative(panel):
     panel.expect_request(ACCOUNT).respond_with_json(
-        envelope(429, "ThrottleRequestsException", "Too Many Attempts."), status=429, headers={"Retry-After": "4"})
+        envelope(429, "ThrottleRequestsException", "Too Many Attempts."), status=429, headers={"Retry-After": "4"}
+    )
     client = make_client(panel, rate_limit_wait=10)
     waits = []
     client._sleep = waits.append
@@ -321,7 +339,8 @@ def test_429_wait_budget_is_cumulative(panel):
 
 def test_post_resent_after_429(panel):
     panel.expect_ordered_request(SERVER_PATH + "/command", method="POST").respond_with_json(
-        envelope(429, "ThrottleRequestsException", "Too Many Attempts."), status=429, headers={"Retry-After": "0"})
+        envelope(429, "ThrottleRequestsException", "Too Many Attempts."), status=429, headers={"Retry-After": "0"}
+    )
     panel.expect_ordered_request(SERVER_PATH + "/command", method="POST").respond_with_data("", status=204)
     make_client(panel).send_command(SERVER, "say hi")
     posts = requests_seen(panel, "POST")
@@ -331,10 +350,13 @@ def test_post_resent_after_429(panel):
 
 def test_rate_limit_headers_remembered_on_success_and_error(panel):
     panel.expect_ordered_request(ACCOUNT).respond_with_json(
-        {"object": "user", "attributes": {}}, headers={"X-RateLimit-Limit": "720", "X-RateLimit-Remaining": "600"})
+        {"object": "user", "attributes": {}}, headers={"X-RateLimit-Limit": "720", "X-RateLimit-Remaining": "600"}
+    )
     panel.expect_ordered_request(SERVER_PATH).respond_with_json(
-        envelope(404, "NotFoundHttpException", NOT_FOUND), status=404,
-        headers={"X-RateLimit-Limit": "720", "X-RateLimit-Remaining": "599"})
+        envelope(404, "NotFoundHttpException", NOT_FOUND),
+        status=404,
+        headers={"X-RateLimit-Limit": "720", "X-RateLimit-Remaining": "599"},
+    )
     client = make_client(panel)
     assert client.rate_limit_limit is None and client.rate_limit_remaining is None
     get_account(client)
@@ -415,8 +437,10 @@ def test_backoff_jitter_is_bounded():
         assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
 
 
-@pytest.mark.parametrize("base, maximum", [(0, 8.0), (-1, 8.0), (float("nan"), 8.0), (float("inf"), 8.0),
-                                           (0.5, float("nan")), (0.5, float("inf"))])
+@pytest.mark.parametrize(
+    "base, maximum",
+    [(0, 8.0), (-1, 8.0), (float("nan"), 8.0), (float("inf"), 8.0), (0.5, float("nan")), (0.5, float("inf"))],
+)
 def test_backoff_rejects_numbers_it_cannot_use(base, maximum):
     with pytest.raises(ValueError):
         Backoff(base, maximum)
@@ -428,19 +452,39 @@ def test_backoff_maximum_below_base_is_raised_to_base():
     assert repr(backoff) == "Backoff(base=2, maximum=2)"
 
 
-@pytest.mark.parametrize("header, seconds", [
-    ("5", 5.0), (" 7 ", 7.0), ("0", 0.0), ("-3", 0.0),
-    ("Tue, 14 Nov 2023 22:13:30 GMT", 10.0), ("Tue, 14 Nov 2023 22:13:30 -0000", 10.0),
-    ("Tue, 14 Nov 2023 22:00:00 GMT", 0.0),  # a date in the past: no wait
-    ("soon", None), ("", None), (None, None), ("nan", None), ("inf", None), ("Tue, 99 Foo 2023", None),
-])
+@pytest.mark.parametrize(
+    "header, seconds",
+    [
+        ("5", 5.0),
+        (" 7 ", 7.0),
+        ("0", 0.0),
+        ("-3", 0.0),
+        ("Tue, 14 Nov 2023 22:13:30 GMT", 10.0),
+        ("Tue, 14 Nov 2023 22:13:30 -0000", 10.0),
+        ("Tue, 14 Nov 2023 22:00:00 GMT", 0.0),  # a date in the past: no wait
+        ("soon", None),
+        ("", None),
+        (None, None),
+        ("nan", None),
+        ("inf", None),
+        ("Tue, 99 Foo 2023", None),
+    ],
+)
 def test_retry_after_seconds_or_http_date(header, seconds):
     assert _retry.retry_after_seconds(header, NOW) == (None if seconds is None else pytest.approx(seconds))
 
 
-@pytest.mark.parametrize("header, seconds", [
-    (str(int(NOW) + 7), 7.0), (f" {int(NOW) + 60} ", 60.0), (str(int(NOW) - 5), 0.0),
-    ("x", None), ("", None), (None, None), ("12.5", None),
-])
+@pytest.mark.parametrize(
+    "header, seconds",
+    [
+        (str(int(NOW) + 7), 7.0),
+        (f" {int(NOW) + 60} ", 60.0),
+        (str(int(NOW) - 5), 0.0),
+        ("x", None),
+        ("", None),
+        (None, None),
+        ("12.5", None),
+    ],
+)
 def test_reset_seconds_from_an_epoch_timestamp(header, seconds):
     assert _retry.reset_seconds(header, NOW) == seconds

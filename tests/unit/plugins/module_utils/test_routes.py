@@ -130,33 +130,49 @@ UPSTREAM = {"pterodactyl": routes(BOTH, PTERODACTYL_ONLY), "pelican": routes(BOT
 # server route); both panels agree on every route of the table. The power route's permission
 # depends on the signal: see SIGNALS.
 SERVER_PERMISSIONS = {
-    ("GET", ""): None, ("GET", "/permissions"): None, ("GET", "/account/activity"): None,
-    ("GET", S): None, ("GET", f"{S}/resources"): None,
-    ("GET", f"{S}/websocket"): "websocket.connect", ("GET", f"{S}/activity"): "activity.read",
+    ("GET", ""): None,
+    ("GET", "/permissions"): None,
+    ("GET", "/account/activity"): None,
+    ("GET", S): None,
+    ("GET", f"{S}/resources"): None,
+    ("GET", f"{S}/websocket"): "websocket.connect",
+    ("GET", f"{S}/activity"): "activity.read",
     ("POST", f"{S}/command"): "control.console",
-    ("GET", f"{S}/files/list"): "file.read", ("GET", f"{S}/files/contents"): "file.read-content",
-    ("POST", f"{S}/files/write"): "file.create", ("PUT", f"{S}/files/rename"): "file.update",
-    ("POST", f"{S}/files/create-folder"): "file.create", ("POST", f"{S}/files/delete"): "file.delete",
-    ("GET", f"{S}/backups"): "backup.read", ("POST", f"{S}/backups"): "backup.create",
+    ("GET", f"{S}/files/list"): "file.read",
+    ("GET", f"{S}/files/contents"): "file.read-content",
+    ("POST", f"{S}/files/write"): "file.create",
+    ("PUT", f"{S}/files/rename"): "file.update",
+    ("POST", f"{S}/files/create-folder"): "file.create",
+    ("POST", f"{S}/files/delete"): "file.delete",
+    ("GET", f"{S}/backups"): "backup.read",
+    ("POST", f"{S}/backups"): "backup.create",
     ("POST", f"{S}/backups/{{backup}}/restore"): "backup.restore",
     ("DELETE", f"{S}/backups/{{backup}}"): "backup.delete",
-    ("GET", f"{S}/startup"): "startup.read", ("PUT", f"{S}/startup/variable"): "startup.update",
-    ("POST", f"{S}/settings/rename"): "settings.rename", ("POST", f"{S}/settings/reinstall"): "settings.reinstall",
+    ("GET", f"{S}/startup"): "startup.read",
+    ("PUT", f"{S}/startup/variable"): "startup.update",
+    ("POST", f"{S}/settings/rename"): "settings.rename",
+    ("POST", f"{S}/settings/reinstall"): "settings.reinstall",
     ("PUT", f"{S}/settings/docker-image"): "startup.docker-image",
-    ("GET", f"{S}/schedules"): "schedule.read", ("POST", f"{S}/schedules"): "schedule.create",
+    ("GET", f"{S}/schedules"): "schedule.read",
+    ("POST", f"{S}/schedules"): "schedule.create",
     ("POST", f"{S}/schedules/{{schedule}}"): "schedule.update",
     ("POST", f"{S}/schedules/{{schedule}}/execute"): "schedule.update",
     ("DELETE", f"{S}/schedules/{{schedule}}"): "schedule.delete",
-    ("GET", f"{S}/users"): "user.read", ("POST", f"{S}/users"): "user.create",
-    ("POST", f"{S}/users/{{user}}"): "user.update", ("DELETE", f"{S}/users/{{user}}"): "user.delete",
-    ("GET", f"{S}/databases"): "database.read", ("POST", f"{S}/databases"): "database.create",
+    ("GET", f"{S}/users"): "user.read",
+    ("POST", f"{S}/users"): "user.create",
+    ("POST", f"{S}/users/{{user}}"): "user.update",
+    ("DELETE", f"{S}/users/{{user}}"): "user.delete",
+    ("GET", f"{S}/databases"): "database.read",
+    ("POST", f"{S}/databases"): "database.create",
     ("DELETE", f"{S}/databases/{{database}}"): "database.delete",
-    ("GET", f"{S}/network/allocations"): "allocation.read", ("POST", f"{S}/network/allocations"): "allocation.create",
+    ("GET", f"{S}/network/allocations"): "allocation.read",
+    ("POST", f"{S}/network/allocations"): "allocation.create",
     ("DELETE", f"{S}/network/allocations/{{allocation}}"): "allocation.delete",
 }
-PERMISSIONS = {panel: {(method, "/api/client" + path): permission
-                       for (method, path), permission in SERVER_PERMISSIONS.items()}
-               for panel in UPSTREAM}
+PERMISSIONS = {
+    panel: {(method, "/api/client" + path): permission for (method, path), permission in SERVER_PERMISSIONS.items()}
+    for panel in UPSTREAM
+}
 # SendPowerRequest::permission() of both panels, by signal.
 SIGNALS = {"start": "control.start", "stop": "control.stop", "kill": "control.stop", "restart": "control.restart"}
 # The keys each panel's rules() require in the body of the routes the client sends a body to.

@@ -83,8 +83,15 @@ def test_timeout_raises_wait_timeout_naming_the_option_the_last_value_and_the_po
     fake = FakeTime()
     states = ["queued", "installing", "installing"]
     with pytest.raises(WaitTimeout) as info:
-        wait(reader(states), lambda state: state == "installed", fake, timeout=7, interval=2.0,
-             what="the install", option="install_timeout")
+        wait(
+            reader(states),
+            lambda state: state == "installed",
+            fake,
+            timeout=7,
+            interval=2.0,
+            what="the install",
+            option="install_timeout",
+        )
     error = info.value
     assert isinstance(error, PterodactylError)
     assert error.code == "WaitTimeout" and error.code in CLIENT_CODES
@@ -125,10 +132,18 @@ def test_an_invalid_timeout_is_an_invalid_option_naming_it(timeout):
     assert read.calls == []  # refused before the first read
 
 
-@pytest.mark.parametrize("options", [
-    {"interval": 0}, {"interval": -2}, {"interval": float("nan")}, {"interval": "2"},
-    {"max_interval": 0}, {"max_interval": float("inf")}, {"max_interval": None},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"interval": 0},
+        {"interval": -2},
+        {"interval": float("nan")},
+        {"interval": "2"},
+        {"max_interval": 0},
+        {"max_interval": float("inf")},
+        {"max_interval": None},
+    ],
+)
 def test_an_invalid_interval_is_an_invalid_option(options):
     read = reader([True])
     with pytest.raises(PterodactylError) as info:

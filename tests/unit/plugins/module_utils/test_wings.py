@@ -30,26 +30,31 @@ def make_token(claims: dict) -> str:
     def part(obj) -> str:
         raw = json.dumps(obj).encode()
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
     return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2ln"
 
 
 # ---- ANSI and console lines ---------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, expected", [
-    (WINGS_DAEMON_LINE, "[Pterodactyl Daemon]: Server marked as running..."),
-    ("\x1b[1;31mred\x1b[0m plain", "red plain"),
-    ("\x1b[38;5;208morange\x1b[m", "orange"),
-    ("\x1b[38;2;1;2;3mtrue colour\x1b[0m", "true colour"),
-    ("\x1b]0;window title\x07after", "after"),
-    ("\x1b]8;;https://example.org\x1b\\link\x1b]8;;\x1b\\", "link"),
-    ("\x1b[2K\x1b[1Gprogress 50%", "progress 50%"),
-    ("\x9b31mC1 csi\x9b0m", "C1 csi"),
-    ("\x1b(Bcharset", "charset"),
-    ("bell\x07 and backspace\x08", "bell and backspace"),
-    ("tabs\tstay", "tabs\tstay"),
-    ("unicode ✓ é \ufffd stays", "unicode ✓ é \ufffd stays"),
-    ("[yellow] not ansi [/]", "[yellow] not ansi [/]"),
-])
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (WINGS_DAEMON_LINE, "[Pterodactyl Daemon]: Server marked as running..."),
+        ("\x1b[1;31mred\x1b[0m plain", "red plain"),
+        ("\x1b[38;5;208morange\x1b[m", "orange"),
+        ("\x1b[38;2;1;2;3mtrue colour\x1b[0m", "true colour"),
+        ("\x1b]0;window title\x07after", "after"),
+        ("\x1b]8;;https://example.org\x1b\\link\x1b]8;;\x1b\\", "link"),
+        ("\x1b[2K\x1b[1Gprogress 50%", "progress 50%"),
+        ("\x9b31mC1 csi\x9b0m", "C1 csi"),
+        ("\x1b(Bcharset", "charset"),
+        ("bell\x07 and backspace\x08", "bell and backspace"),
+        ("tabs\tstay", "tabs\tstay"),
+        ("unicode ✓ é \ufffd stays", "unicode ✓ é \ufffd stays"),
+        ("[yellow] not ansi [/]", "[yellow] not ansi [/]"),
+    ],
+)
 def test_strip_ansi(raw, expected):
     assert _wings.strip_ansi(raw) == expected
 
@@ -67,6 +72,7 @@ def test_console_lines_keeps_leading_indent():
 
 
 # ---- frames -------------------------------------------------------------------------------
+
 
 def test_parse_event_frame_ending_in_newline_with_go_escapes():
     frame = '{"event":"console output","args":["\\u003cPlayer\\u003e hi \\u0026 bye"]}\n'
@@ -112,15 +118,19 @@ def test_parse_close():
 
 # ---- token-expiry decisions ----------------------------------------------------------------
 
-@pytest.mark.parametrize("text, action", [
-    ("jwt: exp claim is invalid", "refresh"),
-    ("Error Event [8d1b2c7e-0000-4000-8000-000000000000]: jwt: exp claim is invalid", "refresh"),
-    ("jwt: created too far in past (denylist)", "refresh"),
-    ("jwt: missing connect permission", "fatal"),
-    ("jwt: server uuid mismatch", "fatal"),
-    ("jwt: no jwt present", "fatal"),
-    ("", "fatal"),
-])
+
+@pytest.mark.parametrize(
+    "text, action",
+    [
+        ("jwt: exp claim is invalid", "refresh"),
+        ("Error Event [8d1b2c7e-0000-4000-8000-000000000000]: jwt: exp claim is invalid", "refresh"),
+        ("jwt: created too far in past (denylist)", "refresh"),
+        ("jwt: missing connect permission", "fatal"),
+        ("jwt: server uuid mismatch", "fatal"),
+        ("jwt: no jwt present", "fatal"),
+        ("", "fatal"),
+    ],
+)
 def test_jwt_error_action(text, action):
     assert _wings.jwt_error_action(text) == action
 
@@ -135,23 +145,33 @@ def test_token_lifetime_reads_iat_and_exp():
     assert _wings.token_lifetime(make_token({"iat": 1000, "exp": 1600})) == 600.0
 
 
-@pytest.mark.parametrize("token", [
-    "", "abc", "a.b", "a.!!!.c", make_token({"exp": 5}), make_token({"iat": 10, "exp": 5}),
-    make_token({"iat": "x", "exp": 5}), "a." + base64.urlsafe_b64encode(b"[1]").decode() + ".c",
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "abc",
+        "a.b",
+        "a.!!!.c",
+        make_token({"exp": 5}),
+        make_token({"iat": 10, "exp": 5}),
+        make_token({"iat": "x", "exp": 5}),
+        "a." + base64.urlsafe_b64encode(b"[1]").decode() + ".c",
+    ],
+)
 def test_token_lifetime_unknown(token):
     assert _wings.token_lifetime(token) is None
 
 
 def test_refresh_due_uses_local_clock_and_margin():
     assert not _wings.refresh_due(100.0, 600.0, 100.0 + 579.0)
-    assert _wings.refresh_due(100.0, 600.0, 100.0 + 580.0)      # 20 s margin for 10 min tokens
+    assert _wings.refresh_due(100.0, 600.0, 100.0 + 580.0)  # 20 s margin for 10 min tokens
     assert not _wings.refresh_due(100.0, 5.0, 103.9)
-    assert _wings.refresh_due(100.0, 5.0, 104.0)                  # a fifth of short lifetimes
+    assert _wings.refresh_due(100.0, 5.0, 104.0)  # a fifth of short lifetimes
     assert not _wings.refresh_due(100.0, None, 1e9)
 
 
 # ---- misc helpers ---------------------------------------------------------------------------
+
 
 def test_redact_url_drops_query_and_user_info():
     url = "wss://user:secret@node.example.org:8080/api/servers/abc/ws?token=eyJhbGciOi#frag"
@@ -178,8 +198,9 @@ def test_console_errors_are_pterodactyl_errors():
     error = ConsoleTimeout("starting", ["offline", "starting"], wanted={"running"}, timeout=5)
     assert isinstance(error, ConsoleError) and isinstance(error, PterodactylError)
     assert error.last_state == "starting" and error.seen == ["offline", "starting"]
-    assert error.message == ("the server is still 'starting' after 5s waiting for running; "
-                             "states seen: offline, starting")
+    assert error.message == (
+        "the server is still 'starting' after 5s waiting for running; states seen: offline, starting"
+    )
 
 
 def test_import_without_websocket_client_or_requests():
@@ -198,17 +219,33 @@ def test_import_without_websocket_client_or_requests():
     )
     root = os.path.dirname(os.path.dirname(_wings.__file__.rsplit("/plugins/", 1)[0] + "/x"))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                          timeout=60, cwd=root, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, cwd=root, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert "websocket-client" in done.stdout
 
 
 # ---- error codes ----------------------------------------------------------------------------
 
-OLD_CODES = ("timeout", "bad stats", "bad regex", "missing library", "jwt error", "daemon error", "throttled",
-             "deleted", "bad credentials", "connection", "tls", "origin", "not found", "handshake", "closed",
-             "suspended")
+OLD_CODES = (
+    "timeout",
+    "bad stats",
+    "bad regex",
+    "missing library",
+    "jwt error",
+    "daemon error",
+    "throttled",
+    "deleted",
+    "bad credentials",
+    "connection",
+    "tls",
+    "origin",
+    "not found",
+    "handshake",
+    "closed",
+    "suspended",
+)
 
 
 def test_every_code_raised_is_a_client_code():
@@ -223,10 +260,18 @@ def test_every_code_raised_is_a_client_code():
     assert not codes & set(OLD_CODES)
 
 
-@pytest.mark.parametrize("close, during_auth, code", [
-    (4409, False, "ServerSuspended"), (1001, False, "ServerDeleted"), (4000, False, "WebsocketClosed"),
-    (1006, False, None), (None, False, None), (1006, True, "WebsocketConnectionLost"), (4409, True, "ServerSuspended"),
-])
+@pytest.mark.parametrize(
+    "close, during_auth, code",
+    [
+        (4409, False, "ServerSuspended"),
+        (1001, False, "ServerDeleted"),
+        (4000, False, "WebsocketClosed"),
+        (1006, False, None),
+        (None, False, None),
+        (1006, True, "WebsocketConnectionLost"),
+        (4409, True, "ServerSuspended"),
+    ],
+)
 def test_close_error_codes(close, during_auth, code):
     error = _wings_errors.close_error(close, "why", "ws://node/x", during_auth=during_auth)
     assert (error.code if error else None) == code
@@ -234,9 +279,14 @@ def test_close_error_codes(close, during_auth, code):
         assert error.status == close and error.method == "WEBSOCKET"
 
 
-@pytest.mark.parametrize("status, code", [
-    (403, "WebsocketOriginRejected"), (404, "WebsocketServerUnknown"), (502, "WebsocketHandshakeFailed"),
-])
+@pytest.mark.parametrize(
+    "status, code",
+    [
+        (403, "WebsocketOriginRejected"),
+        (404, "WebsocketServerUnknown"),
+        (502, "WebsocketHandshakeFailed"),
+    ],
+)
 def test_handshake_error_codes(status, code):
     error = _wings_errors.handshake_error(status, "http://panel", b"body", "ws://node/x")
     assert error.code == code and error.status == status

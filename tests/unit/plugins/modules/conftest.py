@@ -77,8 +77,13 @@ class FakeConsole:
 
 
 class FakeBase:
-    def __init__(self, params: dict, client: FakeClient | None = None, console: FakeConsole | None = None,
-                 check_mode: bool = False) -> None:
+    def __init__(
+        self,
+        params: dict,
+        client: FakeClient | None = None,
+        console: FakeConsole | None = None,
+        check_mode: bool = False,
+    ) -> None:
         self.params = params
         self.client = client or FakeClient()
         self._console = console

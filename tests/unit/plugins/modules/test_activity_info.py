@@ -11,10 +11,16 @@ import pytest
 from ansible_collections.gameops.pterodactyl.plugins.modules import activity_info as ai
 
 PARAMS = {"server": "1a7ce997", "event": None, "sort": "newest_first", "limit": 100, "since": None, "actor": True}
-ITEMS = [{"id": "3", "event": "server:power.start", "timestamp": "2026-11-28T12:00:00+00:00", "properties": []},
-         {"id": "2", "event": "server:console.command", "timestamp": "2026-11-28T10:00:00Z",
-          "properties": {"command": "say hi"}},
-         {"id": "1", "event": "server:power.stop", "timestamp": "2026-11-28T09:00:00+00:00", "properties": {}}]
+ITEMS = [
+    {"id": "3", "event": "server:power.start", "timestamp": "2026-11-28T12:00:00+00:00", "properties": []},
+    {
+        "id": "2",
+        "event": "server:console.command",
+        "timestamp": "2026-11-28T10:00:00Z",
+        "properties": {"command": "say hi"},
+    },
+    {"id": "1", "event": "server:power.stop", "timestamp": "2026-11-28T09:00:00+00:00", "properties": {}},
+]
 
 
 def test_plan_defaults():
@@ -29,10 +35,13 @@ def test_plan_since_reads_every_page():
     assert plan.request_limit is None and plan.limit == 1
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"since": "yesterday"}, "since must be an ISO 8601 timestamp"),
-    ({"limit": -1}, "limit must be 0"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"since": "yesterday"}, "since must be an ISO 8601 timestamp"),
+        ({"limit": -1}, "limit must be 0"),
+    ],
+)
 def test_plan_refuses(values, message):
     with pytest.raises(ValueError, match=message):
         ai.plan_activity(dict(PARAMS, **values))
@@ -51,8 +60,7 @@ def test_read_activity(fakes):
     client = fakes.Client(list_activity=ITEMS)
     base = fakes.Base(dict(PARAMS, event="server:power.*", actor=False), client=client)
     assert ai.read_activity(base)["count"] == 3
-    assert client.calls[0][2] == {"event": "server:power.*", "sort": "-timestamp", "limit": 100,
-                                  "include_actor": False}
+    assert client.calls[0][2] == {"event": "server:power.*", "sort": "-timestamp", "limit": 100, "include_actor": False}
 
 
 def test_read_activity_bad_option_fails_before_any_request(fakes):

@@ -14,9 +14,18 @@ import pytest
 
 from ansible_collections.gameops.pterodactyl.plugins.modules import resource_facts as rf
 
-REST_STATS = {"current_state": "running", "is_suspended": False,
-              "resources": {"memory_bytes": 536870912, "cpu_absolute": 50.0, "disk_bytes": 1048576,
-                            "network_rx_bytes": 10, "network_tx_bytes": 20, "uptime": 5000}}
+REST_STATS = {
+    "current_state": "running",
+    "is_suspended": False,
+    "resources": {
+        "memory_bytes": 536870912,
+        "cpu_absolute": 50.0,
+        "disk_bytes": 1048576,
+        "network_rx_bytes": 10,
+        "network_tx_bytes": 20,
+        "uptime": 5000,
+    },
+}
 SERVER = {"identifier": "1a7ce997", "name": "lobby", "limits": {"memory": 1024, "disk": 0, "cpu": 200}}
 
 
@@ -34,16 +43,20 @@ def test_result_shape():
 
 
 def test_read_from_the_panel_opens_no_console(fakes):
-    base = fakes.Base({"server": "1a7ce997", "fresh": False},
-                      client=fakes.Client(server=SERVER, get_resources=REST_STATS))
+    base = fakes.Base(
+        {"server": "1a7ce997", "fresh": False}, client=fakes.Client(server=SERVER, get_resources=REST_STATS)
+    )
     facts = rf.read_resources(base)["ansible_facts"]["pterodactyl_resources"]
     assert facts["source"] == "panel" and base.opened == []
 
 
 def test_read_fresh_uses_the_console(fakes):
     stats = {"state": "starting", "memory_bytes": 1, "network": {"rx_bytes": 3, "tx_bytes": 4}}
-    base = fakes.Base({"server": "1a7ce997", "fresh": True}, client=fakes.Client(server=SERVER),
-                      console=fakes.Console("starting", stats=stats))
+    base = fakes.Base(
+        {"server": "1a7ce997", "fresh": True},
+        client=fakes.Client(server=SERVER),
+        console=fakes.Console("starting", stats=stats),
+    )
     facts = rf.read_resources(base)["ansible_facts"]["pterodactyl_resources"]
     assert facts["source"] == "websocket" and facts["state"] == "starting" and facts["network_rx_bytes"] == 3
     assert base.opened == ["1a7ce997"]
@@ -85,8 +98,13 @@ WITHOUT_WEBSOCKET = textwrap.dedent("""
 
 def run_without_websocket(fresh: bool) -> dict:
     collections = next(path for path in sys.path if path.endswith("collections"))
-    done = subprocess.run([sys.executable, "-c", WITHOUT_WEBSOCKET, collections, str(fresh).lower()],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_WEBSOCKET, collections, str(fresh).lower()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

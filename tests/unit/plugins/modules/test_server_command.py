@@ -9,8 +9,16 @@ import pytest
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
 from ansible_collections.gameops.pterodactyl.plugins.modules import server_command as sc
 
-PARAMS = {"server": "1a7ce997", "command": None, "commands": None, "wait_for": None, "output_timeout": None,
-          "max_lines": 1000, "fail_on_timeout": True, "ignore_offline": False}
+PARAMS = {
+    "server": "1a7ce997",
+    "command": None,
+    "commands": None,
+    "wait_for": None,
+    "output_timeout": None,
+    "max_lines": 1000,
+    "fail_on_timeout": True,
+    "ignore_offline": False,
+}
 OFFLINE = PterodactylError("Server must be online in order to send commands.", status=502, code="HttpException")
 
 
@@ -79,8 +87,10 @@ def test_task_timeout_after_a_sent_command_reports_it(fakes):
         send()
         return {"output": ["x"], "matched": False, "timed_out": True}
 
-    base = fakes.Base(params(command="list", wait_for="online", output_timeout=1),
-                      console=fakes.Console("running", run_command=run_command))
+    base = fakes.Base(
+        params(command="list", wait_for="online", output_timeout=1),
+        console=fakes.Console("running", run_command=run_command),
+    )
     with pytest.raises(PterodactylError) as caught:
         sc.CommandTask(base).run()
     assert caught.value.code == "WaitTimeout" and caught.value.message.startswith("1 of 1 command(s) were sent")

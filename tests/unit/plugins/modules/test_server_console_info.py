@@ -11,15 +11,18 @@ from ansible_collections.gameops.pterodactyl.plugins.modules import server_conso
 PARAMS = {"server": "1a7ce997", "lines": 150, "follow": 0.0, "until": None, "max_lines": None}
 
 
-@pytest.mark.parametrize("values, problem", [
-    ({}, None),
-    ({"lines": 151}, "lines must be between 0 and 150"),
-    ({"lines": -1}, "lines must be between 0 and 150"),
-    ({"follow": -1.0}, "follow must be 0 or more"),
-    ({"until": "Done"}, "until needs follow"),
-    ({"until": "Done", "follow": 5.0}, None),
-    ({"max_lines": 0}, "max_lines must be 1 or more"),
-])
+@pytest.mark.parametrize(
+    "values, problem",
+    [
+        ({}, None),
+        ({"lines": 151}, "lines must be between 0 and 150"),
+        ({"lines": -1}, "lines must be between 0 and 150"),
+        ({"follow": -1.0}, "follow must be 0 or more"),
+        ({"until": "Done"}, "until needs follow"),
+        ({"until": "Done", "follow": 5.0}, None),
+        ({"max_lines": 0}, "max_lines must be 1 or more"),
+    ],
+)
 def test_options_problem(values, problem):
     found = sci.options_problem(dict(PARAMS, **values))
     assert found == problem if problem is None else found.startswith(problem)
@@ -32,13 +35,21 @@ def test_history_part():
 
 
 def test_read_console_history_and_follow(fakes):
-    console = fakes.Console("running", history=["a", "b"],
-                            follow=lambda seconds, until, max_lines: {"output": ["c"], "matched": True,
-                                                                      "timed_out": False})
+    console = fakes.Console(
+        "running",
+        history=["a", "b"],
+        follow=lambda seconds, until, max_lines: {"output": ["c"], "matched": True, "timed_out": False},
+    )
     base = fakes.Base(dict(PARAMS, lines=1, follow=2.0, until="c"), console=console)
     result = sci.read_console(base)
-    assert result == {"changed": False, "state": "running", "history": ["b"], "output": ["c"], "matched": True,
-                      "timed_out": False}
+    assert result == {
+        "changed": False,
+        "state": "running",
+        "history": ["b"],
+        "output": ["c"],
+        "matched": True,
+        "timed_out": False,
+    }
 
 
 def test_read_console_no_history_asked(fakes):

@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from ansible_collections.gameops.pterodactyl.plugins.modules import server_info as si
 
-PARAMS = {"server": None, "name": None, "uuid": None, "description": None, "external_id": None, "query": None,
-          "type": "accessible", "include": []}
+PARAMS = {
+    "server": None,
+    "name": None,
+    "uuid": None,
+    "description": None,
+    "external_id": None,
+    "query": None,
+    "type": "accessible",
+    "include": [],
+}
 ATTRIBUTES = {"identifier": "1a7ce997", "name": "lobby", "status": "suspended"}
 
 

@@ -16,14 +16,24 @@ from ansible_collections.gameops.pterodactyl.plugins.modules import server_power
 PARAMS = {"server": "1a7ce997", "state": "started", "wait": True, "wait_timeout": 60.0}
 
 
-@pytest.mark.parametrize("target, current, signal", [
-    ("started", "offline", "start"), ("started", "stopping", "start"),
-    ("started", "running", None), ("started", "starting", None),
-    ("stopped", "running", "stop"), ("stopped", "starting", "stop"),
-    ("stopped", "offline", None), ("stopped", "stopping", None),
-    ("killed", "running", "kill"), ("killed", "stopping", "kill"), ("killed", "offline", None),
-    ("restarted", "running", "restart"), ("restarted", "offline", "restart"),
-])
+@pytest.mark.parametrize(
+    "target, current, signal",
+    [
+        ("started", "offline", "start"),
+        ("started", "stopping", "start"),
+        ("started", "running", None),
+        ("started", "starting", None),
+        ("stopped", "running", "stop"),
+        ("stopped", "starting", "stop"),
+        ("stopped", "offline", None),
+        ("stopped", "stopping", None),
+        ("killed", "running", "kill"),
+        ("killed", "stopping", "kill"),
+        ("killed", "offline", None),
+        ("restarted", "running", "restart"),
+        ("restarted", "offline", "restart"),
+    ],
+)
 def test_plan_signal(target, current, signal):
     assert sp.plan_signal(target, current) == signal
     assert sp.plan_power(target, current, True).signal == signal
@@ -59,8 +69,9 @@ def test_plan_nothing_to_do(target, current):
 
 
 def test_plan_stopping_waits_for_offline_without_a_signal():
-    assert sp.plan_power("stopped", "stopping", True) == sp.PowerPlan(None, frozenset(), (frozenset({"offline"}),),
-                                                                      False)
+    assert sp.plan_power("stopped", "stopping", True) == sp.PowerPlan(
+        None, frozenset(), (frozenset({"offline"}),), False
+    )
 
 
 @pytest.mark.parametrize("target, current", [("stopped", "running"), ("killed", "running")])
@@ -126,8 +137,9 @@ def test_task_already_starting_then_running(fakes):
 
 
 def test_task_start_sends_once_and_reports_a_crash(fakes):
-    task, base, _console = run_task(fakes, "offline", [("starting", ["offline", "starting"]),
-                                                       ("offline", ["starting", "offline"])])
+    task, base, _console = run_task(
+        fakes, "offline", [("starting", ["offline", "starting"]), ("offline", ["starting", "offline"])]
+    )
     with pytest.raises(PterodactylError) as caught:
         task.run()
     assert caught.value.code == "ServerCrashed" and caught.value.result["action"] == "start"
