@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 REQUIREMENTS := requirements.txt requirements-dev.txt sandbox/requirements.txt
 
 .PHONY: help venv collection test lint sanity units test-sandbox integration demo bench \
-        test-matrix build changelog-lint clean
+        test-matrix build changelog-lint ruff format clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -34,8 +34,17 @@ $(COLLECTIONS)/ansible_collections/gameops/pterodactyl:
 
 test: venv collection lint sanity units test-sandbox integration
 
-lint: venv collection changelog-lint
+lint: venv collection changelog-lint ruff
 	$(BIN)/ansible-lint --offline --profile production
+
+# Python lint and format (settings in pyproject.toml); `make format` rewrites the files.
+ruff: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
