@@ -40,23 +40,50 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ready-file", required=True, help="where to write the ready JSON")
     p.add_argument("--port", type=int, default=0, help="panel port (0 = any free port)")
     p.add_argument("--wings-port", type=int, default=0, help="Wings port (0 = any free port)")
-    p.add_argument("--rate-limit", type=int, default=None, help="client API requests per minute per user "
-                   "(default 720, Pelican 256)")
-    p.add_argument("--rate-period", type=float, default=60.0, help="length of the rate-limit window in seconds "
-                   "(default 60, as the real panel; shorter windows keep rate-limit tests fast)")
+    p.add_argument(
+        "--rate-limit",
+        type=int,
+        default=None,
+        help="client API requests per minute per user (default 720, Pelican 256)",
+    )
+    p.add_argument(
+        "--rate-period",
+        type=float,
+        default=60.0,
+        help="length of the rate-limit window in seconds "
+        "(default 60, as the real panel; shorter windows keep rate-limit tests fast)",
+    )
     p.add_argument("--token-ttl", type=int, default=600, help="websocket JWT lifetime in seconds (default 600)")
     p.add_argument("--virtual", action="store_true", help="simulate servers without processes")
-    p.add_argument("--flavor", choices=("pterodactyl", "pelican"), default=None,
-                   help="panel behaviour (default pterodactyl, or the fleet file's flavor)")
-    p.add_argument("--version", "--wings-version", dest="wings_version", default=None, metavar="VERSION",
-                   help="Wings version of the node: 1.11 (default, or the fleet file's wings_version) or 1.12 "
-                   "(the 1.12 security release: websocket rate limits, 30-socket cap, 4096-byte frames, close "
-                   "4409; 1.12.2+ requires the JWT scope claim); a bare 1.12 means the newest 1.12 modelled")
-    p.add_argument("--panel-version", default=None, metavar="VERSION",
-                   help="panel version (default: the same as --version); 1.12.3+ puts scope=websocket in the "
-                   "websocket JWT, so --version 1.12 --panel-version 1.11 is a panel older than its node")
-    p.add_argument("--server-identifiers", choices=fleet_mod.IDENTIFIER_STYLES, default=None,
-                   help="short: 8-character identifiers (default); serv: opt-in serv_ identifiers")
+    p.add_argument(
+        "--flavor",
+        choices=("pterodactyl", "pelican"),
+        default=None,
+        help="panel behaviour (default pterodactyl, or the fleet file's flavor)",
+    )
+    p.add_argument(
+        "--version",
+        "--wings-version",
+        dest="wings_version",
+        default=None,
+        metavar="VERSION",
+        help="Wings version of the node: 1.11 (default, or the fleet file's wings_version) or 1.12 "
+        "(the 1.12 security release: websocket rate limits, 30-socket cap, 4096-byte frames, close "
+        "4409; 1.12.2+ requires the JWT scope claim); a bare 1.12 means the newest 1.12 modelled",
+    )
+    p.add_argument(
+        "--panel-version",
+        default=None,
+        metavar="VERSION",
+        help="panel version (default: the same as --version); 1.12.3+ puts scope=websocket in the "
+        "websocket JWT, so --version 1.12 --panel-version 1.11 is a panel older than its node",
+    )
+    p.add_argument(
+        "--server-identifiers",
+        choices=fleet_mod.IDENTIFIER_STYLES,
+        default=None,
+        help="short: 8-character identifiers (default); serv: opt-in serv_ identifiers",
+    )
     p.add_argument("--data-dir", help="folder for server data (default: a temporary folder removed at exit)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed for uuids and names")
     p.add_argument("--log-level", default=os.environ.get("SANDBOX_LOG_LEVEL", "WARNING"))
@@ -108,17 +135,30 @@ def ready_document(fleet: fleet_mod.Fleet, panel: Panel, control_url: str) -> di
         "pid": os.getpid(),
         "keys": keys,
         "user_keys": {u.username: [k.token for k in u.keys if k.key_type == "client"] for u in fleet.users},
-        "application_keys": {u.username: [k.token for k in u.keys if k.key_type == "application"]
-                             for u in fleet.users if any(k.key_type == "application" for k in u.keys)},
+        "application_keys": {
+            u.username: [k.token for k in u.keys if k.key_type == "application"]
+            for u in fleet.users
+            if any(k.key_type == "application" for k in u.keys)
+        },
         "roles": dict(fleet.roles),
         "users": {u.username: u.uuid for u in fleet.users},
         "nodes": [{"name": n.name, "fqdn": n.fqdn, "maintenance_mode": n.maintenance_mode} for n in fleet.nodes],
-        "servers": [{"identifier": s.identifier, "uuid": s.uuid, "name": s.name, "status": s.status,
-                     "state": s.runtime.state if s.runtime else "offline", "owner": s.owner.username,
-                     "node": s.node.name, "egg": s.egg.name, "is_transferring": s.is_transferring,
-                     "subusers": {k: list(v) for k, v in s.subusers.items()},
-                     "allocation": f"{s.allocation.ip}:{s.allocation.port}"}
-                    for s in fleet.servers],
+        "servers": [
+            {
+                "identifier": s.identifier,
+                "uuid": s.uuid,
+                "name": s.name,
+                "status": s.status,
+                "state": s.runtime.state if s.runtime else "offline",
+                "owner": s.owner.username,
+                "node": s.node.name,
+                "egg": s.egg.name,
+                "is_transferring": s.is_transferring,
+                "subusers": {k: list(v) for k, v in s.subusers.items()},
+                "allocation": f"{s.allocation.ip}:{s.allocation.port}",
+            }
+            for s in fleet.servers
+        ],
         "rate_limit": panel.rate_limit,
         "rate_period": panel.rate_period,
         "token_ttl": panel.token_ttl,
@@ -137,7 +177,7 @@ def write_atomic(path: pathlib.Path, data: dict) -> None:
 
 
 def _bound_port(site: web.TCPSite) -> int:
-    return site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - aiohttp has no public accessor
+    return site._server.sockets[0].getsockname()[1]
 
 
 def _accepts(port: int) -> bool:
@@ -153,9 +193,14 @@ async def run(args) -> int:
     data_root = pathlib.Path(tempfile.mkdtemp(prefix="sandbox-data-")) if own_data else pathlib.Path(args.data_dir)
     data_root.mkdir(parents=True, exist_ok=True)
 
-    node_context = fleet_mod.NodeContext(servers_by_uuid=fleet.servers_by_uuid, daemon_token=fleet.daemon_token,
-                                         token_ttl=args.token_ttl, boot_time=time.time(), flavor=fleet.flavor,
-                                         wings_version=fleet.wings_version)
+    node_context = fleet_mod.NodeContext(
+        servers_by_uuid=fleet.servers_by_uuid,
+        daemon_token=fleet.daemon_token,
+        token_ttl=args.token_ttl,
+        boot_time=time.time(),
+        flavor=fleet.flavor,
+        wings_version=fleet.wings_version,
+    )
     panel = Panel(fleet, node_context, rate_limit=rate_limit, token_ttl=args.token_ttl, rate_period=args.rate_period)
     panel.virtual = args.virtual
     control = Control(panel)
@@ -201,9 +246,10 @@ async def run(args) -> int:
 
         boot = [s for s in fleet.servers if s.initial_state == "running"]
         if boot:
-            results = await asyncio.gather(*(drive_state(s.runtime, "running", timeout=60) for s in boot),
-                                           return_exceptions=True)
-            for s, r in zip(boot, results):
+            results = await asyncio.gather(
+                *(drive_state(s.runtime, "running", timeout=60) for s in boot), return_exceptions=True
+            )
+            for s, r in zip(boot, results, strict=False):
                 if isinstance(r, BaseException):
                     log.warning("server %s did not start at boot: %s", s.name, r)
 
@@ -219,7 +265,7 @@ async def run(args) -> int:
             result = node_context.drop_connections(None)
             if asyncio.iscoroutine(result):
                 await asyncio.wait_for(result, 5)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.debug("drop_connections at shutdown failed", exc_info=True)
         await panel_runner.cleanup()
         await wings_runner.cleanup()
@@ -230,8 +276,11 @@ async def run(args) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
     try:
         fleet_mod_check = args.fleet and pathlib.Path(args.fleet)
         if fleet_mod_check and not fleet_mod_check.exists():

@@ -24,14 +24,19 @@ log = logging.getLogger("sandbox.control")
 PREFIX = "/_sandbox"
 
 PROXY_PAGES = {
-    502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out", 500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+    504: "Gateway Time-out",
+    500: "Internal Server Error",
 }
 
 
 def proxy_html(status: int) -> str:
     reason = PROXY_PAGES.get(status) or web.Response(status=status).reason
-    return (f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
-            f"<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+    return (
+        f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    )
 
 
 def flat_query(request: web.Request) -> dict:
@@ -54,8 +59,14 @@ class Control:
     async def middleware(self, request: web.Request, handler):
         if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
             return await handler(request)
-        entry = {"method": request.method, "path": request.path, "query": flat_query(request),
-                 "status": None, "time": time.time(), "user": None}
+        entry = {
+            "method": request.method,
+            "path": request.path,
+            "query": flat_query(request),
+            "status": None,
+            "time": time.time(),
+            "user": None,
+        }
         self.panel.request_log.append(entry)
         fault = self.take_fault(request)
         if fault is not None and fault.get("after"):
@@ -150,8 +161,7 @@ class Control:
             err = E.ApiError(status, "HttpException", reason or "Error", headers=headers)
             return err.response()
         if isinstance(body, (dict, list)):
-            return web.Response(status=status, text=json.dumps(body), content_type="application/json",
-                                headers=headers)
+            return web.Response(status=status, text=json.dumps(body), content_type="application/json", headers=headers)
         return web.Response(status=status, text=str(body), content_type="text/plain", headers=headers)
 
     # ----------------------------------------------------------------- control routes
@@ -162,17 +172,29 @@ class Control:
         except ValueError:
             loopback = False
         if not loopback:
-            return web.json_response({"error": "the sandbox control endpoint only answers loopback peers"},
-                                     status=403)
-        sub = request.path[len(PREFIX):].rstrip("/") or "/"
+            return web.json_response({"error": "the sandbox control endpoint only answers loopback peers"}, status=403)
+        sub = request.path[len(PREFIX) :].rstrip("/") or "/"
         method = request.method
         try:
             body = await self.read_json(request)
             if sub == "/":
-                return web.json_response({"routes": [
-                    "GET /requests", "DELETE /requests", "GET /faults", "POST /faults", "DELETE /faults",
-                    "POST /websockets/drop", "PATCH /servers/{identifier}", "PUT /subusers", "PATCH /settings",
-                    "POST /reset", "GET /state"]})
+                return web.json_response(
+                    {
+                        "routes": [
+                            "GET /requests",
+                            "DELETE /requests",
+                            "GET /faults",
+                            "POST /faults",
+                            "DELETE /faults",
+                            "POST /websockets/drop",
+                            "PATCH /servers/{identifier}",
+                            "PUT /subusers",
+                            "PATCH /settings",
+                            "POST /reset",
+                            "GET /state",
+                        ]
+                    }
+                )
             if sub == "/requests":
                 if method == "GET":
                     return web.json_response(self.panel.request_log)
@@ -196,9 +218,9 @@ class Control:
                     result = await result
                 return web.json_response({"dropped": result if isinstance(result, int) else None})
             elif sub.startswith("/servers/") and method == "PATCH":
-                return web.json_response(await self.patch_server(self.server(sub[len("/servers/"):]), body))
+                return web.json_response(await self.patch_server(self.server(sub[len("/servers/") :]), body))
             elif sub.startswith("/servers/") and method == "GET":
-                return web.json_response(self.server_state(self.server(sub[len("/servers/"):])))
+                return web.json_response(self.server_state(self.server(sub[len("/servers/") :])))
             elif sub == "/subusers" and method == "PUT":
                 return web.json_response(self.put_subuser(body))
             elif sub == "/settings" and method in ("PATCH", "GET"):
@@ -218,10 +240,15 @@ class Control:
                         self.panel.node_context.wings_version = self.fleet.wings_version
                     if body.get("panel_version") is not None:
                         self.fleet.panel_version = str(body["panel_version"])
-                return web.json_response({"rate_limit": self.panel.rate_limit, "token_ttl": self.panel.token_ttl,
-                                          "two_factor_required": self.fleet.two_factor_required,
-                                          "wings_version": self.fleet.wings_version,
-                                          "panel_version": self.fleet.panel_version})
+                return web.json_response(
+                    {
+                        "rate_limit": self.panel.rate_limit,
+                        "token_ttl": self.panel.token_ttl,
+                        "two_factor_required": self.fleet.two_factor_required,
+                        "wings_version": self.fleet.wings_version,
+                        "panel_version": self.fleet.panel_version,
+                    }
+                )
             elif sub == "/reset" and method == "POST":
                 self.reset()
                 return web.Response(status=204)
@@ -265,11 +292,16 @@ class Control:
                 raise ControlError("a fault needs status, drop or delay", 400)
             if spec.get("after") and not (spec.get("status") or spec.get("drop")):
                 raise ControlError("an after fault needs status or drop (what the client sees instead)", 400)
-            fault = {"route": str(spec["route"]), "count": int(spec.get("count", 1)),
-                     "status": int(spec["status"]) if spec.get("status") else None,
-                     "body": spec.get("body"), "delay": float(spec.get("delay") or 0),
-                     "drop": bool(spec.get("drop")), "headers": spec.get("headers") or {},
-                     "after": bool(spec.get("after"))}
+            fault = {
+                "route": str(spec["route"]),
+                "count": int(spec.get("count", 1)),
+                "status": int(spec["status"]) if spec.get("status") else None,
+                "body": spec.get("body"),
+                "delay": float(spec.get("delay") or 0),
+                "drop": bool(spec.get("drop")),
+                "headers": spec.get("headers") or {},
+                "after": bool(spec.get("after")),
+            }
             if fault["count"] > 0:
                 self.panel.faults.append(fault)
                 added.append(fault)
@@ -277,8 +309,14 @@ class Control:
 
     async def patch_server(self, server, body: dict) -> dict:
         if "status" in body:
-            if body["status"] not in (None, "installing", "install_failed", "reinstall_failed", "suspended",
-                                      "restoring_backup"):
+            if body["status"] not in (
+                None,
+                "installing",
+                "install_failed",
+                "reinstall_failed",
+                "suspended",
+                "restoring_backup",
+            ):
                 raise ControlError(f"unknown status {body['status']!r}", 422)
             server.status = body["status"]
         if "is_transferring" in body:
@@ -302,13 +340,21 @@ class Control:
 
     @staticmethod
     def server_state(server) -> dict:
-        return {"identifier": server.identifier, "uuid": server.uuid, "name": server.name,
-                "status": server.status, "is_transferring": server.is_transferring,
-                "node": server.node.name, "node_maintenance": server.node.maintenance_mode,
-                "node_unreachable": server.node.unreachable,
-                "state": server.runtime.state if server.runtime else None,
-                "owner": server.owner.username, "subusers": dict(server.subusers),
-                "description": server.description, "external_id": server.external_id}
+        return {
+            "identifier": server.identifier,
+            "uuid": server.uuid,
+            "name": server.name,
+            "status": server.status,
+            "is_transferring": server.is_transferring,
+            "node": server.node.name,
+            "node_maintenance": server.node.maintenance_mode,
+            "node_unreachable": server.node.unreachable,
+            "state": server.runtime.state if server.runtime else None,
+            "owner": server.owner.username,
+            "subusers": dict(server.subusers),
+            "description": server.description,
+            "external_id": server.external_id,
+        }
 
     def put_subuser(self, body: dict) -> dict:
         server = self.server(str(body.get("server", "")))
@@ -333,15 +379,27 @@ class Control:
     def state(self) -> dict:
         f = self.fleet
         return {
-            "flavor": f.flavor, "panel_url": self.panel.panel_url, "wings_url": self.panel.wings_url,
-            "rate_limit": self.panel.rate_limit, "token_ttl": self.panel.token_ttl,
-            "wings_version": f.wings_version, "panel_version": f.panel_version,
+            "flavor": f.flavor,
+            "panel_url": self.panel.panel_url,
+            "wings_url": self.panel.wings_url,
+            "rate_limit": self.panel.rate_limit,
+            "token_ttl": self.panel.token_ttl,
+            "wings_version": f.wings_version,
+            "panel_version": f.panel_version,
             "server_identifiers": f.identifier_style,
-            "users": [{"id": u.id, "uuid": u.uuid, "username": u.username, "email": u.email,
-                       "root_admin": u.root_admin, "keys": [k.identifier for k in u.keys]} for u in f.users],
+            "users": [
+                {
+                    "id": u.id,
+                    "uuid": u.uuid,
+                    "username": u.username,
+                    "email": u.email,
+                    "root_admin": u.root_admin,
+                    "keys": [k.identifier for k in u.keys],
+                }
+                for u in f.users
+            ],
             "nodes": [{"name": n.name, "fqdn": n.fqdn, "maintenance_mode": n.maintenance_mode} for n in f.nodes],
-            "eggs": [{"name": e.name, "startup_done": e.startup_done, "stop_command": e.stop_command}
-                     for e in f.eggs],
+            "eggs": [{"name": e.name, "startup_done": e.startup_done, "stop_command": e.stop_command} for e in f.eggs],
             "servers": [self.server_state(s) for s in f.servers],
             "faults": self.panel.faults,
             "rate_windows": {k: {"resets_at": v[0], "hits": v[1]} for k, v in self.panel.windows.items()},

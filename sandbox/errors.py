@@ -14,8 +14,7 @@ from aiohttp import web
 # --- texts (reference §3, §4.5)
 UNAUTHENTICATED = "Unauthenticated."
 UNAUTHORIZED = "This action is unauthorized."
-APPLICATION_KEY = ("You are attempting to use an application API key on an endpoint that requires "
-                   "a client API key.")
+APPLICATION_KEY = "You are attempting to use an application API key on an endpoint that requires a client API key."
 NOT_FOUND_UNKNOWN = "The requested resource could not be found on the server."
 NOT_FOUND_HIDDEN = "The requested resource does not exist on this server."
 WEBSOCKET_FORBIDDEN = "You do not have permission to connect to this server's websocket."
@@ -29,8 +28,9 @@ IP_DENIED = "This IP address ({ip}) does not have permission to access the API u
 UNEXPECTED = "An unexpected error was encountered while processing this request, please try again."
 
 CONFLICT_SUSPENDED = "This server is currently suspended and the functionality requested is unavailable."
-CONFLICT_MAINTENANCE = ("The node of this server is currently under maintenance and the functionality "
-                        "requested is unavailable.")
+CONFLICT_MAINTENANCE = (
+    "The node of this server is currently under maintenance and the functionality requested is unavailable."
+)
 CONFLICT_NOT_INSTALLED = "This server has not yet completed its installation process, please try again later."
 CONFLICT_RESTORING = "This server is currently restoring from a backup, please try again later."
 CONFLICT_TRANSFER = "This server is currently being transferred to a new machine, please try again later."
@@ -57,8 +57,17 @@ def php_pretty(data) -> str:
 class ApiError(Exception):
     """An error the panel renders as the standard envelope."""
 
-    def __init__(self, status: int, code: str, detail: str, *, meta: dict | None = None,
-                 headers: dict | None = None, pretty: bool = True, errors: list | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        meta: dict | None = None,
+        headers: dict | None = None,
+        pretty: bool = True,
+        errors: list | None = None,
+    ):
         super().__init__(detail)
         self.status = status
         self.code = code
@@ -78,8 +87,7 @@ class ApiError(Exception):
 
     def response(self) -> web.Response:
         text = php_pretty(self.body()) if self.pretty else php_compact(self.body())
-        return web.Response(status=self.status, text=text, content_type="application/json",
-                            headers=self.headers)
+        return web.Response(status=self.status, text=text, content_type="application/json", headers=self.headers)
 
 
 def unauthenticated() -> ApiError:
@@ -103,10 +111,12 @@ def route_not_found(path: str) -> ApiError:
 
 
 def method_not_allowed(method: str, path: str, allowed: list[str]) -> ApiError:
-    return ApiError(405, "MethodNotAllowedHttpException",
-                    f"The {method} method is not supported for route {path.lstrip('/')}. "
-                    f"Supported methods: {', '.join(allowed)}.",
-                    headers={"Allow": ", ".join(allowed)})
+    return ApiError(
+        405,
+        "MethodNotAllowedHttpException",
+        f"The {method} method is not supported for route {path.lstrip('/')}. Supported methods: {', '.join(allowed)}.",
+        headers={"Allow": ", ".join(allowed)},
+    )
 
 
 def conflict(detail: str) -> ApiError:
@@ -118,15 +128,19 @@ def malformed_json(reason: str = "Syntax error") -> ApiError:
 
 
 def invalid_filter(unknown: list[str], allowed: list[str]) -> ApiError:
-    return ApiError(400, "InvalidFilterQuery",
-                    f"Requested filter(s) `{', '.join(unknown)}` are not allowed. "
-                    f"Allowed filter(s) are `{', '.join(allowed)}`.")
+    return ApiError(
+        400,
+        "InvalidFilterQuery",
+        f"Requested filter(s) `{', '.join(unknown)}` are not allowed. Allowed filter(s) are `{', '.join(allowed)}`.",
+    )
 
 
 def invalid_sort(unknown: list[str], allowed: list[str]) -> ApiError:
-    return ApiError(400, "InvalidSortQuery",
-                    f"Requested sort(s) `{', '.join(unknown)}` is not allowed. "
-                    f"Allowed sort(s) are `{', '.join(allowed)}`.")
+    return ApiError(
+        400,
+        "InvalidSortQuery",
+        f"Requested sort(s) `{', '.join(unknown)}` is not allowed. Allowed sort(s) are `{', '.join(allowed)}`.",
+    )
 
 
 def throttled(headers: dict) -> ApiError:
@@ -151,6 +165,12 @@ def validation(failures: list[tuple[str, str, dict]]) -> ApiError:
     for field, rule, params in failures:
         attr = field.replace("_", " ")
         detail = VALIDATION_MESSAGES[rule].format(attr=attr, **params)
-        items.append({"code": "ValidationException", "status": "422", "detail": detail,
-                      "meta": {"source_field": field, "rule": rule}})
+        items.append(
+            {
+                "code": "ValidationException",
+                "status": "422",
+                "detail": detail,
+                "meta": {"source_field": field, "rule": rule},
+            }
+        )
     return ApiError(422, "ValidationException", items[0]["detail"], pretty=False, errors=items)

@@ -25,7 +25,8 @@ import secrets
 import string
 import time
 import uuid as uuidlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import yaml
 
@@ -89,15 +90,15 @@ def _uuid(rng: random.Random) -> str:
 
 def iso(ts: float) -> str:
     """ISO-8601 'atom' format in UTC with a numeric offset, like the panel."""
-    return datetime.datetime.fromtimestamp(int(ts), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return datetime.datetime.fromtimestamp(int(ts), datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 @dataclasses.dataclass(eq=False)
 class ApiKey:
-    identifier: str            # first 16 characters of the token (prefix + 11)
-    secret: str                # the other 32 characters
-    key_type: str              # "client" | "application"
-    user: "User"
+    identifier: str  # first 16 characters of the token (prefix + 11)
+    secret: str  # the other 32 characters
+    key_type: str  # "client" | "application"
+    user: User
     id: int = 0
     allowed_ips: list[str] = dataclasses.field(default_factory=list)  # CIDR ranges; empty = any
 
@@ -207,8 +208,12 @@ class Server:
 
     @property
     def game(self) -> dict:
-        return {"boot_seconds": self.boot_seconds, "crash_after": self.crash_after,
-                "noisy": self.noisy, "invalid_utf8": self.invalid_utf8}
+        return {
+            "boot_seconds": self.boot_seconds,
+            "crash_after": self.crash_after,
+            "noisy": self.noisy,
+            "invalid_utf8": self.invalid_utf8,
+        }
 
     @property
     def allocation(self) -> Allocation:
@@ -220,7 +225,7 @@ class ActivityEntry:
     id: int
     event: str
     actor: User | None
-    subject: Any            # Server or User
+    subject: Any  # Server or User
     properties: dict
     ip: str
     is_api: bool
@@ -231,6 +236,7 @@ class ActivityEntry:
 @dataclasses.dataclass(eq=False)
 class NodeContext:
     """What ``sandbox.wings.add_wings_routes`` gets (one Wings site serves every node)."""
+
     servers_by_uuid: dict[str, Server]
     daemon_token: str
     panel_url: str = ""
@@ -240,7 +246,7 @@ class NodeContext:
     denied_jtis: dict[str, float] = dataclasses.field(default_factory=dict)  # jti -> deny time
     flavor: str = "pterodactyl"
     wings_url: str = ""
-    wings_version: str = DEFAULT_VERSION   # "1.12" turns on the Wings 1.12 websocket limits (sandbox/wings.py)
+    wings_version: str = DEFAULT_VERSION  # "1.12" turns on the Wings 1.12 websocket limits (sandbox/wings.py)
     # replaced by sandbox.wings.add_wings_routes
     drop_connections: Callable[..., Any] = lambda uuid=None: 0
 
@@ -254,13 +260,13 @@ class Fleet:
         self.servers: list[Server] = []
         self.activity: list[ActivityEntry] = []
         self.keys_by_identifier: dict[str, ApiKey] = {}
-        self.roles: dict[str, str] = {}   # role -> username (owner/subuser/admin/application/other)
-        self.two_factor_required = 0      # APP_2FA_REQUIRED: 0 nobody, 1 admins, 2 everyone
+        self.roles: dict[str, str] = {}  # role -> username (owner/subuser/admin/application/other)
+        self.two_factor_required = 0  # APP_2FA_REQUIRED: 0 nobody, 1 admins, 2 everyone
         self.daemon_token = _rand_str(64)
         self.daemon_token_id = _rand_str(16)
-        self.wings_version = DEFAULT_VERSION   # the node's Wings (sandbox/wings.py)
-        self.panel_version = DEFAULT_VERSION   # the panel's (1.12.3+ emits the JWT scope claim)
-        self.panel_version_set = False         # given in the fleet file (then --version does not change it)
+        self.wings_version = DEFAULT_VERSION  # the node's Wings (sandbox/wings.py)
+        self.panel_version = DEFAULT_VERSION  # the panel's (1.12.3+ emits the JWT scope claim)
+        self.panel_version_set = False  # given in the fleet file (then --version does not change it)
         self.identifier_style = "short"
         self._next_key_id = 1
         self._next_activity_id = 1
@@ -303,8 +309,9 @@ class Fleet:
         self.servers_by_uuid = {s.uuid: s for s in self.servers}
         self.servers_by_identifier = {s.identifier: s for s in self.servers}
 
-    def add_key(self, user: User, key_type: str = "client", token: str | None = None,
-                allowed_ips: list[str] | None = None) -> ApiKey:
+    def add_key(
+        self, user: User, key_type: str = "client", token: str | None = None, allowed_ips: list[str] | None = None
+    ) -> ApiKey:
         if token:
             if len(token) < 17:
                 raise FleetError(f"API key for {user.username} is too short: {token!r}")
@@ -324,10 +331,26 @@ class Fleet:
                 return k
         return None
 
-    def record(self, event: str, actor: User | None, subject: Any, properties: dict | None = None,
-               ip: str = "127.0.0.1", api_key: ApiKey | None = None) -> ActivityEntry:
-        entry = ActivityEntry(self._next_activity_id, event, actor, subject, dict(properties or {}), ip,
-                              api_key is not None, time.time(), api_key.id if api_key else None)
+    def record(
+        self,
+        event: str,
+        actor: User | None,
+        subject: Any,
+        properties: dict | None = None,
+        ip: str = "127.0.0.1",
+        api_key: ApiKey | None = None,
+    ) -> ActivityEntry:
+        entry = ActivityEntry(
+            self._next_activity_id,
+            event,
+            actor,
+            subject,
+            dict(properties or {}),
+            ip,
+            api_key is not None,
+            time.time(),
+            api_key.id if api_key else None,
+        )
         self._next_activity_id += 1
         self.activity.append(entry)
         return entry
@@ -352,47 +375,100 @@ class Fleet:
 
 # --------------------------------------------------------------------------- building
 
+
 def _default_eggs(rng: random.Random) -> list[Egg]:
-    paper = Egg(1, _uuid(rng), "Paper", startup_done=')! For help, type "help"', stop_command="stop",
-                startup="java -Xms128M -Xmx{{SERVER_MEMORY}}M -Dterminal.jline=false -jar {{SERVER_JARFILE}}",
-                docker_image="ghcr.io/pterodactyl/yolks:java_21", features=["eula", "java_version", "pid_limit"],
-                variables=[
-                    EggVariable("Minecraft Version", "Version of Minecraft to run.", "MINECRAFT_VERSION", "latest"),
-                    EggVariable("Server Jar File", "Name of the server jar.", "SERVER_JARFILE", "server.jar",
-                                rules="required|regex:/^([\\w\\d._-]+)(\\.jar)$/"),
-                    EggVariable("Build Number", "Paper build to use.", "BUILD_NUMBER", "latest"),
-                ])
-    vanilla = Egg(2, _uuid(rng), "Vanilla Minecraft", startup_done=')! For help, type "help"', stop_command="stop",
-                  startup="java -Xms128M -Xmx{{SERVER_MEMORY}}M -jar {{SERVER_JARFILE}}",
-                  docker_image="ghcr.io/pterodactyl/yolks:java_17", features=["eula", "java_version"],
-                  variables=[
-                      EggVariable("Server Jar File", "Name of the server jar.", "SERVER_JARFILE", "server.jar"),
-                      EggVariable("Server Version", "Minecraft version to install.", "VANILLA_VERSION", "latest"),
-                  ], boot_seconds=1.5)
+    paper = Egg(
+        1,
+        _uuid(rng),
+        "Paper",
+        startup_done=')! For help, type "help"',
+        stop_command="stop",
+        startup="java -Xms128M -Xmx{{SERVER_MEMORY}}M -Dterminal.jline=false -jar {{SERVER_JARFILE}}",
+        docker_image="ghcr.io/pterodactyl/yolks:java_21",
+        features=["eula", "java_version", "pid_limit"],
+        variables=[
+            EggVariable("Minecraft Version", "Version of Minecraft to run.", "MINECRAFT_VERSION", "latest"),
+            EggVariable(
+                "Server Jar File",
+                "Name of the server jar.",
+                "SERVER_JARFILE",
+                "server.jar",
+                rules="required|regex:/^([\\w\\d._-]+)(\\.jar)$/",
+            ),
+            EggVariable("Build Number", "Paper build to use.", "BUILD_NUMBER", "latest"),
+        ],
+    )
+    vanilla = Egg(
+        2,
+        _uuid(rng),
+        "Vanilla Minecraft",
+        startup_done=')! For help, type "help"',
+        stop_command="stop",
+        startup="java -Xms128M -Xmx{{SERVER_MEMORY}}M -jar {{SERVER_JARFILE}}",
+        docker_image="ghcr.io/pterodactyl/yolks:java_17",
+        features=["eula", "java_version"],
+        variables=[
+            EggVariable("Server Jar File", "Name of the server jar.", "SERVER_JARFILE", "server.jar"),
+            EggVariable("Server Version", "Minecraft version to install.", "VANILLA_VERSION", "latest"),
+        ],
+        boot_seconds=1.5,
+    )
     return [paper, vanilla]
 
 
-def _make_user(fleet: Fleet, rng: random.Random, username: str, email: str | None = None,
-               root_admin: bool = False, first: str = "", last: str = "") -> User:
-    u = User(id=len(fleet.users) + 1, uuid=_uuid(rng), username=username,
-             email=email or f"{username}@example.com", root_admin=root_admin,
-             first_name=first or username.capitalize(), last_name=last or "Sandbox",
-             created_at=1704067200.0 + 86400 * len(fleet.users))
+def _make_user(
+    fleet: Fleet,
+    rng: random.Random,
+    username: str,
+    email: str | None = None,
+    root_admin: bool = False,
+    first: str = "",
+    last: str = "",
+) -> User:
+    u = User(
+        id=len(fleet.users) + 1,
+        uuid=_uuid(rng),
+        username=username,
+        email=email or f"{username}@example.com",
+        root_admin=root_admin,
+        first_name=first or username.capitalize(),
+        last_name=last or "Sandbox",
+        created_at=1704067200.0 + 86400 * len(fleet.users),
+    )
     fleet.users.append(u)
     return u
 
 
-def _new_server(fleet: Fleet, rng: random.Random, *, name: str, owner: User, node: Node, egg: Egg,
-                port: int, uuid: str | None = None, identifier: str | None = None) -> Server:
+def _new_server(
+    fleet: Fleet,
+    rng: random.Random,
+    *,
+    name: str,
+    owner: User,
+    node: Node,
+    egg: Egg,
+    port: int,
+    uuid: str | None = None,
+    identifier: str | None = None,
+) -> Server:
     sid = len(fleet.servers) + 1
     suuid = uuid or _uuid(rng)
-    s = Server(id=sid, uuid=suuid, identifier=identifier or suuid[:8], name=name, owner=owner, node=node, egg=egg,
-               limits={"memory": 1024, "swap": 0, "disk": 5120, "io": 500, "cpu": 200, "threads": None,
-                       "oom_disabled": True},
-               feature_limits={"databases": 0, "allocations": 0, "backups": 0},
-               allocations=[Allocation(sid, "127.0.0.1", port)],
-               boot_seconds=egg.boot_seconds, crash_after=egg.crash_after, noisy=egg.noisy,
-               invalid_utf8=egg.invalid_utf8)
+    s = Server(
+        id=sid,
+        uuid=suuid,
+        identifier=identifier or suuid[:8],
+        name=name,
+        owner=owner,
+        node=node,
+        egg=egg,
+        limits={"memory": 1024, "swap": 0, "disk": 5120, "io": 500, "cpu": 200, "threads": None, "oom_disabled": True},
+        feature_limits={"databases": 0, "allocations": 0, "backups": 0},
+        allocations=[Allocation(sid, "127.0.0.1", port)],
+        boot_seconds=egg.boot_seconds,
+        crash_after=egg.crash_after,
+        noisy=egg.noisy,
+        invalid_utf8=egg.invalid_utf8,
+    )
     fleet.servers.append(s)
     return s
 
@@ -416,7 +492,7 @@ def apply_identifier_style(fleet: Fleet, style: str) -> Fleet:
     if style not in IDENTIFIER_STYLES:
         raise FleetError(f"server_identifiers must be one of {IDENTIFIER_STYLES}, not {style!r}")
     for s in fleet.servers:
-        base = s.identifier[len(SERV_PREFIX):] if s.identifier.startswith(SERV_PREFIX) else s.identifier
+        base = s.identifier[len(SERV_PREFIX) :] if s.identifier.startswith(SERV_PREFIX) else s.identifier
         s.identifier = SERV_PREFIX + base if style == "serv" else base
     fleet.identifier_style = style
     return _finish(fleet)
@@ -435,15 +511,15 @@ def generate(count: int, *, seed: int = 20241024, flavor: str = "pterodactyl") -
     fleet.add_key(admin, "application")
     fleet.add_key(helper)
     fleet.add_key(other)
-    fleet.roles = {"owner": "owner", "admin": "admin", "application": "admin", "subuser": "helper",
-                   "other": "other"}
+    fleet.roles = {"owner": "owner", "admin": "admin", "application": "admin", "subuser": "helper", "other": "other"}
     fleet.nodes = [Node(1, "node-eu1", "node-eu1.sandbox.test"), Node(2, "node-us1", "node-us1.sandbox.test")]
     fleet.eggs = _default_eggs(rng)
     width = max(2, len(str(count)))
     for i in range(count):
         egg = fleet.eggs[i % 3 == 2]
-        s = _new_server(fleet, rng, name=f"mc-{i + 1:0{width}d}", owner=owner, node=fleet.nodes[i % 2], egg=egg,
-                        port=25565 + i)
+        s = _new_server(
+            fleet, rng, name=f"mc-{i + 1:0{width}d}", owner=owner, node=fleet.nodes[i % 2], egg=egg, port=25565 + i
+        )
         s.description = f"Sandbox server {i + 1} ({egg.name})"
         if i < 3:
             s.subusers["helper"] = list(DEFAULT_HELPER_PERMISSIONS)
@@ -482,8 +558,15 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
     for spec in doc.get("users") or []:
         if isinstance(spec, str):
             spec = {"username": spec}
-        u = _make_user(fleet, rng, spec["username"], spec.get("email"), _as_bool(spec.get("root_admin")),
-                       spec.get("first_name", ""), spec.get("last_name", ""))
+        u = _make_user(
+            fleet,
+            rng,
+            spec["username"],
+            spec.get("email"),
+            _as_bool(spec.get("root_admin")),
+            spec.get("first_name", ""),
+            spec.get("last_name", ""),
+        )
         if spec.get("uuid"):
             u.uuid = str(spec["uuid"])
         u.use_totp = _as_bool(spec.get("use_totp"))
@@ -503,9 +586,17 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
     for i, spec in enumerate(doc.get("nodes") or [{"name": "node-1"}]):
         if isinstance(spec, str):
             spec = {"name": spec}
-        fleet.nodes.append(Node(i + 1, spec["name"], spec.get("fqdn", f"{spec['name']}.sandbox.test"),
-                                _as_bool(spec.get("maintenance_mode")), int(spec.get("sftp_port", 2022)),
-                                spec.get("sftp_alias"), unreachable=_as_bool(spec.get("unreachable"))))
+        fleet.nodes.append(
+            Node(
+                i + 1,
+                spec["name"],
+                spec.get("fqdn", f"{spec['name']}.sandbox.test"),
+                _as_bool(spec.get("maintenance_mode")),
+                int(spec.get("sftp_port", 2022)),
+                spec.get("sftp_alias"),
+                unreachable=_as_bool(spec.get("unreachable")),
+            )
+        )
 
     eggs_doc = doc.get("eggs")
     if not eggs_doc:
@@ -524,13 +615,20 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
             egg.crash_after = spec.get("crash_after")
             egg.noisy = _noisy(spec.get("noisy"))
             egg.invalid_utf8 = _as_bool(spec.get("invalid_utf8"))
-            for v in spec.get("variables") or [{"env_variable": "SERVER_JARFILE", "name": "Server Jar File",
-                                                "default_value": "server.jar"}]:
-                egg.variables.append(EggVariable(v.get("name", v["env_variable"]), v.get("description", ""),
-                                                 v["env_variable"], str(v.get("default_value", "")),
-                                                 _as_bool(v.get("user_viewable", True)),
-                                                 _as_bool(v.get("user_editable", True)),
-                                                 v.get("rules", "required|string|max:20")))
+            for v in spec.get("variables") or [
+                {"env_variable": "SERVER_JARFILE", "name": "Server Jar File", "default_value": "server.jar"}
+            ]:
+                egg.variables.append(
+                    EggVariable(
+                        v.get("name", v["env_variable"]),
+                        v.get("description", ""),
+                        v["env_variable"],
+                        str(v.get("default_value", "")),
+                        _as_bool(v.get("user_viewable", True)),
+                        _as_bool(v.get("user_editable", True)),
+                        v.get("rules", "required|string|max:20"),
+                    )
+                )
             fleet.eggs.append(egg)
 
     for i, spec in enumerate(doc.get("servers") or []):
@@ -540,8 +638,17 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
             egg = fleet.egg(spec["egg"]) if spec.get("egg") else fleet.eggs[0]
         except KeyError as exc:
             raise FleetError(f"server {spec.get('name')!r}: unknown {exc}") from exc
-        s = _new_server(fleet, rng, name=str(spec.get("name", f"server-{i + 1}")), owner=owner, node=node, egg=egg,
-                        port=25565 + i, uuid=spec.get("uuid"), identifier=spec.get("identifier"))
+        s = _new_server(
+            fleet,
+            rng,
+            name=str(spec.get("name", f"server-{i + 1}")),
+            owner=owner,
+            node=node,
+            egg=egg,
+            port=25565 + i,
+            uuid=spec.get("uuid"),
+            identifier=spec.get("identifier"),
+        )
         if spec.get("uuid") and not spec.get("identifier"):
             s.identifier = s.uuid[:8]
         s.description = str(spec.get("description") or "")
@@ -554,9 +661,12 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
         s.limits.update(spec.get("limits") or {})
         s.feature_limits.update(spec.get("feature_limits") or {})
         if spec.get("allocations"):
-            s.allocations = [Allocation(s.id * 100 + j, str(a.get("ip", "127.0.0.1")), int(a["port"]),
-                                        a.get("ip_alias"), a.get("notes"))
-                             for j, a in enumerate(spec["allocations"])]
+            s.allocations = [
+                Allocation(
+                    s.id * 100 + j, str(a.get("ip", "127.0.0.1")), int(a["port"]), a.get("ip_alias"), a.get("notes")
+                )
+                for j, a in enumerate(spec["allocations"])
+            ]
         s.variable_values.update({k: str(v) for k, v in (spec.get("variables") or {}).items()})
         for uname, perms in (spec.get("subusers") or {}).items():
             fleet.user(uname)

@@ -15,6 +15,7 @@ Behaviour:
   non-zero;
 * ends itself when stdin closes (the daemon went away).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,7 @@ BOOT_MESSAGES = (
     "Loading properties",
     "Default game type: SURVIVAL",
     "Generating keypair",
-    'Starting Minecraft server on *:25565',
+    "Starting Minecraft server on *:25565",
     'Preparing level "world"',
     "Preparing start region for dimension minecraft:overworld",
     "Preparing spawn area: 0%",
@@ -74,18 +75,18 @@ def respond(command: str) -> tuple[list[str], bool]:
     if name == "say":
         return [stamp("[Server] " + rest)], False
     if name == "list":
-        return [stamp("There are 0 of a max of {} players online: ".format(MAX_PLAYERS))], False
+        return [stamp(f"There are 0 of a max of {MAX_PLAYERS} players online: ")], False
     if name == "help":
         return [stamp(line) for line in HELP_LINES], False
     if name == "stop":
         return [], True
     if name == "burst":
         return [], False
-    return [stamp('Unknown command. Type "help" for help. ({})'.format(command), level="WARN")], False
+    return [stamp(f'Unknown command. Type "help" for help. ({command})', level="WARN")], False
 
 
 def burst_lines(count: int) -> list[str]:
-    return [stamp("Burst line {} of {}".format(i + 1, count)) for i in range(count)]
+    return [stamp(f"Burst line {i + 1} of {count}") for i in range(count)]
 
 
 class Console:
@@ -97,7 +98,7 @@ class Console:
         self._log = None
         if log_path:
             try:
-                self._log = open(log_path, "ab")
+                self._log = open(log_path, "ab")  # noqa: SIM115 - kept open for the process's lifetime
             except OSError:
                 self._log = None
 
@@ -137,8 +138,10 @@ def write_world(data_dir: str) -> None:
             with open(region, "wb") as fh:
                 fh.write(b"\0" * 8192 + os.urandom(24576))
         with open(os.path.join(data_dir, "server.properties"), "w") as fh:
-            fh.write("#Minecraft server properties\nmax-players={}\nlevel-name=world\n"
-                     "server-port=25565\nmotd=A sandbox server\n".format(MAX_PLAYERS))
+            fh.write(
+                f"#Minecraft server properties\nmax-players={MAX_PLAYERS}\nlevel-name=world\n"
+                "server-port=25565\nmotd=A sandbox server\n"
+            )
         with open(os.path.join(data_dir, "eula.txt"), "w") as fh:
             fh.write("eula=true\n")
     except OSError:
@@ -148,16 +151,16 @@ def write_world(data_dir: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="gameserver", description=__doc__.splitlines()[0])
     parser.add_argument("--boot-seconds", type=float, default=1.0)
-    parser.add_argument("--crash-after", type=float, default=None,
-                        help="exit with code 1 this many seconds after start")
+    parser.add_argument(
+        "--crash-after", type=float, default=None, help="exit with code 1 this many seconds after start"
+    )
     parser.add_argument("--noisy", type=float, default=0.0, help="chatter lines per second")
-    parser.add_argument("--invalid-utf8", action="store_true",
-                        help="print a line with bytes that are not valid UTF-8 after boot")
+    parser.add_argument(
+        "--invalid-utf8", action="store_true", help="print a line with bytes that are not valid UTF-8 after boot"
+    )
     parser.add_argument("--burst", type=int, default=0, help="print N lines at once after boot")
-    parser.add_argument("--stop-seconds", type=float, default=0.1,
-                        help="time spent saving on stop")
-    parser.add_argument("--hang-on-stop", action="store_true",
-                        help="ignore the stop command (the daemon must kill it)")
+    parser.add_argument("--stop-seconds", type=float, default=0.1, help="time spent saving on stop")
+    parser.add_argument("--hang-on-stop", action="store_true", help="ignore the stop command (the daemon must kill it)")
     parser.add_argument("--data-dir", default=".")
     return parser.parse_args(argv)
 
@@ -188,11 +191,13 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(args.crash_after)
         if stopping.is_set():
             return
-        console.lines([
-            stamp("Encountered an unexpected exception", level="ERROR"),
-            stamp("java.lang.IllegalStateException: the sandbox asked for a crash", level="ERROR"),
-            stamp("This crash report has been saved to: crash-reports/crash.txt", level="ERROR"),
-        ])
+        console.lines(
+            [
+                stamp("Encountered an unexpected exception", level="ERROR"),
+                stamp("java.lang.IllegalStateException: the sandbox asked for a crash", level="ERROR"),
+                stamp("This crash report has been saved to: crash-reports/crash.txt", level="ERROR"),
+            ]
+        )
         try:
             os.makedirs(os.path.join(data_dir, "crash-reports"), exist_ok=True)
             with open(os.path.join(data_dir, "crash-reports", "crash.txt"), "w") as fh:
@@ -213,8 +218,9 @@ def main(argv: list[str] | None = None) -> int:
             batch = []
             for _ in range(per_tick):
                 n += 1
-                batch.append(stamp("Villager trades refreshed ({}), chunk {} ticked".format(n, n % 97),
-                                   thread="Worker-Main-{}".format(n % 4)))
+                batch.append(
+                    stamp(f"Villager trades refreshed ({n}), chunk {n % 97} ticked", thread=f"Worker-Main-{n % 4}")
+                )
             console.lines(batch)
             next_at += interval
             delay = next_at - time.monotonic()
@@ -237,8 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         console.line(stamp(DONE_TEMPLATE.format(time.monotonic() - started)))
         booted.set()
         if args.invalid_utf8:
-            console.raw(b"[" + time.strftime("%H:%M:%S").encode() + b"] [Server thread/WARN]: "
-                        b"Invalid bytes follow: \xff\xfe caf\xc3 end \xed\xa0\x80!\n")
+            console.raw(
+                b"[" + time.strftime("%H:%M:%S").encode() + b"] [Server thread/WARN]: "
+                b"Invalid bytes follow: \xff\xfe caf\xc3 end \xed\xa0\x80!\n"
+            )
         if args.burst > 0:
             console.lines(burst_lines(args.burst))
 

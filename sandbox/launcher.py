@@ -47,8 +47,18 @@ FLEETS = ROOT / "sandbox" / "fleets"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 
-__all__ = ["FLEETS", "PYTHON", "ROOT", "START_TIMEOUT", "STOP_TIMEOUT", "Sandbox", "SandboxError", "cli_args",
-           "launch", "running"]
+__all__ = [
+    "FLEETS",
+    "PYTHON",
+    "ROOT",
+    "START_TIMEOUT",
+    "STOP_TIMEOUT",
+    "Sandbox",
+    "SandboxError",
+    "cli_args",
+    "launch",
+    "running",
+]
 
 
 class SandboxError(RuntimeError, AssertionError):
@@ -75,8 +85,9 @@ class Sandbox(dict):
         h.update(extra)
         return h
 
-    def api(self, method: str, path: str, key: str | None = "owner", *, headers: dict | None = None,
-            **kwargs) -> requests.Response:
+    def api(
+        self, method: str, path: str, key: str | None = "owner", *, headers: dict | None = None, **kwargs
+    ) -> requests.Response:
         """``path`` relative to the panel, e.g. ``/api/client``; ``key`` a role name or a token."""
         h = self.headers(key)
         h.update(headers or {})
@@ -183,9 +194,16 @@ def cli_args(kwargs: dict) -> list[str]:
     return argv
 
 
-def launch(directory: pathlib.Path, *, ready_file: pathlib.Path | None = None, log_file: pathlib.Path | None = None,
-           python: str | None = None, start_timeout: float = START_TIMEOUT, new_session: bool = False,
-           **kwargs) -> Sandbox:
+def launch(
+    directory: pathlib.Path,
+    *,
+    ready_file: pathlib.Path | None = None,
+    log_file: pathlib.Path | None = None,
+    python: str | None = None,
+    start_timeout: float = START_TIMEOUT,
+    new_session: bool = False,
+    **kwargs,
+) -> Sandbox:
     """Start ``python -m sandbox --ready-file ... <kwargs as options>``; return once it is ready.
 
     ``directory`` holds ready.json and sandbox.log unless ``ready_file``/``log_file`` say otherwise.
@@ -201,8 +219,14 @@ def launch(directory: pathlib.Path, *, ready_file: pathlib.Path | None = None, l
         kwargs["servers"] = 3
     argv = [python or PYTHON, "-m", "sandbox", "--ready-file", str(ready)] + cli_args(kwargs)
     with open(log_path, "wb") as logf:
-        proc = subprocess.Popen(argv, cwd=ROOT, stdout=logf, stderr=subprocess.STDOUT, start_new_session=new_session,
-                                env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+        proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            start_new_session=new_session,
+            env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
+        )
     deadline = time.monotonic() + start_timeout
     try:
         while not ready.exists():

@@ -25,7 +25,7 @@ from aiohttp import web
 
 from . import errors as E
 from .errors import ApiError, php_compact
-from .fleet import PERMISSION_GROUPS, PELICAN_PERMISSIONS, SERV_PREFIX, ApiKey, Fleet, Server, User, iso
+from .fleet import PELICAN_PERMISSIONS, PERMISSION_GROUPS, SERV_PREFIX, ApiKey, Fleet, Server, User, iso
 from .wings import version_tuple
 
 log = logging.getLogger("sandbox.panel")
@@ -34,8 +34,12 @@ RESOURCE_CACHE_SECONDS = 20.0
 RATE_WINDOW = 60.0
 PELICAN_WEBSOCKET_LIMIT = 5
 POWER_SIGNALS = ("start", "stop", "restart", "kill")
-POWER_PERMISSIONS = {"start": "control.start", "stop": "control.stop", "kill": "control.stop",
-                     "restart": "control.restart"}
+POWER_PERMISSIONS = {
+    "start": "control.start",
+    "stop": "control.stop",
+    "kill": "control.stop",
+    "restart": "control.restart",
+}
 LIST_FILTERS = ["uuid", "name", "description", "external_id", "*"]
 IPV4_FILTER = re.compile(r"^(\d{1,3}\.){3}\d{1,3}(:\d{0,5})?$")
 PORT_FILTER = re.compile(r"^:\d{1,5}$")
@@ -44,37 +48,89 @@ PHP_INT = re.compile(r"^[+-]?(0|[1-9]\d*)$")
 # My own wording for the permission descriptions (free text in the real panel).
 PERMISSION_DESCRIPTIONS = {
     "websocket": ("Connecting to the server's live console websocket.", {"connect": "Open the console websocket."}),
-    "control": ("Controlling the server process.", {
-        "console": "Send commands to the console.", "start": "Start the server.",
-        "stop": "Stop or kill the server.", "restart": "Restart the server."}),
-    "user": ("Managing the server's subusers.", {
-        "create": "Add subusers.", "read": "List subusers and their permissions.",
-        "update": "Change subusers' permissions.", "delete": "Remove subusers."}),
-    "file": ("Working with the server's files.", {
-        "create": "Create files and folders.", "read": "List folders.", "read-content": "Read and download files.",
-        "update": "Change files.", "delete": "Delete files.", "archive": "Compress and extract archives.",
-        "sftp": "Log in over SFTP."}),
-    "backup": ("Working with backups.", {
-        "create": "Make backups.", "read": "List backups.", "delete": "Delete backups.",
-        "download": "Download backups.", "restore": "Restore a backup over the server."}),
-    "allocation": ("Working with network allocations.", {
-        "read": "See all allocations.", "create": "Add allocations.", "update": "Change the primary allocation "
-        "and notes.", "delete": "Remove allocations."}),
-    "startup": ("Working with startup settings.", {
-        "read": "See startup variables.", "update": "Change startup variables.",
-        "docker-image": "Change the Docker image."}),
-    "database": ("Working with databases.", {
-        "create": "Create databases.", "read": "List databases.", "update": "Rotate passwords.",
-        "delete": "Delete databases.", "view_password": "See database passwords."}),
-    "schedule": ("Working with schedules.", {
-        "create": "Create schedules.", "read": "List schedules.", "update": "Change schedules.",
-        "delete": "Delete schedules."}),
+    "control": (
+        "Controlling the server process.",
+        {
+            "console": "Send commands to the console.",
+            "start": "Start the server.",
+            "stop": "Stop or kill the server.",
+            "restart": "Restart the server.",
+        },
+    ),
+    "user": (
+        "Managing the server's subusers.",
+        {
+            "create": "Add subusers.",
+            "read": "List subusers and their permissions.",
+            "update": "Change subusers' permissions.",
+            "delete": "Remove subusers.",
+        },
+    ),
+    "file": (
+        "Working with the server's files.",
+        {
+            "create": "Create files and folders.",
+            "read": "List folders.",
+            "read-content": "Read and download files.",
+            "update": "Change files.",
+            "delete": "Delete files.",
+            "archive": "Compress and extract archives.",
+            "sftp": "Log in over SFTP.",
+        },
+    ),
+    "backup": (
+        "Working with backups.",
+        {
+            "create": "Make backups.",
+            "read": "List backups.",
+            "delete": "Delete backups.",
+            "download": "Download backups.",
+            "restore": "Restore a backup over the server.",
+        },
+    ),
+    "allocation": (
+        "Working with network allocations.",
+        {
+            "read": "See all allocations.",
+            "create": "Add allocations.",
+            "update": "Change the primary allocation and notes.",
+            "delete": "Remove allocations.",
+        },
+    ),
+    "startup": (
+        "Working with startup settings.",
+        {
+            "read": "See startup variables.",
+            "update": "Change startup variables.",
+            "docker-image": "Change the Docker image.",
+        },
+    ),
+    "database": (
+        "Working with databases.",
+        {
+            "create": "Create databases.",
+            "read": "List databases.",
+            "update": "Rotate passwords.",
+            "delete": "Delete databases.",
+            "view_password": "See database passwords.",
+        },
+    ),
+    "schedule": (
+        "Working with schedules.",
+        {
+            "create": "Create schedules.",
+            "read": "List schedules.",
+            "update": "Change schedules.",
+            "delete": "Delete schedules.",
+        },
+    ),
     "settings": ("Server settings.", {"rename": "Rename the server.", "reinstall": "Reinstall the server."}),
     "activity": ("Server activity log.", {"read": "Read the activity log."}),
 }
 
 
 # --------------------------------------------------------------------------- PHP-ish query handling
+
 
 def php_parse_query(qs: str) -> dict:
     """parse_str: nested keys (``a[b]``, ``a[]``), later values override, '.'/' ' in names become '_'."""
@@ -215,12 +271,16 @@ ROUTES = [
     (re.compile(r"^/api/client/servers/(?P<server>[^/]+)/power$"), "api:client:server.power", ("POST",)),
 ]
 
-LOGIN_PAGE = ("<!DOCTYPE html><html><head><title>Pterodactyl</title></head>"
-              "<body><p>Sandbox panel: sign in with an API key instead.</p></body></html>")
+LOGIN_PAGE = (
+    "<!DOCTYPE html><html><head><title>Pterodactyl</title></head>"
+    "<body><p>Sandbox panel: sign in with an API key instead.</p></body></html>"
+)
 
 
 class Panel:
-    def __init__(self, fleet: Fleet, node_context, *, rate_limit: int, token_ttl: int, rate_period: float = RATE_WINDOW):
+    def __init__(
+        self, fleet: Fleet, node_context, *, rate_limit: int, token_ttl: int, rate_period: float = RATE_WINDOW
+    ):
         self.fleet = fleet
         self.flavor = fleet.flavor
         self.node_context = node_context
@@ -229,7 +289,7 @@ class Panel:
         self.token_ttl = token_ttl
         self.panel_url = ""
         self.wings_url = ""
-        self.windows: dict[str, list[float]] = {}          # bucket -> [window end, hits]
+        self.windows: dict[str, list[float]] = {}  # bucket -> [window end, hits]
         self.resource_cache: dict[str, tuple[float, dict]] = {}
         self.request_log: list[dict] = []
         self.faults: list[dict] = []
@@ -245,7 +305,7 @@ class Panel:
         pos = header.find("Bearer ")
         if pos < 0:
             return None
-        token = header[pos + 7:].split(",", 1)[0].strip()
+        token = header[pos + 7 :].split(",", 1)[0].strip()
         if len(token) <= 16:
             return None
         key = self.fleet.keys_by_identifier.get(token[:16])
@@ -274,8 +334,9 @@ class Panel:
         return self.pelican or version_tuple(getattr(self.fleet, "panel_version", None)) >= (1, 12, 3)
 
     def json_response(self, data, status: int = 200, headers: dict | None = None) -> web.Response:
-        return web.Response(status=status, text=php_compact(data), content_type="application/json",
-                            headers=headers or {})
+        return web.Response(
+            status=status, text=php_compact(data), content_type="application/json", headers=headers or {}
+        )
 
     def base_url(self, request: web.Request) -> str:
         return f"{request.scheme}://{request.host}"
@@ -298,8 +359,14 @@ class Panel:
             ok, remaining, end = self._hit(bucket, limit)
             if not ok:
                 retry = max(0, int(end - time.time() + 0.999))
-                raise E.throttled({"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": "0",
-                                   "Retry-After": str(retry), "X-RateLimit-Reset": str(int(time.time()) + retry)})
+                raise E.throttled(
+                    {
+                        "X-RateLimit-Limit": str(limit),
+                        "X-RateLimit-Remaining": "0",
+                        "Retry-After": str(retry),
+                        "X-RateLimit-Reset": str(int(time.time()) + retry),
+                    }
+                )
             if best is None or remaining < best[1]:
                 best = (limit, remaining)
         ctx.headers["X-RateLimit-Limit"] = str(best[0])
@@ -347,13 +414,23 @@ class Panel:
         await self.read_body(ctx)
         # 400 two-factor required (Pterodactyl only; GET /account is exempt)
         level = self.fleet.two_factor_required
-        if (not self.pelican and name != "api:client.account" and not ctx.user.use_totp
-                and (level == 2 or (level == 1 and ctx.user.root_admin))):
+        if (
+            not self.pelican
+            and name != "api:client.account"
+            and not ctx.user.use_totp
+            and (level == 2 or (level == 1 and ctx.user.root_admin))
+        ):
             raise ApiError(400, "TwoFactorAuthRequiredException", E.TWO_FACTOR_REQUIRED)
         # 403 IP allow-list of the key
         if ctx.key.allowed_ips and not _ip_allowed(request.remote or "", ctx.key.allowed_ips):
-            self.fleet.record("auth:ip-blocked", ctx.user, ctx.user, {"identifier": ctx.key.identifier},
-                              ip=request.remote or "", api_key=ctx.key)
+            self.fleet.record(
+                "auth:ip-blocked",
+                ctx.user,
+                ctx.user,
+                {"identifier": ctx.key.identifier},
+                ip=request.remote or "",
+                api_key=ctx.key,
+            )
             raise E.forbidden(E.IP_DENIED.format(ip=request.remote or ""))
         # 429
         buckets = [("user:" + ctx.user.uuid, self.rate_limit)]
@@ -391,8 +468,14 @@ class Panel:
         ok, remaining, end = self._hit("ws:" + ctx.server.uuid, PELICAN_WEBSOCKET_LIMIT)
         if not ok:
             retry = max(0, int(end - time.time() + 0.999))
-            raise E.throttled({"X-RateLimit-Limit": str(PELICAN_WEBSOCKET_LIMIT), "X-RateLimit-Remaining": "0",
-                               "Retry-After": str(retry), "X-RateLimit-Reset": str(int(time.time()) + retry)})
+            raise E.throttled(
+                {
+                    "X-RateLimit-Limit": str(PELICAN_WEBSOCKET_LIMIT),
+                    "X-RateLimit-Remaining": "0",
+                    "Retry-After": str(retry),
+                    "X-RateLimit-Reset": str(int(time.time()) + retry),
+                }
+            )
         if remaining < int(ctx.headers.get("X-RateLimit-Remaining", remaining + 1)):
             ctx.headers["X-RateLimit-Limit"] = str(PELICAN_WEBSOCKET_LIMIT)
             ctx.headers["X-RateLimit-Remaining"] = str(remaining)
@@ -406,11 +489,11 @@ class Panel:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                raise E.malformed_json("Malformed UTF-8 characters, possibly incorrectly encoded")
+                raise E.malformed_json("Malformed UTF-8 characters, possibly incorrectly encoded") from None
             try:
                 body = json.loads(text, parse_constant=_reject_constant)
             except (ValueError, TypeError):
-                raise E.malformed_json("Syntax error")
+                raise E.malformed_json("Syntax error") from None
         elif "application/x-www-form-urlencoded" in ctype and raw:
             body = php_parse_query(raw.decode("utf-8", "replace"))
         if not isinstance(body, dict):
@@ -444,9 +527,12 @@ class Panel:
         detail = self.conflict_detail(server)
         if detail is None or route == "api:client:server.view":
             return
-        if route == "api:client:server.ws" and user.root_admin:
-            if self.pelican or detail not in (E.CONFLICT_SUSPENDED, E.CONFLICT_MAINTENANCE):
-                return
+        if (
+            route == "api:client:server.ws"
+            and user.root_admin
+            and (self.pelican or detail not in (E.CONFLICT_SUSPENDED, E.CONFLICT_MAINTENANCE))
+        ):
+            return
         raise E.conflict(detail)
 
     # ----------------------------------------------------------------- transformers
@@ -454,25 +540,43 @@ class Panel:
         if user is None:
             return {"object": "null_resource", "attributes": None}
         if self.pelican:
-            attrs = {"uuid": user.uuid, "username": user.username, "email": user.email, "language": user.language,
-                     "image": user.image, "admin": user.root_admin, "root_admin": user.root_admin,
-                     "2fa_enabled": user.use_totp, "created_at": iso(user.created_at),
-                     "updated_at": iso(user.created_at)}
+            attrs = {
+                "uuid": user.uuid,
+                "username": user.username,
+                "email": user.email,
+                "language": user.language,
+                "image": user.image,
+                "admin": user.root_admin,
+                "root_admin": user.root_admin,
+                "2fa_enabled": user.use_totp,
+                "created_at": iso(user.created_at),
+                "updated_at": iso(user.created_at),
+            }
         else:
-            attrs = {"uuid": user.uuid, "username": user.username, "email": user.email, "image": user.image,
-                     "2fa_enabled": user.use_totp, "created_at": iso(user.created_at)}
+            attrs = {
+                "uuid": user.uuid,
+                "username": user.username,
+                "email": user.email,
+                "image": user.image,
+                "2fa_enabled": user.use_totp,
+                "created_at": iso(user.created_at),
+            }
         return {"object": "user", "attributes": attrs}
 
     def server_item(self, server: Server, user: User, includes: set[str]) -> dict:
         can = lambda perm: self.fleet.can(user, server, perm)  # noqa: E731
         hide_startup = not can("startup.read")
         invocation = server.egg.startup
-        replacements = {"{{SERVER_MEMORY}}": str(server.limits.get("memory", 0)),
-                        "{{SERVER_IP}}": server.allocation.ip, "{{SERVER_PORT}}": str(server.allocation.port)}
+        replacements = {
+            "{{SERVER_MEMORY}}": str(server.limits.get("memory", 0)),
+            "{{SERVER_IP}}": server.allocation.ip,
+            "{{SERVER_PORT}}": str(server.allocation.port),
+        }
         for var in server.egg.variables:
             value = server.variable_values.get(var.env_variable, var.default_value)
-            replacements["{{" + var.env_variable + "}}"] = (value if var.user_viewable and not hide_startup
-                                                            else "[hidden]")
+            replacements["{{" + var.env_variable + "}}"] = (
+                value if var.user_viewable and not hide_startup else "[hidden]"
+            )
         for k, v in replacements.items():
             invocation = invocation.replace(k, v)
         sftp = {"ip": server.node.fqdn, "port": server.node.daemon_sftp}
@@ -486,19 +590,41 @@ class Panel:
             allocs = server.allocations
         else:
             allocs = [server.allocation]
-        alloc_items = [{"object": "allocation", "attributes": {
-            "id": a.id, "ip": a.ip, "ip_alias": a.ip_alias, "port": a.port,
-            "notes": a.notes if can("allocation.read") else None, "is_default": a is server.allocation}}
-            for a in allocs]
+        alloc_items = [
+            {
+                "object": "allocation",
+                "attributes": {
+                    "id": a.id,
+                    "ip": a.ip,
+                    "ip_alias": a.ip_alias,
+                    "port": a.port,
+                    "notes": a.notes if can("allocation.read") else None,
+                    "is_default": a is server.allocation,
+                },
+            }
+            for a in allocs
+        ]
         relationships: dict = {"allocations": {"object": "list", "data": alloc_items}}
         if can("startup.read"):
-            relationships["variables"] = {"object": "list", "data": [
-                {"object": "egg_variable", "attributes": {
-                    "name": v.name, "description": v.description, "env_variable": v.env_variable,
-                    "default_value": v.default_value,
-                    "server_value": server.variable_values.get(v.env_variable, v.default_value),
-                    "is_editable": v.user_editable, "rules": v.rules}}
-                for v in server.egg.variables if v.user_viewable]}
+            relationships["variables"] = {
+                "object": "list",
+                "data": [
+                    {
+                        "object": "egg_variable",
+                        "attributes": {
+                            "name": v.name,
+                            "description": v.description,
+                            "env_variable": v.env_variable,
+                            "default_value": v.default_value,
+                            "server_value": server.variable_values.get(v.env_variable, v.default_value),
+                            "is_editable": v.user_editable,
+                            "rules": v.rules,
+                        },
+                    }
+                    for v in server.egg.variables
+                    if v.user_viewable
+                ],
+            }
         else:
             relationships["variables"] = {"object": "null_resource", "attributes": None}
         if "egg" in includes:
@@ -546,15 +672,17 @@ class Panel:
         attrs: dict = {"id": hashlib.sha1(str(entry.id).encode()).hexdigest()}
         if not self.pelican:
             attrs["batch"] = None
-        attrs.update({
-            "event": entry.event,
-            "is_api": entry.is_api,
-            "ip": entry.ip if (entry.actor is viewer or viewer.root_admin) else None,
-            "description": None,
-            "properties": props,
-            "has_additional_metadata": False,
-            "timestamp": iso(entry.timestamp),
-        })
+        attrs.update(
+            {
+                "event": entry.event,
+                "is_api": entry.is_api,
+                "ip": entry.ip if (entry.actor is viewer or viewer.root_admin) else None,
+                "description": None,
+                "properties": props,
+                "has_additional_metadata": False,
+                "timestamp": iso(entry.timestamp),
+            }
+        )
         if "actor" in includes:
             attrs["relationships"] = {"actor": self.user_item(entry.actor)}
         return {"object": "activity_log", "attributes": attrs}
@@ -575,12 +703,15 @@ class Panel:
         if per_page is None or per_page == 0 or per_page < 0:
             per_page = 15
         page_raw = self.input(ctx, "page")
-        page = int(page_raw) if isinstance(page_raw, str) and PHP_INT.match(page_raw) else (
-            page_raw if isinstance(page_raw, int) and not isinstance(page_raw, bool) else 1)
+        page = (
+            int(page_raw)
+            if isinstance(page_raw, str) and PHP_INT.match(page_raw)
+            else (page_raw if isinstance(page_raw, int) and not isinstance(page_raw, bool) else 1)
+        )
         if page < 1:
             page = 1
         total = len(items)
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
         total_pages = max(1, -(-total // per_page)) if total else 1
         links: dict = {}
         base = self.base_url(ctx.request) + ctx.request.path.rstrip("/")
@@ -594,9 +725,20 @@ class Panel:
             links["previous"] = url(page - 1)
         if page < total_pages:
             links["next"] = url(page + 1)
-        return {"object": "list", "data": [transform(i) for i in chunk], "meta": {"pagination": {
-            "total": total, "count": len(chunk), "per_page": per_page, "current_page": page,
-            "total_pages": total_pages, "links": links}}}
+        return {
+            "object": "list",
+            "data": [transform(i) for i in chunk],
+            "meta": {
+                "pagination": {
+                    "total": total,
+                    "count": len(chunk),
+                    "per_page": per_page,
+                    "current_page": page,
+                    "total_pages": total_pages,
+                    "links": links,
+                }
+            },
+        }
 
     # ----------------------------------------------------------------- handlers
     async def list_servers(self, ctx: Ctx) -> web.Response:
@@ -620,7 +762,7 @@ class Panel:
         for key, value in filters.items():
             if value is None or isinstance(value, dict):
                 continue
-            values = [v for v in str(value).split(",")]
+            values = list(str(value).split(","))
             servers = [s for s in servers if any(self.filter_match(s, key, v) for v in values)]
         includes = self.includes(ctx)
         body = self.paginate(ctx, servers, 50, lambda s: self.server_item(s, user, includes))
@@ -647,9 +789,13 @@ class Panel:
                     continue
                 return True
             return False
-        return (server.uuid == value or server.uuid.lower().startswith(v) or server.identifier == value
-                or (server.external_id is not None and str(server.external_id) == value)
-                or v in server.name.lower())
+        return (
+            server.uuid == value
+            or server.uuid.lower().startswith(v)
+            or server.identifier == value
+            or (server.external_id is not None and str(server.external_id) == value)
+            or v in server.name.lower()
+        )
 
     async def permissions(self, ctx: Ctx) -> web.Response:
         if self.pelican:
@@ -665,9 +811,20 @@ class Panel:
         u = ctx.user
         if self.pelican:
             return self.json_response(self.user_item(u))
-        return self.json_response({"object": "user", "attributes": {
-            "id": u.id, "admin": u.root_admin, "username": u.username, "email": u.email,
-            "first_name": u.first_name, "last_name": u.last_name, "language": u.language}})
+        return self.json_response(
+            {
+                "object": "user",
+                "attributes": {
+                    "id": u.id,
+                    "admin": u.root_admin,
+                    "username": u.username,
+                    "email": u.email,
+                    "first_name": u.first_name,
+                    "last_name": u.last_name,
+                    "language": u.language,
+                },
+            }
+        )
 
     def activity_list(self, ctx: Ctx, entries: list) -> web.Response:
         filters = ctx.query.get("filter")
@@ -707,14 +864,19 @@ class Panel:
 
     async def view_server(self, ctx: Ctx) -> web.Response:
         item = self.server_item(ctx.server, ctx.user, self.includes(ctx))
-        item["meta"] = {"is_server_owner": ctx.server.owner is ctx.user,
-                        "user_permissions": self.fleet.user_permissions(ctx.user, ctx.server)}
+        item["meta"] = {
+            "is_server_owner": ctx.server.owner is ctx.user,
+            "user_permissions": self.fleet.user_permissions(ctx.user, ctx.server),
+        }
         return self.json_response(item)
 
     def wings_stats(self, server: Server) -> dict:
         stats = dict(server.runtime.stats())
-        return {"state": stats.get("state", server.runtime.state), "is_suspended": server.is_suspended,
-                "utilization": stats}
+        return {
+            "state": stats.get("state", server.runtime.state),
+            "is_suspended": server.is_suspended,
+            "utilization": stats,
+        }
 
     async def resources(self, ctx: Ctx) -> web.Response:
         server = ctx.server
@@ -725,23 +887,34 @@ class Panel:
                 if server.node.unreachable:
                     raise ConnectionError("node unreachable")
                 data = self.wings_stats(server)
-            except Exception:  # noqa: BLE001 - Wings failure
+            except Exception:
                 log.debug("stats failed for %s", server.uuid, exc_info=True)
                 if self.pelican:
                     data = {"state": "missing"}
                 else:
-                    raise E.daemon_unreachable()
+                    raise E.daemon_unreachable() from None
             self.resource_cache[server.uuid] = (now + RESOURCE_CACHE_SECONDS, data)
         else:
             data = cached[1]
         util = data.get("utilization") or {}
         net = util.get("network") or {}
-        return self.json_response({"object": "stats", "attributes": {
-            "current_state": data.get("state", "stopped"),
-            "is_suspended": data.get("is_suspended", False),
-            "resources": {"memory_bytes": util.get("memory_bytes", 0), "cpu_absolute": util.get("cpu_absolute", 0),
-                          "disk_bytes": util.get("disk_bytes", 0), "network_rx_bytes": net.get("rx_bytes", 0),
-                          "network_tx_bytes": net.get("tx_bytes", 0), "uptime": util.get("uptime", 0)}}})
+        return self.json_response(
+            {
+                "object": "stats",
+                "attributes": {
+                    "current_state": data.get("state", "stopped"),
+                    "is_suspended": data.get("is_suspended", False),
+                    "resources": {
+                        "memory_bytes": util.get("memory_bytes", 0),
+                        "cpu_absolute": util.get("cpu_absolute", 0),
+                        "disk_bytes": util.get("disk_bytes", 0),
+                        "network_rx_bytes": net.get("rx_bytes", 0),
+                        "network_tx_bytes": net.get("tx_bytes", 0),
+                        "uptime": util.get("uptime", 0),
+                    },
+                },
+            }
+        )
 
     async def power(self, ctx: Ctx) -> web.Response:
         signal = self.input(ctx, "signal")
@@ -762,8 +935,9 @@ class Panel:
             raise E.validation(failures)
         self.check_daemon(ctx.server)
         ctx.server.runtime.request_power(signal)
-        self.fleet.record(f"server:power.{signal.lower()}", ctx.user, ctx.server, ip=ctx.request.remote or "",
-                          api_key=ctx.key)
+        self.fleet.record(
+            f"server:power.{signal.lower()}", ctx.user, ctx.server, ip=ctx.request.remote or "", api_key=ctx.key
+        )
         return web.Response(status=204)
 
     async def command(self, ctx: Ctx) -> web.Response:
@@ -778,8 +952,14 @@ class Panel:
         ok = await ctx.server.runtime.send_command(command)
         if not ok and not self.pelican:
             raise E.command_offline()
-        self.fleet.record("server:console.command", ctx.user, ctx.server, {"command": command},
-                          ip=ctx.request.remote or "", api_key=ctx.key)
+        self.fleet.record(
+            "server:console.command",
+            ctx.user,
+            ctx.server,
+            {"command": command},
+            ip=ctx.request.remote or "",
+            api_key=ctx.key,
+        )
         return web.Response(status=204)
 
     def check_daemon(self, server: Server) -> None:
@@ -805,9 +985,16 @@ class Panel:
             jti = hashlib.sha256(f"{user.id}{server.uuid}".encode()).hexdigest()
         else:
             jti = hashlib.md5(f"{user.id}{server.uuid}".encode()).hexdigest()
-        claims: dict = {"iss": self.panel_url, "aud": [self.wings_url], "jti": jti, "iat": now,
-                        "nbf": now - 300, "exp": now + int(self.token_ttl), "server_uuid": server.uuid,
-                        "permissions": self.fleet.user_permissions(user, server)}
+        claims: dict = {
+            "iss": self.panel_url,
+            "aud": [self.wings_url],
+            "jti": jti,
+            "iat": now,
+            "nbf": now - 300,
+            "exp": now + int(self.token_ttl),
+            "server_uuid": server.uuid,
+            "permissions": self.fleet.user_permissions(user, server),
+        }
         if self.emits_scope and not self.pelican:
             claims["scope"] = "websocket"
         claims["user_uuid"] = user.uuid
@@ -817,8 +1004,13 @@ class Panel:
         else:
             claims["user_id"] = user.id
             claims["unique_id"] = rand_alnum(16)
-        return jwt.encode(claims, server.node.daemon_token or self.node_context.daemon_token, algorithm="HS256",
-                          headers={"jti": jti}, sort_headers=False)
+        return jwt.encode(
+            claims,
+            server.node.daemon_token or self.node_context.daemon_token,
+            algorithm="HS256",
+            headers={"jti": jti},
+            sort_headers=False,
+        )
 
 
 def _ip_allowed(ip: str, ranges: list[str]) -> bool:

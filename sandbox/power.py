@@ -4,6 +4,7 @@ Real mode runs ``sandbox/gameserver.py`` as an OS process (stdin/stdout pipes, s
 virtual mode simulates the transitions with timers so thousands of servers cost nothing while idle.
 Behaviour follows Wings 1.11 (see ``../shared/reference/wings-websocket.md`` §3.2, §4, §5).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,24 +31,24 @@ OFFLINE, STARTING, RUNNING, STOPPING = "offline", "starting", "running", "stoppi
 STATES = (OFFLINE, STARTING, RUNNING, STOPPING)
 ACTIONS = ("start", "stop", "restart", "kill")
 
-HISTORY_SIZE = 150              # system.websocket_log_count
-MAX_LINE_BYTES = 64 * 1024      # system/utils.go maxBufferSize
-THROTTLE_LINES = 2000           # throttles.lines
-THROTTLE_INTERVAL = 0.1         # throttles.line_reset_interval (100 ms)
-QUEUE_SIZE = 10000              # per subscriber; beyond that events are dropped (Wings drops too)
+HISTORY_SIZE = 150  # system.websocket_log_count
+MAX_LINE_BYTES = 64 * 1024  # system/utils.go maxBufferSize
+THROTTLE_LINES = 2000  # throttles.lines
+THROTTLE_INTERVAL = 0.1  # throttles.line_reset_interval (100 ms)
+QUEUE_SIZE = 10000  # per subscriber; beyond that events are dropped (Wings drops too)
 GAMESERVER = pathlib.Path(gameserver.__file__).resolve()
 
 DEFAULTS = {
-    "stop_timeout": 30.0,       # Wings: 10 minutes; shorter in the sandbox
-    "crash_detection": True,    # system.crash_detection.enabled
-    "crash_timeout": 60.0,      # system.crash_detection.timeout
+    "stop_timeout": 30.0,  # Wings: 10 minutes; shorter in the sandbox
+    "crash_detection": True,  # system.crash_detection.enabled
+    "crash_timeout": 60.0,  # system.crash_detection.timeout
     "detect_clean_exit_as_crash": True,
-    "start_delay": 0.5,         # virtual: starting -> running
-    "stop_delay": 0.3,          # virtual: stopping -> offline
-    "stats_interval": 1.0,      # Docker's stats stream
+    "start_delay": 0.5,  # virtual: starting -> running
+    "stop_delay": 0.3,  # virtual: stopping -> offline
+    "stats_interval": 1.0,  # Docker's stats stream
     "disk_cache_seconds": 2.0,  # Wings: 150 s (system.disk_check_interval); the folder is tiny
-    "kill_wait": 5.0,           # deadline for a killed process to be reaped
-    "noisy_rate": 20.0,         # lines/s when a server's ``noisy`` is just true
+    "kill_wait": 5.0,  # deadline for a killed process to be reaped
+    "noisy_rate": 20.0,  # lines/s when a server's ``noisy`` is just true
 }
 
 
@@ -108,8 +109,9 @@ class ServerRuntime:
         self.stop_timeout = float(opt("stop_timeout", DEFAULTS["stop_timeout"]))
         self.crash_detection = bool(opt("crash_detection", DEFAULTS["crash_detection"]))
         self.crash_timeout = float(opt("crash_timeout", DEFAULTS["crash_timeout"]))
-        self.detect_clean_exit_as_crash = bool(opt("detect_clean_exit_as_crash",
-                                                   DEFAULTS["detect_clean_exit_as_crash"]))
+        self.detect_clean_exit_as_crash = bool(
+            opt("detect_clean_exit_as_crash", DEFAULTS["detect_clean_exit_as_crash"])
+        )
         self.start_delay = float(opt("start_delay", DEFAULTS["start_delay"]))
         self.stop_delay = float(opt("stop_delay", DEFAULTS["stop_delay"]))
         self.stats_interval = float(opt("stats_interval", DEFAULTS["stats_interval"]))
@@ -131,8 +133,8 @@ class ServerRuntime:
         self._tasks: set[asyncio.Task] = set()
         self._timers: list[asyncio.TimerHandle] = []
         self._closed = False
-        self._started_at: float | None = None      # monotonic, while the "container" runs
-        self._memory_limit = 0                     # 0 until the first start (Wings)
+        self._started_at: float | None = None  # monotonic, while the "container" runs
+        self._memory_limit = 0  # 0 until the first start (Wings)
         self._tx = 0
         self._disk = 0
         self._disk_at = -1e9
@@ -284,7 +286,7 @@ class ServerRuntime:
                 except (psutil.Error, OSError):
                     memory, cpu = 0, 0
         if isinstance(cpu, float) and cpu.is_integer():
-            cpu = int(cpu)   # Go encodes a float64 without a fraction as an integer
+            cpu = int(cpu)  # Go encodes a float64 without a fraction as an integer
         return {
             "memory_bytes": memory,
             "memory_limit_bytes": self._memory_limit,
@@ -320,7 +322,7 @@ class ServerRuntime:
         self.history.append(text)
         self._tx += len(text) + 1
         if self.state == STARTING and any(match(text) for match in self._done_matchers()):
-            self._disk_at = -1e9   # the game has written its files by now
+            self._disk_at = -1e9  # the game has written its files by now
             self._set_state(RUNNING)
         if self._throttle_allow():
             self._throttled = False
@@ -339,7 +341,7 @@ class ServerRuntime:
             parts = (pending + chunk).split(b"\n")
             pending = parts.pop()
             for part in parts:
-                if discarding:          # the tail of an over-long line
+                if discarding:  # the tail of an over-long line
                     discarding = False
                     continue
                 self._line_bytes(part)
@@ -381,7 +383,7 @@ class ServerRuntime:
                 raise PowerLocked()
             try:
                 await asyncio.wait_for(self._lock.acquire(), self.stop_timeout + 15)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise PowerLocked() from None
         else:
             await self._lock.acquire()
@@ -398,6 +400,7 @@ class ServerRuntime:
 
     def request_power(self, action: str) -> None:
         """The panel's ``POST /power``: run in the background, errors only logged (202 semantics)."""
+
         async def run() -> None:
             try:
                 await self.power(action, try_lock=True)
@@ -405,6 +408,7 @@ class ServerRuntime:
                 log.info("server %s: power %s: %s", self.uuid, action, exc)
             except Exception:  # pragma: no cover - logged, never raised to the HTTP caller
                 log.exception("server %s: power %s failed", self.uuid, action)
+
         self._background(run())
 
     async def send_command(self, command: str) -> bool:
@@ -413,17 +417,17 @@ class ServerRuntime:
             return False
         stop = self.stop_command
         if not stop.startswith("^") and command == stop:
-            self._set_state(STOPPING)   # so the exit is not seen as a crash
+            self._set_state(STOPPING)  # so the exit is not seen as a crash
         if self.virtual:
             self._virtual_command(command)
             return True
         proc = self._proc
         if proc is None or proc.stdin is None or proc.returncode is not None:
-            return True   # starting and not attached yet: Wings ignores it
+            return True  # starting and not attached yet: Wings ignores it
         try:
             proc.stdin.write(command.encode("utf-8") + b"\n")
             await asyncio.wait_for(proc.stdin.drain(), 5)
-        except (OSError, ConnectionError, asyncio.TimeoutError, RuntimeError) as exc:
+        except (TimeoutError, OSError, ConnectionError, RuntimeError) as exc:
             log.info("server %s: cannot write command: %s", self.uuid, exc)
         return True
 
@@ -493,8 +497,9 @@ class ServerRuntime:
         self._daemon("Updating process configuration files...")
         self._daemon("Ensuring file permissions are set correctly, this could take a few seconds...")
         memory = self._limit("memory")
-        self._memory_limit = (int(memory * memory_multiplier(memory) * 1_000_000) if memory > 0
-                              else int(psutil.virtual_memory().total))
+        self._memory_limit = (
+            int(memory * memory_multiplier(memory) * 1_000_000) if memory > 0 else int(psutil.virtual_memory().total)
+        )
         self._win_start, self._win_count, self._throttled = 0.0, 0, False
         self._exit_code = 0
         self._set_state(STARTING)
@@ -539,16 +544,25 @@ class ServerRuntime:
             raise PowerError("the sandbox is shutting down")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
-        creating = asyncio.ensure_future(asyncio.create_subprocess_exec(
-            *self._command_line(), cwd=str(self.data_dir), env=env,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True))
+        creating = asyncio.ensure_future(
+            asyncio.create_subprocess_exec(
+                *self._command_line(),
+                cwd=str(self.data_dir),
+                env=env,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
         try:
             proc = await asyncio.shield(creating)
         except asyncio.CancelledError:
+
             def reap(task: asyncio.Future) -> None:
                 if not task.cancelled() and task.exception() is None:
                     self._kill_process(task.result(), signal.SIGKILL)
+
             creating.add_done_callback(reap)
             raise
         if self._closed or self.state != STARTING:
@@ -586,7 +600,7 @@ class ServerRuntime:
         if proc.returncode is not None:
             return
         try:
-            os.killpg(proc.pid, sig)   # its own session: pgid == pid
+            os.killpg(proc.pid, sig)  # its own session: pgid == pid
         except (ProcessLookupError, PermissionError):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(proc.pid, sig)
@@ -598,7 +612,7 @@ class ServerRuntime:
         try:
             await asyncio.wait_for(exited.wait(), timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     async def _stop(self) -> None:
@@ -608,8 +622,9 @@ class ServerRuntime:
         if stop.startswith("^"):
             # stop type "signal": Terminate with that signal (C and unknown names are SIGKILL)
             name = stop[1:].upper()
-            sig = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGABRT": signal.SIGABRT}.get(name,
-                                                                                                 signal.SIGKILL)
+            sig = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGABRT": signal.SIGABRT}.get(
+                name, signal.SIGKILL
+            )
             await self._terminate(sig)
             return
         self._set_state(STOPPING)
@@ -623,7 +638,7 @@ class ServerRuntime:
             try:
                 proc.stdin.write(stop.encode("utf-8") + b"\n")
                 await asyncio.wait_for(proc.stdin.drain(), 5)
-            except (OSError, ConnectionError, asyncio.TimeoutError, RuntimeError):
+            except (TimeoutError, OSError, ConnectionError, RuntimeError):
                 pass
         if not await self._wait_exit(self.stop_timeout):
             log.info("server %s: did not stop within %ss, killing it", self.uuid, self.stop_timeout)
@@ -643,7 +658,7 @@ class ServerRuntime:
             if not await self._wait_exit(self.kill_wait if sig == signal.SIGKILL else self.stop_timeout):
                 self._kill_process(proc, signal.SIGKILL)
                 await self._wait_exit(self.kill_wait)
-        if self.state == STOPPING:      # a restart waiting on the same exit may have started again
+        if self.state == STOPPING:  # a restart waiting on the same exit may have started again
             self._set_state(OFFLINE)
 
     def _on_crash(self, exit_code: int) -> None:
@@ -658,17 +673,19 @@ class ServerRuntime:
         self._daemon("Out of memory: false")
         now = time.monotonic()
         if self._last_crash is not None and self.crash_timeout > 0 and now - self._last_crash < self.crash_timeout:
-            self._daemon(f"Aborting automatic restart, last crash occurred less than "
-                         f"{int(self.crash_timeout)} seconds ago.")
+            self._daemon(
+                f"Aborting automatic restart, last crash occurred less than {int(self.crash_timeout)} seconds ago."
+            )
             return
         self._last_crash = now
 
         async def restart() -> None:
             try:
                 await self.power("start", try_lock=True)
-            except Exception as exc:  # noqa: BLE001 - reported on the console like Wings
+            except Exception as exc:
                 log.info("server %s: restart after crash failed: %s", self.uuid, exc)
                 self._daemon("Server crash was detected but an error occurred while handling it.")
+
         with contextlib.suppress(RuntimeError):
             self._background(restart())
 
@@ -678,7 +695,7 @@ class ServerRuntime:
             return
         self._line(gameserver.stamp(gameserver.BOOT_MESSAGES[0]))
         self._line(gameserver.stamp(gameserver.DONE_TEMPLATE.format(self.start_delay)))
-        if self.state == STARTING:      # an egg whose done string our lines do not contain
+        if self.state == STARTING:  # an egg whose done string our lines do not contain
             self._set_state(RUNNING)
         if self._game("invalid_utf8", False):
             self._line_bytes(b"Invalid bytes follow: \xff\xfe caf\xc3 end")
@@ -698,8 +715,11 @@ class ServerRuntime:
         interval = max(0.1, 1.0 / rate)
         for _ in range(max(1, round(rate * interval))):
             count += 1
-            self._line(gameserver.stamp(f"Villager trades refreshed ({count}), chunk {count % 97} ticked",
-                                        thread=f"Worker-Main-{count % 4}"))
+            self._line(
+                gameserver.stamp(
+                    f"Villager trades refreshed ({count}), chunk {count % 97} ticked", thread=f"Worker-Main-{count % 4}"
+                )
+            )
         self._later(interval, self._virtual_chatter, rate, count)
 
     def _virtual_command(self, command: str, schedule_offline: bool = True) -> None:

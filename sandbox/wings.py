@@ -12,6 +12,7 @@ reference: per-socket token buckets with ``throttled`` events, the 30-socket cap
 limit, close 4409 for suspended servers; "1.12.2" and later also require the JWT ``scope`` claim to
 contain ``websocket``; a bare "1.12" means the newest 1.12 modelled, so both).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,12 @@ ERR_DENYLIST = "jwt: created too far in past (denylist)"
 ERR_NO_CONNECT = "jwt: missing connect permission"
 ERR_UUID = "jwt: server uuid mismatch"
 
-POWER_PERMISSIONS = {"start": "control.start", "stop": "control.stop", "restart": "control.restart",
-                     "kill": "control.stop"}
+POWER_PERMISSIONS = {
+    "start": "control.start",
+    "stop": "control.stop",
+    "restart": "control.restart",
+    "kill": "control.stop",
+}
 
 # Wings 1.12 (reference §1.1, §3.1)
 MAX_SOCKETS = 30
@@ -53,9 +58,9 @@ READ_LIMIT = 4096
 MAX_DECODED = 32768
 CLOSE_SUSPENDED = 4409
 THROTTLED = "throttled"
-GLOBAL_LIMIT = (0.2, 10)                 # one token every 200 ms, burst 10 (the read loop's limiter)
+GLOBAL_LIMIT = (0.2, 10)  # one token every 200 ms, burst 10 (the read loop's limiter)
 EVENT_LIMITS = {"auth": (5.0, 2), "send logs": (5.0, 2), "send command": (1.0, 10)}
-DEFAULT_LIMIT = (1.0, 4)                 # every other event name shares the "_default" bucket
+DEFAULT_LIMIT = (1.0, 4)  # every other event name shares the "_default" bucket
 
 # "1.12" without a patch level: the newest 1.12 release the sandbox models
 UNSPECIFIED_PATCH = 99
@@ -110,8 +115,13 @@ class OtherError(Exception):
 def go_json(obj: Any) -> str:
     """Go's encoding/json output: compact, UTF-8, HTML characters and U+2028/9 escaped."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def error_event_text(message: str) -> str:
@@ -239,7 +249,7 @@ class WingsSocket:
         try:
             async with self.send_lock:
                 await asyncio.wait_for(self.ws.send_str(text), 10)
-        except (ConnectionError, RuntimeError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, ConnectionError, RuntimeError, OSError):
             # broken pipe: Wings stops the listener and closes the connection
             self.abort()
 
@@ -363,7 +373,7 @@ class WingsSocket:
             await self.send_error(exc)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - Wings turns every failure into a daemon error
+        except Exception as exc:
             log.exception("websocket %s: %s failed", self.uuid, event)
             await self.send_error(exc)
 
@@ -381,8 +391,11 @@ class WingsSocket:
         # register the listeners first so that nothing published from now on is lost
         self.queue = self.runtime.subscribe()
         await self.send("status", [self.runtime.state])
-        if self.runtime.state == OFFLINE and getattr(self.server, "status", None) != "installing" \
-                and not getattr(self.server, "is_transferring", False):
+        if (
+            self.runtime.state == OFFLINE
+            and getattr(self.server, "status", None) != "installing"
+            and not getattr(self.server, "is_transferring", False)
+        ):
             await self.send("stats", [self.runtime.stats_json(refresh_disk=True)])
         self.spawn(self.forward())
         self.spawn(self.expiry_ticker())
@@ -390,7 +403,7 @@ class WingsSocket:
     async def on_set_state(self, action: str) -> None:
         permission = POWER_PERMISSIONS.get(action)
         if permission is not None and not self.token.has_permission(permission, self.ctx):
-            return   # silently ignored
+            return  # silently ignored
         # the action belongs to the server, not to this socket: it goes on if the socket closes
         task = _detach(self.runtime.power(action, try_lock=True))
         try:
@@ -433,7 +446,8 @@ def _detach(coro) -> asyncio.Task:
     def done(t: asyncio.Task) -> None:
         _detached.discard(t)
         if not t.cancelled():
-            t.exception()   # retrieved here; the socket reports it if it is still waiting
+            t.exception()  # retrieved here; the socket reports it if it is still waiting
+
     task.add_done_callback(done)
     return task
 
@@ -446,7 +460,7 @@ def _parse_inbound(data: Any) -> tuple[str, list[str]] | None:
         return None
     event: Any = ""
     args: Any = None
-    for key, value in data.items():        # Go matches field names case-insensitively
+    for key, value in data.items():  # Go matches field names case-insensitively
         low = key.lower()
         if low == "event" and (key == "event" or "event" not in data):
             event = value
@@ -478,25 +492,32 @@ def add_wings_routes(app: web.Application, node_context: Any) -> None:
     def upgrade_error(request: web.Request, status: int, text: str, extra: dict | None = None) -> web.Response:
         # gorilla's http.Error, then Wings appends its own JSON error to the body
         body = text + "\n" + go_json({"error": GENERIC_HTTP, "request_id": request_id(request)})
-        return web.Response(status=status, body=body.encode(), headers={
-            **(extra or {}), "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff",
-            "Sec-Websocket-Version": "13", "X-Request-Id": request_id(request)})
+        return web.Response(
+            status=status,
+            body=body.encode(),
+            headers={
+                **(extra or {}),
+                "Content-Type": "text/plain; charset=utf-8",
+                "X-Content-Type-Options": "nosniff",
+                "Sec-Websocket-Version": "13",
+                "X-Request-Id": request_id(request),
+            },
+        )
 
     def open_sockets(uuid: str) -> int:
         return sum(1 for sock in sockets if sock.uuid == uuid)
 
     def not_found(request: web.Request) -> web.Response:
-        return web.Response(status=404, body=go_json({"error": NOT_FOUND}).encode(),
-                            headers={"Content-Type": "application/json; charset=utf-8",
-                                     "X-Request-Id": request_id(request)})
+        return web.Response(
+            status=404,
+            body=go_json({"error": NOT_FOUND}).encode(),
+            headers={"Content-Type": "application/json; charset=utf-8", "X-Request-Id": request_id(request)},
+        )
 
     def origin_allowed(origin: str) -> bool:
         if origin == (getattr(ctx, "panel_url", "") or ""):
             return True
-        for allowed in getattr(ctx, "allowed_origins", None) or []:
-            if allowed == "*" or allowed == origin:
-                return True
-        return False
+        return any(allowed == "*" or allowed == origin for allowed in getattr(ctx, "allowed_origins", None) or [])
 
     async def websocket(request: web.Request) -> web.StreamResponse:
         server = ctx.servers_by_uuid.get(request.match_info["uuid"])
@@ -507,12 +528,13 @@ def add_wings_routes(app: web.Application, node_context: Any) -> None:
         if w12:
             # the cap is checked before the upgrade, over every open socket of the server
             if open_sockets(str(server.uuid)) >= MAX_SOCKETS:
-                return web.Response(status=400, body=go_json({"error": TOO_MANY_SOCKETS}).encode(),
-                                    headers={"Content-Type": "application/json; charset=utf-8",
-                                             "X-Request-Id": request_id(request)})
+                return web.Response(
+                    status=400,
+                    body=go_json({"error": TOO_MANY_SOCKETS}).encode(),
+                    headers={"Content-Type": "application/json; charset=utf-8", "X-Request-Id": request_id(request)},
+                )
             extra = {"Content-Security-Policy": "default-src 'self'", "X-Frame-Options": "DENY"}
-        ws = web.WebSocketResponse(autoping=True, heartbeat=None, compress=w12,
-                                   max_msg_size=READ_LIMIT if w12 else 0)
+        ws = web.WebSocketResponse(autoping=True, heartbeat=None, compress=w12, max_msg_size=READ_LIMIT if w12 else 0)
         if not ws.can_prepare(request).ok:
             return upgrade_error(request, 400, "Bad Request", extra)
         if not origin_allowed(request.headers.get("Origin", "")):
@@ -537,11 +559,11 @@ def add_wings_routes(app: web.Application, node_context: Any) -> None:
                             continue
                         sock.global_throttled = False
                         if msg.type != WSMsgType.TEXT or len(data.encode("utf-8")) > MAX_DECODED:
-                            continue   # binary frames and huge decompressed messages are dropped
+                            continue  # binary frames and huge decompressed messages are dropped
                     try:
                         parsed = _parse_inbound(json.loads(data))
                     except (ValueError, TypeError):
-                        continue   # unparsable: dropped, the socket stays open
+                        continue  # unparsable: dropped, the socket stays open
                     if parsed is None:
                         continue
                     sock.spawn(sock.handle(*parsed))
@@ -556,21 +578,27 @@ def add_wings_routes(app: web.Application, node_context: Any) -> None:
         auth = request.headers.get("Authorization", "")
         parts = auth.split(" ", 1)
         if len(parts) != 2 or parts[0] != "Bearer":
-            return web.json_response({"error": "The required authorization heads were not present in the request."},
-                                     status=401, dumps=go_json)
+            return web.json_response(
+                {"error": "The required authorization heads were not present in the request."},
+                status=401,
+                dumps=go_json,
+            )
         if parts[1] != str(ctx.daemon_token):
-            return web.json_response({"error": "You are not authorized to access this endpoint."},
-                                     status=403, dumps=go_json)
+            return web.json_response(
+                {"error": "You are not authorized to access this endpoint."}, status=403, dumps=go_json
+            )
         if request.match_info["uuid"] not in ctx.servers_by_uuid:
             return not_found(request)
         try:
             body = await request.json()
             jtis = body["jtis"]
             assert isinstance(jtis, list)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return web.json_response(
                 {"error": "The data passed in the request was not in a parsable format. Please try again."},
-                status=400, dumps=go_json)
+                status=400,
+                dumps=go_json,
+            )
         denied = getattr(ctx, "denied_jtis", None)
         if denied is None:
             denied = {}
@@ -599,7 +627,7 @@ def add_wings_routes(app: web.Application, node_context: Any) -> None:
             with contextlib.suppress(Exception):
                 await sock.cleanup()
 
-    app.router.add_get("/api/servers/{uuid}/ws", websocket, allow_head=False)   # other methods: 405
+    app.router.add_get("/api/servers/{uuid}/ws", websocket, allow_head=False)  # other methods: 405
     app.router.add_post("/api/servers/{uuid}/ws/deny", deny)
     app.on_shutdown.append(on_shutdown)
     with contextlib.suppress(AttributeError, TypeError):

@@ -67,8 +67,12 @@ def test_demo_fleet_running_servers_and_sigint(start_sandbox):
         assert res["current_state"] == "running" and res["resources"]["memory_bytes"] > 0
         attrs = sb.api("GET", f"/api/client/servers/{s['identifier']}").json()["attributes"]
         assert attrs["limits"]["memory"] == 2048 and attrs["description"] == "Main survival world"
-        assert sb.api("GET", "/api/client", params={"filter[external_id]": "demo-survival"}).json()[
-            "meta"]["pagination"]["total"] == 1
+        assert (
+            sb.api("GET", "/api/client", params={"filter[external_id]": "demo-survival"}).json()["meta"]["pagination"][
+                "total"
+            ]
+            == 1
+        )
         assert sb.api("GET", f"/api/client/servers/{sb.server('others-world')['identifier']}").status_code == 404
     finally:
         assert sb.stop(signal.SIGINT) == 0, sb.log()
@@ -79,14 +83,25 @@ def test_demo_fleet_running_servers_and_sigint(start_sandbox):
 def test_bad_fleet_file(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("users: [{username: a}]\nservers: [{name: x, status: exploded}]\n")
-    proc = subprocess.run([PYTHON, "-m", "sandbox", "--fleet", str(bad), "--ready-file", str(tmp_path / "r.json")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=30, check=False)
+    proc = subprocess.run(
+        [PYTHON, "-m", "sandbox", "--fleet", str(bad), "--ready-file", str(tmp_path / "r.json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "exploded" in proc.stderr
     assert not (tmp_path / "r.json").exists()
-    proc = subprocess.run([PYTHON, "-m", "sandbox", "--fleet", str(tmp_path / "missing.yml"),
-                           "--ready-file", str(tmp_path / "r.json")], cwd=ROOT, capture_output=True, text=True,
-                          timeout=30, check=False)
+    proc = subprocess.run(
+        [PYTHON, "-m", "sandbox", "--fleet", str(tmp_path / "missing.yml"), "--ready-file", str(tmp_path / "r.json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert proc.returncode == 2
 
 

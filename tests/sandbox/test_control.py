@@ -34,8 +34,9 @@ def test_request_log(clean):
 def test_fault_html_502_not_executed(clean):
     sb = clean
     sid = sb.server("mc-06")["identifier"]
-    r = sb.control("POST", "/faults", json={"route": "POST /api/client/servers/*/power", "count": 2, "status": 502,
-                                            "body": "html"})
+    r = sb.control(
+        "POST", "/faults", json={"route": "POST /api/client/servers/*/power", "count": 2, "status": 502, "body": "html"}
+    )
     assert r.status_code == 201
     for _unused in range(2):
         resp = sb.api("POST", f"/api/client/servers/{sid}/power", json={"signal": "start"})
@@ -79,8 +80,11 @@ def test_fault_command_not_sent(clean):
         resp = sb.api("POST", f"/api/client/servers/{sid}/command", json={"command": "say real"})
         assert resp.status_code == 204
         acts = sb.api("GET", f"/api/client/servers/{sid}/activity").json()["data"]
-        cmds = [a["attributes"]["properties"].get("command") for a in acts
-                if a["attributes"]["event"] == "server:console.command"]
+        cmds = [
+            a["attributes"]["properties"].get("command")
+            for a in acts
+            if a["attributes"]["event"] == "server:console.command"
+        ]
         assert "say real" in cmds and "say faulted" not in cmds
         posts = [e for e in sb.requests_log() if e["method"] == "POST"]
         assert [(e["status"], "fault" in e) for e in posts] == [(502, True), (204, False)]
@@ -131,9 +135,15 @@ def test_bad_control_requests(clean):
     assert sb.control("POST", "/faults", json={"count": 1}).status_code == 400
     assert sb.control("PATCH", "/servers/nope", json={}).status_code == 404
     assert sb.control("GET", "/nothing").status_code == 404
-    assert sb.control("PATCH", f"/servers/{sb['servers'][0]['identifier']}", json={"status": "weird"}).status_code == 422
-    assert sb.control("PUT", "/subusers", json={"server": sb["servers"][0]["identifier"],
-                                                "username": "ghost", "permissions": []}).status_code == 404
+    assert (
+        sb.control("PATCH", f"/servers/{sb['servers'][0]['identifier']}", json={"status": "weird"}).status_code == 422
+    )
+    assert (
+        sb.control(
+            "PUT", "/subusers", json={"server": sb["servers"][0]["identifier"], "username": "ghost", "permissions": []}
+        ).status_code
+        == 404
+    )
 
 
 def test_state_dump_and_patch_fields(clean):
@@ -145,8 +155,9 @@ def test_state_dump_and_patch_fields(clean):
         attrs = sb.api("GET", f"/api/client/servers/{s['identifier']}").json()["attributes"]
         assert (attrs["name"], attrs["description"]) == ("renamed", "new text")
     finally:
-        sb.control("PATCH", f"/servers/{s['identifier']}", json={"name": s["name"],
-                                                                 "description": "Sandbox server 2 (Paper)"})
+        sb.control(
+            "PATCH", f"/servers/{s['identifier']}", json={"name": s["name"], "description": "Sandbox server 2 (Paper)"}
+        )
     state = sb.control("GET", "/state").json()
     assert {u["username"] for u in state["users"]} == {"owner", "admin", "helper", "other"}
     text = str(state)
@@ -158,8 +169,9 @@ def test_subuser_put_adds_and_removes(clean):
     s = sb.server("mc-06")
     url = f"/api/client/servers/{s['identifier']}"
     assert sb.api("GET", url, key="other").status_code == 404
-    sb.control("PUT", "/subusers", json={"server": s["identifier"], "username": "other",
-                                         "permissions": ["control.console"]})
+    sb.control(
+        "PUT", "/subusers", json={"server": s["identifier"], "username": "other", "permissions": ["control.console"]}
+    )
     try:
         meta = sb.api("GET", url, key="other").json()["meta"]
         assert meta == {"is_server_owner": False, "user_permissions": ["control.console"]}

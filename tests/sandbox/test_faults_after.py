@@ -3,6 +3,7 @@
 So a test can cover "the panel did it, but the client saw an error (or no answer)". The request log
 keeps the fault's status as ``status`` and what the panel really answered as ``real_status``.
 """
+
 from __future__ import annotations
 
 import time
@@ -31,12 +32,13 @@ def _events(sb, ident: str) -> list[str]:
 def test_after_status_power_runs_but_client_sees_502(clean):
     sb = clean
     ident = sb.server("mc-05")["identifier"]
-    added = sb.control("POST", "/faults", json={"route": "POST /api/client/servers/*/power", "status": 502,
-                                                "after": True})
+    added = sb.control(
+        "POST", "/faults", json={"route": "POST /api/client/servers/*/power", "status": 502, "after": True}
+    )
     assert added.status_code == 201 and added.json()[0]["after"] is True
     try:
         r = sb.api("POST", f"/api/client/servers/{ident}/power", json={"signal": "start"})
-        assert r.status_code == 502 and "502 Bad Gateway" in r.text      # the proxy page (default for 5xx)
+        assert r.status_code == 502 and "502 Bad Gateway" in r.text  # the proxy page (default for 5xx)
         # ... yet the panel ran it: the server starts and the activity is there
         assert _wait_state(sb, ident, "running") == "running"
         assert "server:power.start" in _events(sb, ident)
@@ -53,8 +55,7 @@ def test_after_drop_command_is_executed_without_an_answer(clean):
     ident = sb.server("mc-05")["identifier"]
     sb.control("PATCH", f"/servers/{ident}", json={"state": "running"})
     try:
-        sb.control("POST", "/faults", json={"route": "POST /api/client/servers/*/command", "drop": True,
-                                            "after": True})
+        sb.control("POST", "/faults", json={"route": "POST /api/client/servers/*/command", "drop": True, "after": True})
         with pytest.raises(requests.ConnectionError):
             sb.api("POST", f"/api/client/servers/{ident}/command", json={"command": "say after-drop"})
         assert "server:console.command" in _events(sb, ident)
@@ -67,13 +68,16 @@ def test_after_drop_command_is_executed_without_an_answer(clean):
 def test_after_fault_keeps_the_real_error_in_the_log(clean):
     sb = clean
     ident = sb.server("mc-06")["identifier"]
-    sb.control("POST", "/faults", json={"route": "POST /api/client/servers/*/command", "status": 500,
-                                        "body": {"message": "boom"}, "after": True})
+    sb.control(
+        "POST",
+        "/faults",
+        json={"route": "POST /api/client/servers/*/command", "status": 500, "body": {"message": "boom"}, "after": True},
+    )
     r = sb.api("POST", f"/api/client/servers/{ident}/command", json={"command": "say x"})
     assert r.status_code == 500 and r.json() == {"message": "boom"}
     entry = [e for e in sb.requests_log() if e["method"] == "POST"][0]
-    assert entry["status"] == 500 and entry["real_status"] == 502    # offline server: the panel's own 502
-    assert "server:console.command" not in _events(sb, ident)          # the panel failed it itself
+    assert entry["status"] == 500 and entry["real_status"] == 502  # offline server: the panel's own 502
+    assert "server:console.command" not in _events(sb, ident)  # the panel failed it itself
 
 
 def test_after_fault_counts_toward_the_rate_limit(start_sandbox):
@@ -83,7 +87,7 @@ def test_after_fault_counts_toward_the_rate_limit(start_sandbox):
     assert sb.api("GET", "/api/client").status_code == 503
     assert time.monotonic() - started >= 0.2
     assert sb.api("GET", "/api/client").status_code == 200
-    assert sb.api("GET", "/api/client").status_code == 429      # the faulted request was counted
+    assert sb.api("GET", "/api/client").status_code == 429  # the faulted request was counted
     log = sb.requests_log()
     assert [(e["status"], e.get("real_status")) for e in log] == [(503, 200), (200, None), (429, None)]
 

@@ -1,4 +1,5 @@
 """sandbox/gameserver.py: the console program each non-virtual server runs."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,9 @@ def start(cwd: pathlib.Path, *args: str, module: bool = False) -> subprocess.Pop
     cwd.mkdir(parents=True, exist_ok=True)
     argv = [PYTHON, "-m", "sandbox.gameserver"] if module else [PYTHON, str(GAMESERVER)]
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.Popen(argv + list(args), cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, env=env)
+    return subprocess.Popen(
+        argv + list(args), cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+    )
 
 
 def read_until(proc: subprocess.Popen, needle: bytes, timeout: float = 5.0) -> list[bytes]:
@@ -42,15 +44,17 @@ def test_boot_commands_and_clean_stop(tmp_path):
     proc = start(tmp_path, "--boot-seconds", "0.2")
     try:
         t0 = time.monotonic()
-        boot = read_until(proc, b'Done (')
+        boot = read_until(proc, b"Done (")
         assert time.monotonic() - t0 < 3
         assert len(boot) >= 5
         assert boot[-1].rstrip().endswith(b')! For help, type "help"')
         assert b"Done (0." in boot[-1]
-        for command, expected in ((b"say hello world", b"[Server] hello world"),
-                                  (b"list", b"There are 0 of a max of 20 players online: \n"),
-                                  (b"help", b"stop: Saves the world"),
-                                  (b"tp me there", b'Unknown command. Type "help" for help. (tp me there)')):
+        for command, expected in (
+            (b"say hello world", b"[Server] hello world"),
+            (b"list", b"There are 0 of a max of 20 players online: \n"),
+            (b"help", b"stop: Saves the world"),
+            (b"tp me there", b'Unknown command. Type "help" for help. (tp me there)'),
+        ):
             proc.stdin.write(command + b"\n")
             proc.stdin.flush()
             assert expected in read_until(proc, expected)[-1]
@@ -95,7 +99,7 @@ def test_crash_after_noisy_and_invalid_utf8(tmp_path):
         with pytest.raises(UnicodeDecodeError):
             out.decode("utf-8")
         chatter = [line for line in out.splitlines() if b"Villager trades" in line]
-        assert 25 <= len(chatter) <= 80           # about 50 lines in one second
+        assert 25 <= len(chatter) <= 80  # about 50 lines in one second
         assert b"Encountered an unexpected exception" in out
     finally:
         proc.kill()
@@ -110,7 +114,7 @@ def test_burst_option_and_hang_on_stop(tmp_path):
         proc.stdin.flush()
         read_until(proc, b"Waiting for a very slow world save")
         time.sleep(0.3)
-        assert proc.poll() is None                # still alive: the daemon must kill it
+        assert proc.poll() is None  # still alive: the daemon must kill it
     finally:
         proc.kill()
         proc.wait()

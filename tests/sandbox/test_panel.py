@@ -8,9 +8,27 @@ import urllib.parse
 
 import jwt
 
-SERVER_KEYS = ["server_owner", "identifier", "internal_id", "uuid", "name", "node", "is_node_under_maintenance",
-               "sftp_details", "description", "limits", "invocation", "docker_image", "egg_features",
-               "feature_limits", "status", "is_suspended", "is_installing", "is_transferring", "relationships"]
+SERVER_KEYS = [
+    "server_owner",
+    "identifier",
+    "internal_id",
+    "uuid",
+    "name",
+    "node",
+    "is_node_under_maintenance",
+    "sftp_details",
+    "description",
+    "limits",
+    "invocation",
+    "docker_image",
+    "egg_features",
+    "feature_limits",
+    "status",
+    "is_suspended",
+    "is_installing",
+    "is_transferring",
+    "relationships",
+]
 
 
 def wait_for(predicate, timeout=15.0, interval=0.1):
@@ -25,26 +43,40 @@ def wait_for(predicate, timeout=15.0, interval=0.1):
 
 # ------------------------------------------------------------------ listing
 
+
 def test_list_servers_default(clean):
     resp = clean.api("GET", "/api/client")
     assert resp.status_code == 200
     body = resp.json()
     assert body["object"] == "list"
     assert [d["attributes"]["identifier"] for d in body["data"]] == [s["identifier"] for s in clean["servers"]]
-    assert body["meta"]["pagination"] == {"total": 6, "count": 6, "per_page": 50, "current_page": 1,
-                                          "total_pages": 1, "links": {}}
+    assert body["meta"]["pagination"] == {
+        "total": 6,
+        "count": 6,
+        "per_page": 50,
+        "current_page": 1,
+        "total_pages": 1,
+        "links": {},
+    }
     item = body["data"][0]
     assert item["object"] == "server" and "meta" not in item
     assert list(item["attributes"]) == SERVER_KEYS
     rel = item["attributes"]["relationships"]
     assert set(rel) == {"allocations", "variables"}
-    assert rel["allocations"]["data"][0]["attributes"] == {"id": 1, "ip": "127.0.0.1", "ip_alias": None,
-                                                           "port": 25565, "notes": None, "is_default": True}
+    assert rel["allocations"]["data"][0]["attributes"] == {
+        "id": 1,
+        "ip": "127.0.0.1",
+        "ip_alias": None,
+        "port": 25565,
+        "notes": None,
+        "is_default": True,
+    }
 
 
 def test_list_types(clean):
     def ids(response):
         return [d["attributes"]["name"] for d in response.json()["data"]]
+
     assert len(ids(clean.api("GET", "/api/client", key="subuser"))) == 3
     assert ids(clean.api("GET", "/api/client", key="subuser", params={"type": "owner"})) == []
     assert ids(clean.api("GET", "/api/client", key="admin")) == []
@@ -69,6 +101,7 @@ def test_filters(clean):
         r = clean.api("GET", "/api/client", params=params)
         assert r.status_code == 200, r.text
         return [d["attributes"]["name"] for d in r.json()["data"]]
+
     s3 = clean.server("mc-03")
     assert names(**{"filter[name]": "MC-0"}) == [f"mc-0{i}" for i in range(1, 7)]
     assert names(**{"filter[name]": "03"}) == ["mc-03"]
@@ -88,9 +121,17 @@ def test_filters(clean):
 def test_pagination_links_keep_query(clean):
     resp = clean.api("GET", "/api/client?filter%5B%2A%5D=mc&per_page=2&page=2&include=egg")
     p = resp.json()["meta"]["pagination"]
-    assert p == {"total": 6, "count": 2, "per_page": 2, "current_page": 2, "total_pages": 3, "links": {
-        "previous": clean["panel_url"] + "/api/client?filter%5B%2A%5D=mc&per_page=2&page=1&include=egg",
-        "next": clean["panel_url"] + "/api/client?filter%5B%2A%5D=mc&per_page=2&page=3&include=egg"}}
+    assert p == {
+        "total": 6,
+        "count": 2,
+        "per_page": 2,
+        "current_page": 2,
+        "total_pages": 3,
+        "links": {
+            "previous": clean["panel_url"] + "/api/client?filter%5B%2A%5D=mc&per_page=2&page=1&include=egg",
+            "next": clean["panel_url"] + "/api/client?filter%5B%2A%5D=mc&per_page=2&page=3&include=egg",
+        },
+    }
     # page appended when absent; arrays in http_build_query form
     resp = clean.api("GET", "/api/client?include[]=egg&per_page=4")
     links = resp.json()["meta"]["pagination"]["links"]
@@ -121,6 +162,7 @@ def test_per_page_caps(start_sandbox):
 
 # ------------------------------------------------------------------ single server, permissions, account
 
+
 def test_view_server(clean):
     s = clean["servers"][0]
     for ref in (s["identifier"], s["uuid"]):
@@ -128,8 +170,10 @@ def test_view_server(clean):
         assert body["meta"] == {"is_server_owner": True, "user_permissions": ["*"]}
         assert body["attributes"]["uuid"] == s["uuid"]
     body = clean.api("GET", f"/api/client/servers/{s['identifier']}", key="admin").json()
-    assert body["meta"] == {"is_server_owner": False, "user_permissions": [
-        "*", "admin.websocket.errors", "admin.websocket.install", "admin.websocket.transfer"]}
+    assert body["meta"] == {
+        "is_server_owner": False,
+        "user_permissions": ["*", "admin.websocket.errors", "admin.websocket.install", "admin.websocket.transfer"],
+    }
     body = clean.api("GET", f"/api/client/servers/{s['identifier']}", key="subuser").json()
     assert body["meta"] == {"is_server_owner": False, "user_permissions": s["subusers"]["helper"]}
     body = clean.api("GET", f"/api/client/servers/{s['identifier']}?include=subusers,egg").json()
@@ -144,8 +188,19 @@ def test_permissions_and_account(clean):
     perms = clean.api("GET", "/api/client/permissions").json()
     assert perms["object"] == "system_permissions"
     groups = perms["attributes"]["permissions"]
-    assert list(groups) == ["websocket", "control", "user", "file", "backup", "allocation", "startup", "database",
-                            "schedule", "settings", "activity"]
+    assert list(groups) == [
+        "websocket",
+        "control",
+        "user",
+        "file",
+        "backup",
+        "allocation",
+        "startup",
+        "database",
+        "schedule",
+        "settings",
+        "activity",
+    ]
     assert list(groups["control"]["keys"]) == ["console", "start", "stop", "restart"]
     acct = clean.api("GET", "/api/client/account").json()
     assert acct["object"] == "user"
@@ -157,6 +212,7 @@ def test_permissions_and_account(clean):
 
 
 # ------------------------------------------------------------------ JWT
+
 
 def test_websocket_token_claims(clean):
     s = clean["servers"][0]
@@ -170,8 +226,19 @@ def test_websocket_token_claims(clean):
     header = jwt.get_unverified_header(token)
     claims = jwt.decode(token, options={"verify_signature": False})
     assert header == {"typ": "JWT", "alg": "HS256", "jti": claims["jti"]}
-    assert list(claims) == ["iss", "aud", "jti", "iat", "nbf", "exp", "server_uuid", "permissions", "user_uuid",
-                            "user_id", "unique_id"]
+    assert list(claims) == [
+        "iss",
+        "aud",
+        "jti",
+        "iat",
+        "nbf",
+        "exp",
+        "server_uuid",
+        "permissions",
+        "user_uuid",
+        "user_id",
+        "unique_id",
+    ]
     assert claims["iss"] == clean["panel_url"]
     assert claims["aud"] == [wings]
     assert claims["nbf"] == claims["iat"] - 300
@@ -184,26 +251,35 @@ def test_websocket_token_claims(clean):
     assert len(claims["unique_id"]) == 16 and claims["unique_id"].isalnum()
     # subuser gets its stored list, admin the admin list
     sub = clean.api("GET", f"/api/client/servers/{s['identifier']}/websocket", key="subuser").json()
-    assert jwt.decode(sub["data"]["token"], options={"verify_signature": False})["permissions"] == \
-        s["subusers"]["helper"]
+    assert (
+        jwt.decode(sub["data"]["token"], options={"verify_signature": False})["permissions"] == s["subusers"]["helper"]
+    )
     adm = clean.api("GET", f"/api/client/servers/{s['identifier']}/websocket", key="admin").json()
     assert jwt.decode(adm["data"]["token"], options={"verify_signature": False})["permissions"][1:] == [
-        "admin.websocket.errors", "admin.websocket.install", "admin.websocket.transfer"]
+        "admin.websocket.errors",
+        "admin.websocket.install",
+        "admin.websocket.transfer",
+    ]
 
 
 def test_token_ttl_setting(start_sandbox):
     sb = start_sandbox(servers=1, virtual=True, token_ttl=42)
     sid = sb["servers"][0]["identifier"]
-    claims = jwt.decode(sb.api("GET", f"/api/client/servers/{sid}/websocket").json()["data"]["token"],
-                        options={"verify_signature": False})
+    claims = jwt.decode(
+        sb.api("GET", f"/api/client/servers/{sid}/websocket").json()["data"]["token"],
+        options={"verify_signature": False},
+    )
     assert claims["exp"] - claims["iat"] == 42
     sb.control("PATCH", "/settings", json={"token_ttl": 77})
-    claims = jwt.decode(sb.api("GET", f"/api/client/servers/{sid}/websocket").json()["data"]["token"],
-                        options={"verify_signature": False})
+    claims = jwt.decode(
+        sb.api("GET", f"/api/client/servers/{sid}/websocket").json()["data"]["token"],
+        options={"verify_signature": False},
+    )
     assert claims["exp"] - claims["iat"] == 77
 
 
 # ------------------------------------------------------------------ resources, power, command, activity
+
 
 def test_power_command_resources_activity(clean):
     s = clean.server("mc-04")
@@ -212,8 +288,14 @@ def test_power_command_resources_activity(clean):
     res = clean.api("GET", base + "/resources").json()
     assert res["object"] == "stats"
     assert res["attributes"]["current_state"] == "offline"
-    assert list(res["attributes"]["resources"]) == ["memory_bytes", "cpu_absolute", "disk_bytes",
-                                                    "network_rx_bytes", "network_tx_bytes", "uptime"]
+    assert list(res["attributes"]["resources"]) == [
+        "memory_bytes",
+        "cpu_absolute",
+        "disk_bytes",
+        "network_rx_bytes",
+        "network_tx_bytes",
+        "uptime",
+    ]
     resp = clean.api("POST", base + "/power", json={"signal": " start"})
     assert resp.status_code == 204 and resp.text == ""
     assert "Content-Type" not in resp.headers
@@ -246,8 +328,7 @@ def test_power_command_resources_activity(clean):
     assert {a["attributes"]["event"] for a in filtered["data"]} <= {"server:power.start", "server:power.stop"}
     assert len(filtered["data"]) >= 2
     # ip hidden from other viewers, visible to admins
-    helper_view = clean.api("GET", f"/api/client/servers/{clean.server('mc-01')['identifier']}/activity",
-                            key="subuser")
+    helper_view = clean.api("GET", f"/api/client/servers/{clean.server('mc-01')['identifier']}/activity", key="subuser")
     assert helper_view.status_code == 200
     paged = clean.api("GET", base + "/activity", params={"per_page": 1, "sort": "-timestamp"}).json()
     assert paged["meta"]["pagination"]["per_page"] == 1
@@ -263,15 +344,24 @@ def test_activity_ip_visibility(clean):
         own = clean.api("GET", base + "/activity", params={"sort": "-timestamp"}).json()["data"][0]["attributes"]
         assert own["event"] == "server:power.start"
         assert own["ip"] is None  # the owner did not do it and is not an admin
-        assert clean.api("GET", base + "/activity", key="admin",
-                         params={"sort": "-timestamp"}).json()["data"][0]["attributes"]["ip"] == "127.0.0.1"
-        assert clean.api("GET", base + "/activity", key="subuser",
-                         params={"sort": "-timestamp"}).json()["data"][0]["attributes"]["ip"] == "127.0.0.1"
+        assert (
+            clean.api("GET", base + "/activity", key="admin", params={"sort": "-timestamp"}).json()["data"][0][
+                "attributes"
+            ]["ip"]
+            == "127.0.0.1"
+        )
+        assert (
+            clean.api("GET", base + "/activity", key="subuser", params={"sort": "-timestamp"}).json()["data"][0][
+                "attributes"
+            ]["ip"]
+            == "127.0.0.1"
+        )
     finally:
         clean.control("PATCH", f"/servers/{s['identifier']}", json={"state": "offline"})
 
 
 # ------------------------------------------------------------------ rate limit
+
 
 def test_rate_limit(start_sandbox):
     sb = start_sandbox(servers=2, virtual=True, rate_limit=5)
@@ -279,8 +369,9 @@ def test_rate_limit(start_sandbox):
     assert remaining == ["4", "3", "2", "1", "0"]
     resp = sb.api("GET", "/api/client")
     assert resp.status_code == 429
-    assert resp.json() == {"errors": [{"code": "ThrottleRequestsException", "status": "429",
-                                       "detail": "Too Many Attempts."}]}
+    assert resp.json() == {
+        "errors": [{"code": "ThrottleRequestsException", "status": "429", "detail": "Too Many Attempts."}]
+    }
     assert resp.headers["X-RateLimit-Limit"] == "5"
     assert resp.headers["X-RateLimit-Remaining"] == "0"
     retry = int(resp.headers["Retry-After"])

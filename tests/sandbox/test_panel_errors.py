@@ -34,6 +34,7 @@ def rate_headers(resp):
 
 # ------------------------------------------------------------------ 401 / 302
 
+
 def test_401_compact_json(clean):
     sb = clean
     resp = sb.api("GET", "/api/client", key=None)
@@ -55,13 +56,18 @@ def test_401_wrong_secret_of_real_identifier(clean):
 
 
 def test_401_without_json_accept_redirects_to_login(clean):
-    resp = requests.get(clean["panel_url"] + "/api/client", allow_redirects=False, timeout=10,
-                        headers={"Authorization": "Bearer nope"})
+    resp = requests.get(
+        clean["panel_url"] + "/api/client", allow_redirects=False, timeout=10, headers={"Authorization": "Bearer nope"}
+    )
     assert resp.status_code == 302
     assert resp.headers["Location"] == clean["panel_url"] + "/auth/login"
     # XMLHttpRequest with */* counts as expecting JSON
-    resp = requests.get(clean["panel_url"] + "/api/client", allow_redirects=False, timeout=10,
-                        headers={"X-Requested-With": "XMLHttpRequest", "Accept": "*/*"})
+    resp = requests.get(
+        clean["panel_url"] + "/api/client",
+        allow_redirects=False,
+        timeout=10,
+        headers={"X-Requested-With": "XMLHttpRequest", "Accept": "*/*"},
+    )
     assert resp.status_code == 401
 
 
@@ -71,19 +77,26 @@ def test_bad_key_on_unknown_server_is_401(clean):
 
 
 def test_valid_key_accepted_after_bearer_anywhere(clean):
-    resp = clean.api("GET", "/api/client/account", key=None,
-                     headers={"Authorization": f"Token x, Bearer {clean['keys']['owner']}"})
+    resp = clean.api(
+        "GET", "/api/client/account", key=None, headers={"Authorization": f"Token x, Bearer {clean['keys']['owner']}"}
+    )
     assert resp.status_code == 200
 
 
 # ------------------------------------------------------------------ 400
 
+
 def test_malformed_json_is_400_before_throttle(clean):
     sid = clean["servers"][0]["identifier"]
-    resp = clean.api("POST", f"/api/client/servers/{sid}/command", data="{nope",
-                     headers={"Content-Type": "application/json"})
-    envelope(resp, 400, "BadRequestHttpException",
-             "The JSON data passed in the request appears to be malformed: Syntax error")
+    resp = clean.api(
+        "POST", f"/api/client/servers/{sid}/command", data="{nope", headers={"Content-Type": "application/json"}
+    )
+    envelope(
+        resp,
+        400,
+        "BadRequestHttpException",
+        "The JSON data passed in the request appears to be malformed: Syntax error",
+    )
     no_rate_headers(resp)
     # pretty-printed like Symfony HTTP exceptions
     assert resp.text.startswith('{\n    "errors": [')
@@ -91,30 +104,44 @@ def test_malformed_json_is_400_before_throttle(clean):
 
 def test_invalid_filter(clean):
     resp = clean.api("GET", "/api/client", params={"filter[owner]": "x"})
-    envelope(resp, 400, "InvalidFilterQuery",
-             "Requested filter(s) `owner` are not allowed. Allowed filter(s) are "
-             "`uuid, name, description, external_id, *`.")
+    envelope(
+        resp,
+        400,
+        "InvalidFilterQuery",
+        "Requested filter(s) `owner` are not allowed. Allowed filter(s) are `uuid, name, description, external_id, *`.",
+    )
     rate_headers(resp)
 
 
 def test_invalid_sort(clean):
     sid = clean["servers"][0]["identifier"]
     resp = clean.api("GET", f"/api/client/servers/{sid}/activity", params={"sort": "event"})
-    envelope(resp, 400, "InvalidSortQuery",
-             "Requested sort(s) `event` is not allowed. Allowed sort(s) are `timestamp`.")
+    envelope(
+        resp, 400, "InvalidSortQuery", "Requested sort(s) `event` is not allowed. Allowed sort(s) are `timestamp`."
+    )
     resp = clean.api("GET", f"/api/client/servers/{sid}/activity", params={"filter[ip]": "1"})
-    envelope(resp, 400, "InvalidFilterQuery",
-             "Requested filter(s) `ip` are not allowed. Allowed filter(s) are `event`.")
+    envelope(
+        resp, 400, "InvalidFilterQuery", "Requested filter(s) `ip` are not allowed. Allowed filter(s) are `event`."
+    )
 
 
 # ------------------------------------------------------------------ 403 application key / 404
 
+
 def test_application_key_is_403(clean):
-    for path in ("/api/client", "/api/client/account", "/api/client/permissions",
-                 f"/api/client/servers/{clean['servers'][0]['identifier']}"):
+    for path in (
+        "/api/client",
+        "/api/client/account",
+        "/api/client/permissions",
+        f"/api/client/servers/{clean['servers'][0]['identifier']}",
+    ):
         resp = clean.api("GET", path, key="application")
-        envelope(resp, 403, "AccessDeniedHttpException",
-                 "You are attempting to use an application API key on an endpoint that requires a client API key.")
+        envelope(
+            resp,
+            403,
+            "AccessDeniedHttpException",
+            "You are attempting to use an application API key on an endpoint that requires a client API key.",
+        )
         rate_headers(resp)
 
 
@@ -159,8 +186,12 @@ def test_unknown_route_and_wrong_method(clean):
     no_rate_headers(resp)
     sid = clean["servers"][0]["identifier"]
     resp = clean.api("GET", f"/api/client/servers/{sid}/power")
-    envelope(resp, 405, "MethodNotAllowedHttpException",
-             f"The GET method is not supported for route api/client/servers/{sid}/power. Supported methods: POST.")
+    envelope(
+        resp,
+        405,
+        "MethodNotAllowedHttpException",
+        f"The GET method is not supported for route api/client/servers/{sid}/power. Supported methods: POST.",
+    )
     assert resp.headers["Allow"] == "POST"
     resp = clean.api("POST", "/api/client")
     assert resp.status_code == 405 and resp.headers["Allow"] == "GET, HEAD"
@@ -171,6 +202,7 @@ def test_trailing_slash_matches(clean):
 
 
 # ------------------------------------------------------------------ 403 permission / 422
+
 
 def test_power_permissions_for_subuser(clean):
     s = [s for s in clean["servers"] if "helper" in s["subusers"]][0]
@@ -188,9 +220,16 @@ def test_power_validation_for_owner(clean):
     url = f"/api/client/servers/{sid}/power"
     resp = clean.api("POST", url, json={"signal": "random"})
     assert resp.status_code == 422
-    assert resp.json() == {"errors": [{"code": "ValidationException", "status": "422",
-                                       "detail": "The selected signal is invalid.",
-                                       "meta": {"source_field": "signal", "rule": "in"}}]}
+    assert resp.json() == {
+        "errors": [
+            {
+                "code": "ValidationException",
+                "status": "422",
+                "detail": "The selected signal is invalid.",
+                "meta": {"source_field": "signal", "rule": "in"},
+            }
+        ]
+    }
     assert "\n" not in resp.text  # compact
     rate_headers(resp)
     for body in ({}, {"signal": ""}, {"signal": "   "}):
@@ -214,16 +253,20 @@ def test_command_validation_and_permission(clean):
     # subuser has control.console: validation runs after authorization
     resp = clean.api("POST", url, key="subuser", json={"command": ""})
     assert resp.status_code == 422
-    clean.control("PUT", "/subusers", json={"server": s["identifier"], "username": "helper",
-                                            "permissions": ["websocket.connect"]})
+    clean.control(
+        "PUT", "/subusers", json={"server": s["identifier"], "username": "helper", "permissions": ["websocket.connect"]}
+    )
     try:
         resp = clean.api("POST", url, key="subuser", json={"command": ""})
         envelope(resp, 403, "AccessDeniedHttpException", "This action is unauthorized.")
         resp = clean.api("GET", f"/api/client/servers/{s['identifier']}/activity", key="subuser")
         envelope(resp, 403, "AccessDeniedHttpException", "This action is unauthorized.")
     finally:
-        clean.control("PUT", "/subusers", json={"server": s["identifier"], "username": "helper",
-                                                "permissions": s["subusers"]["helper"]})
+        clean.control(
+            "PUT",
+            "/subusers",
+            json={"server": s["identifier"], "username": "helper", "permissions": s["subusers"]["helper"]},
+        )
 
 
 def test_websocket_permission(clean):
@@ -233,14 +276,18 @@ def test_websocket_permission(clean):
     clean.control("PUT", "/subusers", json={"server": s["identifier"], "username": "helper", "permissions": []})
     try:
         resp = clean.api("GET", url, key="subuser")
-        envelope(resp, 403, "HttpForbiddenException",
-                 "You do not have permission to connect to this server's websocket.")
+        envelope(
+            resp, 403, "HttpForbiddenException", "You do not have permission to connect to this server's websocket."
+        )
         # view and resources need no permission
         assert clean.api("GET", f"/api/client/servers/{s['identifier']}", key="subuser").status_code == 200
         assert clean.api("GET", f"/api/client/servers/{s['identifier']}/resources", key="subuser").status_code == 200
     finally:
-        clean.control("PUT", "/subusers", json={"server": s["identifier"], "username": "helper",
-                                                "permissions": s["subusers"]["helper"]})
+        clean.control(
+            "PUT",
+            "/subusers",
+            json={"server": s["identifier"], "username": "helper", "permissions": s["subusers"]["helper"]},
+        )
 
 
 def test_command_to_offline_server_is_502_and_not_logged(clean):
@@ -261,8 +308,9 @@ CONFLICTS = {
     "suspended": "This server is currently suspended and the functionality requested is unavailable.",
     "restoring": "This server is currently restoring from a backup, please try again later.",
     "transferring": "This server is currently being transferred to a new machine, please try again later.",
-    "maintenance": ("The node of this server is currently under maintenance and the functionality requested is "
-                    "unavailable."),
+    "maintenance": (
+        "The node of this server is currently under maintenance and the functionality requested is unavailable."
+    ),
 }
 
 
@@ -278,9 +326,13 @@ def test_state_conflicts(conditions):
         base = f"/api/client/servers/{s['identifier']}"
         view = sb.api("GET", base)
         assert view.status_code == 200, name
-        for method, path, body in (("GET", "/resources", None), ("GET", "/websocket", None),
-                                   ("GET", "/activity", None), ("POST", "/power", {"signal": "start"}),
-                                   ("POST", "/command", {"command": "x"})):
+        for method, path, body in (
+            ("GET", "/resources", None),
+            ("GET", "/websocket", None),
+            ("GET", "/activity", None),
+            ("POST", "/power", {"signal": "start"}),
+            ("POST", "/command", {"command": "x"}),
+        ):
             resp = sb.api(method, base + path, json=body)
             envelope(resp, 409, "ServerStateConflictException", detail)
             assert "X-RateLimit-Remaining" in resp.headers
@@ -303,17 +355,24 @@ def test_state_conflicts(conditions):
 
 def test_server_flags_in_view(conditions):
     sb = conditions
-    expect = {"installing": ("installing", False, True, False, False),
-              "install-failed": ("install_failed", False, True, False, False),
-              "suspended": ("suspended", True, False, False, False),
-              "restoring": ("restoring_backup", False, False, False, False),
-              "transferring": (None, False, False, True, False),
-              "maintenance": (None, False, False, False, True),
-              "normal": (None, False, False, False, False)}
+    expect = {
+        "installing": ("installing", False, True, False, False),
+        "install-failed": ("install_failed", False, True, False, False),
+        "suspended": ("suspended", True, False, False, False),
+        "restoring": ("restoring_backup", False, False, False, False),
+        "transferring": (None, False, False, True, False),
+        "maintenance": (None, False, False, False, True),
+        "normal": (None, False, False, False, False),
+    }
     for name, (status, susp, inst, transf, maint) in expect.items():
         a = sb.api("GET", f"/api/client/servers/{sb.server(name)['identifier']}").json()["attributes"]
-        assert (a["status"], a["is_suspended"], a["is_installing"], a["is_transferring"],
-                a["is_node_under_maintenance"]) == (status, susp, inst, transf, maint), name
+        assert (
+            a["status"],
+            a["is_suspended"],
+            a["is_installing"],
+            a["is_transferring"],
+            a["is_node_under_maintenance"],
+        ) == (status, susp, inst, transf, maint), name
 
 
 def test_control_patch_sets_conditions(clean):
@@ -325,12 +384,14 @@ def test_control_patch_sets_conditions(clean):
         envelope(clean.api("GET", base), 409, "ServerStateConflictException", CONFLICTS["suspended"])
         clean.control("PATCH", f"/servers/{s['identifier']}", json={"status": None, "node_maintenance": True})
         envelope(clean.api("GET", base), 409, "ServerStateConflictException", CONFLICTS["maintenance"])
-        clean.control("PATCH", f"/servers/{s['identifier']}", json={"node_maintenance": False,
-                                                                    "is_transferring": True})
+        clean.control("PATCH", f"/servers/{s['identifier']}", json={"node_maintenance": False, "is_transferring": True})
         envelope(clean.api("GET", base), 409, "ServerStateConflictException", CONFLICTS["transferring"])
     finally:
-        clean.control("PATCH", f"/servers/{s['identifier']}", json={"status": None, "node_maintenance": False,
-                                                                    "is_transferring": False})
+        clean.control(
+            "PATCH",
+            f"/servers/{s['identifier']}",
+            json={"status": None, "node_maintenance": False, "is_transferring": False},
+        )
     assert clean.api("GET", base).status_code == 200
 
 
@@ -339,7 +400,8 @@ def test_control_patch_sets_conditions(clean):
 SPECIAL_FLEET = """
 two_factor_required: 1
 users:
-  - {username: owner, keys: [client, {type: client, allowed_ips: [10.0.0.0/8]}, {type: client, allowed_ips: [127.0.0.1/32]}]}
+  - username: owner
+    keys: [client, {type: client, allowed_ips: [10.0.0.0/8]}, {type: client, allowed_ips: [127.0.0.1/32]}]
   - {username: admin, root_admin: true}
   - {username: admin2fa, root_admin: true, use_totp: true}
 nodes:
@@ -358,16 +420,24 @@ def test_two_factor_ip_allowlist_and_unreachable_node(start_sandbox, tmp_path):
     owner_keys = sb["user_keys"]["owner"]
     # 2FA required for admins without TOTP; /account exempt; no rate-limit headers (before the throttle)
     resp = sb.api("GET", "/api/client", key=sb["user_keys"]["admin"][0])
-    envelope(resp, 400, "TwoFactorAuthRequiredException",
-             "Two-factor authentication is required on this account in order to access this endpoint.")
+    envelope(
+        resp,
+        400,
+        "TwoFactorAuthRequiredException",
+        "Two-factor authentication is required on this account in order to access this endpoint.",
+    )
     no_rate_headers(resp)
     assert sb.api("GET", "/api/client/account", key=sb["user_keys"]["admin"][0]).status_code == 200
     assert sb.api("GET", "/api/client", key=sb["user_keys"]["admin2fa"][0]).status_code == 200
     assert sb.api("GET", "/api/client", key=owner_keys[0]).status_code == 200
     # IP allow-list
     resp = sb.api("GET", "/api/client", key=owner_keys[1])
-    envelope(resp, 403, "AccessDeniedHttpException",
-             "This IP address (127.0.0.1) does not have permission to access the API using these credentials.")
+    envelope(
+        resp,
+        403,
+        "AccessDeniedHttpException",
+        "This IP address (127.0.0.1) does not have permission to access the API using these credentials.",
+    )
     no_rate_headers(resp)
     assert sb.api("GET", "/api/client", key=owner_keys[2]).status_code == 200
     act = sb.api("GET", "/api/client/account/activity", key=owner_keys[0]).json()["data"]
@@ -375,15 +445,26 @@ def test_two_factor_ip_allowlist_and_unreachable_node(start_sandbox, tmp_path):
     assert act[0]["attributes"]["properties"] == {"identifier": owner_keys[1][:16]}
     # unreachable Wings: 504 DaemonConnectionException (compact JSON)
     down = sb.server("on-down")["identifier"]
-    for method, path, body in (("GET", "/resources", None), ("POST", "/power", {"signal": "start"}),
-                               ("POST", "/command", {"command": "x"})):
+    for method, path, body in (
+        ("GET", "/resources", None),
+        ("POST", "/power", {"signal": "start"}),
+        ("POST", "/command", {"command": "x"}),
+    ):
         resp = sb.api(method, f"/api/client/servers/{down}{path}", key=owner_keys[0], json=body)
-        envelope(resp, 504, "DaemonConnectionException",
-                 "Could not establish a connection to the machine running this server. Please try again.")
+        envelope(
+            resp,
+            504,
+            "DaemonConnectionException",
+            "Could not establish a connection to the machine running this server. Please try again.",
+        )
         assert "\n" not in resp.text
     assert sb.api("GET", f"/api/client/servers/{down}/websocket", key=owner_keys[0]).status_code == 200
     up = sb.server("on-up")
     assert up["state"] == "running"
     sb.control("PATCH", f"/servers/{up['identifier']}", json={"node_unreachable": True})
-    assert sb.api("POST", f"/api/client/servers/{up['identifier']}/command", key=owner_keys[0],
-                  json={"command": "x"}).status_code == 504
+    assert (
+        sb.api(
+            "POST", f"/api/client/servers/{up['identifier']}/command", key=owner_keys[0], json={"command": "x"}
+        ).status_code
+        == 504
+    )

@@ -45,8 +45,18 @@ def test_pelican_permissions_account_server(pelican):
     assert isinstance(perms, list) and len(perms) == 44
     assert "database.view-password" in perms and "mount.read" in perms and "control.start" in perms
     acct = sb.api("GET", "/api/client/account").json()
-    assert list(acct["attributes"]) == ["uuid", "username", "email", "language", "image", "admin", "root_admin",
-                                        "2fa_enabled", "created_at", "updated_at"]
+    assert list(acct["attributes"]) == [
+        "uuid",
+        "username",
+        "email",
+        "language",
+        "image",
+        "admin",
+        "root_admin",
+        "2fa_enabled",
+        "created_at",
+        "updated_at",
+    ]
     a = sb.api("GET", f"/api/client/servers/{sb['servers'][0]['identifier']}").json()["attributes"]
     assert "alias" in a["sftp_details"]
     assert a["limits"]["oom_killer"] is (not a["limits"]["oom_disabled"])
@@ -100,8 +110,10 @@ def test_pelican_conflicts(start_sandbox):
     rf = sb.server("reinstall-failed")["identifier"]
     resp = sb.api("GET", f"/api/client/servers/{rf}/resources")
     assert resp.status_code == 409
-    assert resp.json()["errors"][0]["detail"] == \
-        "This server has not yet completed its installation process, please try again later."
+    assert (
+        resp.json()["errors"][0]["detail"]
+        == "This server has not yet completed its installation process, please try again later."
+    )
     assert sb.api("GET", f"/api/client/servers/{rf}").json()["attributes"]["is_installing"] is True
     # admins get the websocket even when suspended
     sus = sb.server("suspended")["identifier"]

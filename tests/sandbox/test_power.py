@@ -1,4 +1,5 @@
 """sandbox/power.py: the power state machine over a real game-server process and in virtual mode."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,11 +20,18 @@ DONE = ')! For help, type "help"'
 def make_server(**game) -> types.SimpleNamespace:
     options = {"boot_seconds": 0.2, "crash_after": None, "noisy": False, "invalid_utf8": False}
     options.update(game)
-    egg = types.SimpleNamespace(startup_done=options.pop("startup_done", DONE),
-                                stop_command=options.pop("stop_command", "stop"))
-    return types.SimpleNamespace(uuid="4f7d8e0c-5b4e-4c1e-9a44-8d1f2f0e6a11", identifier="4f7d8e0c",
-                                 egg=egg, limits={"memory": 1024, "disk": 5120, "cpu": 200},
-                                 status=options.pop("status", None), is_transferring=False, **options)
+    egg = types.SimpleNamespace(
+        startup_done=options.pop("startup_done", DONE), stop_command=options.pop("stop_command", "stop")
+    )
+    return types.SimpleNamespace(
+        uuid="4f7d8e0c-5b4e-4c1e-9a44-8d1f2f0e6a11",
+        identifier="4f7d8e0c",
+        egg=egg,
+        limits={"memory": 1024, "disk": 5120, "cpu": 200},
+        status=options.pop("status", None),
+        is_transferring=False,
+        **options,
+    )
 
 
 def run(coro, timeout: float = 25):
@@ -53,7 +61,7 @@ class Recorder:
                 raise AssertionError(f"event not seen within {timeout}s; last: {self.events[-5:]}")
             try:
                 self.events.append(await asyncio.wait_for(self.queue.get(), remaining))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
 
     async def state(self, state: str, timeout: float = 5.0):
@@ -118,11 +126,12 @@ def test_start_running_on_done_line_then_stop(data_dir):
             assert stats["state"] == "offline"
             assert stats["memory_bytes"] == stats["uptime"] == stats["cpu_absolute"] == 0
             assert stats["network"] == {"rx_bytes": 0, "tx_bytes": 0}
-            assert stats["memory_limit_bytes"] == 1024 * 115 * 10_000   # 1024 MiB x 1.15 x 1 000 000
+            assert stats["memory_limit_bytes"] == 1024 * 115 * 10_000  # 1024 MiB x 1.15 x 1 000 000
             assert stats["disk_bytes"] > 0
             assert await rt.send_command("say hi") is False
         finally:
             await rt.close()
+
     run(main())
     assert children() == []
 
@@ -135,7 +144,7 @@ def test_kill_and_restart(data_dir):
             await rt.power("start")
             await rec.state("running")
             first = rt._proc.pid
-            await rt.power("restart")          # returns once the new process is spawned
+            await rt.power("restart")  # returns once the new process is spawned
             assert rt._proc.pid != first
             await rec.state("running", timeout=5)
             assert rec.statuses() == ["starting", "running", "stopping", "offline", "starting", "running"]
@@ -154,6 +163,7 @@ def test_kill_and_restart(data_dir):
                 await rt.power("explode")
         finally:
             await rt.close()
+
     run(main())
     assert children() == []
 
@@ -168,18 +178,21 @@ def test_typed_stop_command_is_not_a_crash(data_dir):
             assert await rt.send_command("say hello there") is True
             await rec.until(lambda e, a: e == "console output" and a[0].endswith("[Server] hello there"))
             await rt.send_command("list")
-            await rec.until(lambda e, a: e == "console output"
-                            and a[0].endswith("There are 0 of a max of 20 players online: "))
+            await rec.until(
+                lambda e, a: e == "console output" and a[0].endswith("There are 0 of a max of 20 players online: ")
+            )
             await rt.send_command("frobnicate now")
-            await rec.until(lambda e, a: e == "console output" and "Unknown command" in a[0]
-                            and "frobnicate now" in a[0])
+            await rec.until(
+                lambda e, a: e == "console output" and "Unknown command" in a[0] and "frobnicate now" in a[0]
+            )
             await rt.send_command("stop")
-            assert rt.state == "stopping"       # set before the process reacts
+            assert rt.state == "stopping"  # set before the process reacts
             await rec.state("offline")
             assert rec.statuses()[-2:] == ["stopping", "offline"]
             assert not any("crashed state" in line for line in rec.console())
         finally:
             await rt.close()
+
     run(main())
 
 
@@ -202,13 +215,15 @@ def test_crash_detection_auto_restart_and_guard(data_dir):
             assert statuses == ["starting", "running", "offline", "starting", "running", "offline"]
         finally:
             await rt.close()
+
     run(main())
 
 
 def test_crash_detection_disabled(data_dir):
     async def main():
-        rt = ServerRuntime(make_server(boot_seconds=0.05, crash_after=0.3), data_dir=data_dir, virtual=False,
-                           crash_detection=False)
+        rt = ServerRuntime(
+            make_server(boot_seconds=0.05, crash_after=0.3), data_dir=data_dir, virtual=False, crash_detection=False
+        )
         rec = Recorder(rt)
         try:
             await rt.power("start")
@@ -217,6 +232,7 @@ def test_crash_detection_disabled(data_dir):
             assert "stopping" not in rec.statuses()
         finally:
             await rt.close()
+
     run(main())
 
 
@@ -234,7 +250,7 @@ def test_power_lock_and_stop_timeout_kill(data_dir):
             for action in ("start", "stop", "restart"):
                 with pytest.raises(PowerLocked):
                     await rt.power(action)
-            await stopping                       # the process ignores "stop": killed after the timeout
+            await stopping  # the process ignores "stop": killed after the timeout
             assert 0.9 < time.monotonic() - t0 < 4
             assert rt.state == "offline"
             assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
@@ -250,6 +266,7 @@ def test_power_lock_and_stop_timeout_kill(data_dir):
             await asyncio.wait_for(restarting, 5)
         finally:
             await rt.close()
+
     run(main())
     assert children() == []
 
@@ -263,6 +280,7 @@ def test_suspended_server_cannot_start(data_dir):
             assert rt.state == "offline"
         finally:
             await rt.close()
+
     run(main())
 
 
@@ -275,7 +293,7 @@ def test_console_throttle_on_burst_and_invalid_utf8(data_dir):
             await rec.state("running")
             bad = await rec.until(lambda e, a: e == "console output" and "Invalid bytes" in a[0])
             assert "\ufffd" in bad[1][0]
-            await asyncio.sleep(0.15)           # a fresh throttle window
+            await asyncio.sleep(0.15)  # a fresh throttle window
             await rt.send_command("burst 5000")
             await rec.until(lambda e, a: "throttling" in a[0] if e == "console output" else False)
             deadline = time.monotonic() + 5
@@ -292,6 +310,7 @@ def test_console_throttle_on_burst_and_invalid_utf8(data_dir):
             assert rt.history[-1].endswith("Burst line 5000 of 5000")
         finally:
             await rt.close()
+
     run(main())
 
 
@@ -305,27 +324,39 @@ def test_stats_once_a_second_while_running(data_dir):
             t0 = time.monotonic()
             ticks = []
             while len(ticks) < 2:
-                event = await rec.until(lambda e, a: e == "stats" and json.loads(a[0])["state"] == "running"
-                                        and a[0] not in [t[1] for t in ticks], timeout=3)
+                event = await rec.until(
+                    lambda e, a: (
+                        e == "stats" and json.loads(a[0])["state"] == "running" and a[0] not in [t[1] for t in ticks]
+                    ),
+                    timeout=3,
+                )
                 ticks.append((time.monotonic(), event[1][0]))
             assert ticks[-1][0] - t0 < 3.5
             first, second = (json.loads(t[1]) for t in ticks)
-            assert list(first) == sorted(first)          # periodic stats come out key-sorted
+            assert list(first) == sorted(first)  # periodic stats come out key-sorted
             assert 700 <= second["uptime"] - first["uptime"] <= 1700
-            assert second["uptime"] >= 900             # milliseconds
-            assert second["memory_bytes"] > 1_000_000   # rss of the real process
+            assert second["uptime"] >= 900  # milliseconds
+            assert second["memory_bytes"] > 1_000_000  # rss of the real process
             assert second["memory_limit_bytes"] == 1_177_600_000
             assert second["network"]["rx_bytes"] >= first["network"]["rx_bytes"]
             assert isinstance(second["cpu_absolute"], (int, float))
             # send stats / auth order is Wings' struct order
-            assert list(rt.stats()) == ["memory_bytes", "memory_limit_bytes", "cpu_absolute", "network",
-                                        "uptime", "state", "disk_bytes"]
+            assert list(rt.stats()) == [
+                "memory_bytes",
+                "memory_limit_bytes",
+                "cpu_absolute",
+                "network",
+                "uptime",
+                "state",
+                "disk_bytes",
+            ]
             # no ticker without subscribers
             rt.unsubscribe(rec.queue)
             await asyncio.sleep(0)
             assert rt._ticker is None
         finally:
             await rt.close()
+
     run(main())
 
 
@@ -340,7 +371,7 @@ def test_virtual_mode_timings(data_dir):
             await rec.state("running")
             assert 0.4 <= time.monotonic() - t0 < 1.5
             assert any(DONE in line for line in rt.history)
-            assert children() == []                     # no process at all
+            assert children() == []  # no process at all
             await rt.send_command("say virtual hello")
             assert rt.history[-1].endswith("[Server] virtual hello")
             stats = rt.stats()
@@ -353,23 +384,38 @@ def test_virtual_mode_timings(data_dir):
             await rec.state("running")
             await rt.power("kill")
             assert rt.state == "offline"
-            assert rec.statuses() == ["starting", "running", "stopping", "offline", "starting", "running",
-                                      "stopping", "offline"]
+            assert rec.statuses() == [
+                "starting",
+                "running",
+                "stopping",
+                "offline",
+                "starting",
+                "running",
+                "stopping",
+                "offline",
+            ]
             # typed stop command
             await rt.power("start")
-            await rt.send_command("stop")    # while starting: stopping, then offline after the stop delay
+            await rt.send_command("stop")  # while starting: stopping, then offline after the stop delay
             assert rt.state == "stopping"
             await rec.state("offline", timeout=2)
             assert rt.stats()["uptime"] == 0
         finally:
             await rt.close()
+
     run(main())
 
 
 def test_virtual_custom_timings_and_crash(data_dir):
     async def main():
-        rt = ServerRuntime(make_server(crash_after=0.3), data_dir=data_dir, virtual=True, start_delay=0.1,
-                           stop_delay=0.05, crash_detection=False)
+        rt = ServerRuntime(
+            make_server(crash_after=0.3),
+            data_dir=data_dir,
+            virtual=True,
+            start_delay=0.1,
+            stop_delay=0.05,
+            crash_detection=False,
+        )
         rec = Recorder(rt)
         try:
             t0 = time.monotonic()
@@ -380,6 +426,7 @@ def test_virtual_custom_timings_and_crash(data_dir):
             assert rec.statuses() == ["starting", "running", "offline"]
         finally:
             await rt.close()
+
     run(main())
 
 
@@ -396,16 +443,19 @@ def test_virtual_noisy_server(data_dir):
             await rt.power("kill")
             count = len(rt.history)
             await asyncio.sleep(0.3)
-            assert len(rt.history) == count            # quiet once offline
+            assert len(rt.history) == count  # quiet once offline
         finally:
             await rt.close()
+
     run(main())
 
 
 def test_many_virtual_servers_are_cheap(tmp_path):
     async def main():
-        runtimes = [ServerRuntime(make_server(), data_dir=tmp_path / str(i), virtual=True, start_delay=0.05)
-                    for i in range(2000)]
+        runtimes = [
+            ServerRuntime(make_server(), data_dir=tmp_path / str(i), virtual=True, start_delay=0.05)
+            for i in range(2000)
+        ]
         t0 = time.monotonic()
         await asyncio.gather(*(rt.power("start") for rt in runtimes))
         await asyncio.sleep(0.2)
@@ -413,6 +463,7 @@ def test_many_virtual_servers_are_cheap(tmp_path):
         await asyncio.gather(*(rt.close() for rt in runtimes))
         assert time.monotonic() - t0 < 5
         assert not any(rt.data_dir.exists() for rt in runtimes[:10])
+
     run(main())
 
 
@@ -435,6 +486,7 @@ def test_close_leaves_no_orphans_even_when_cancelled(data_dir):
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
         await asyncio.sleep(0.3)
         assert children() == []
+
     run(main())
     assert children() == []
 
@@ -454,4 +506,5 @@ def test_long_lines_truncated_and_empty_lines_skipped(data_dir):
         assert len(rt.history) == HISTORY_SIZE
         assert rt.history[0] == "line 20"
         await rt.close()
+
     run(main())

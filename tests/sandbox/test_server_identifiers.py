@@ -4,6 +4,7 @@ The sandbox's form is ``serv_`` + the first 8 characters of the uuid (see sandbo
 upstream format was not found). Every client route that takes the 8-character identifier takes the
 ``serv_`` one instead; the uuid keeps working; the bare 8 characters no longer name the server.
 """
+
 from __future__ import annotations
 
 import pytest

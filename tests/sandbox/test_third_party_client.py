@@ -21,7 +21,7 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.2):
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError("condition not met within %.0f s" % timeout)
+    raise AssertionError(f"condition not met within {timeout:.0f} s")
 
 
 @pytest.fixture(scope="module")

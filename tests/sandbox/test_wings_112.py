@@ -4,6 +4,7 @@ Contract: ../shared/reference/wings-websocket.md §1.1 (30-socket cap, 4096-byte
 §1.3 (the JWT ``scope`` claim), §1.6 (suspension on an inbound message), §3.1 (token buckets and
 ``throttled``). Without ``--version`` the node stays Wings 1.11 (last tests here).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,6 +24,7 @@ NO_CONNECT = "jwt: missing connect permission"
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 class Socket:
     """One console websocket of a started sandbox (aiohttp, permessage-deflate off by default)."""
@@ -71,8 +73,9 @@ async def open_socket(sb, server: dict, *, compress: int = 0) -> Socket:
     data = ws_token(sb, server)
     session = aiohttp.ClientSession()
     try:
-        ws = await session.ws_connect(data["socket"], headers={"Origin": sb["panel_url"]}, autoclose=False,
-                                      autoping=True, compress=compress)
+        ws = await session.ws_connect(
+            data["socket"], headers={"Origin": sb["panel_url"]}, autoclose=False, autoping=True, compress=compress
+        )
     except BaseException:
         await session.close()
         raise
@@ -109,6 +112,7 @@ def server(sb, index: int) -> dict:
 
 # --------------------------------------------------------------------------- versions and scope
 
+
 def test_ready_file_and_token_carry_the_versions(node12):
     assert node12["wings_version"] == "1.12" and node12["panel_version"] == "1.12"
     token = ws_token(node12, server(node12, 0))["token"]
@@ -138,6 +142,7 @@ def test_panel_older_than_the_node_is_refused_connect(start_sandbox):
             assert await sock.recv() == {"event": "jwt error", "args": ["jwt: no jwt present"]}
         finally:
             await sock.close()
+
     run(main())
 
 
@@ -155,13 +160,16 @@ def test_wings_1120_does_not_require_scope_but_throttles(start_sandbox):
             assert len(events(got, "stats")) == 4 and throttled(got) == ["send stats"]
         finally:
             await sock.close()
+
     run(main())
 
 
 def test_fleet_file_settings(start_sandbox, tmp_path):
     fleet = tmp_path / "fleet.yml"
-    fleet.write_text("wings_version: '1.12'\npanel_version: '1.12.2'\nserver_identifiers: serv\n"
-                     "users: [owner]\nservers:\n  - name: one\n")
+    fleet.write_text(
+        "wings_version: '1.12'\npanel_version: '1.12.2'\nserver_identifiers: serv\n"
+        "users: [owner]\nservers:\n  - name: one\n"
+    )
     sb = start_sandbox(fleet=fleet, virtual=True)
     assert (sb["wings_version"], sb["panel_version"], sb["server_identifiers"]) == ("1.12", "1.12.2", "serv")
     assert sb["servers"][0]["identifier"] == "serv_" + sb["servers"][0]["uuid"][:8]
@@ -176,6 +184,7 @@ def test_fleet_file_settings(start_sandbox, tmp_path):
 
 # --------------------------------------------------------------------------- token buckets
 
+
 def test_global_bucket_one_throttled_per_episode(node12):
     async def main():
         sock = await open_socket(node12, server(node12, 0))
@@ -185,15 +194,16 @@ def test_global_bucket_one_throttled_per_episode(node12):
                 await sock.ws.send_str("not json")
             got = await sock.collect()
             assert got == [{"event": "throttled", "args": ["global"]}]
-            await asyncio.sleep(1.0)       # a few tokens back: the next frame passes and ends the episode
+            await asyncio.sleep(1.0)  # a few tokens back: the next frame passes and ends the episode
             first = await sock.auth()
             assert events(first, "status")
-            await asyncio.sleep(2.2)       # bucket full again
+            await asyncio.sleep(2.2)  # bucket full again
             for _unused in range(16):
                 await sock.ws.send_str("not json")
             assert await sock.collect() == [{"event": "throttled", "args": ["global"]}]
         finally:
             await sock.close()
+
     run(main())
 
 
@@ -208,7 +218,7 @@ def test_default_bucket_is_shared_but_throttled_is_per_event_name(node12):
                 await sock.send("send stats")
             got = await sock.collect()
             assert len(events(got, "stats")) == 4
-            assert throttled(got) == ["send stats"]           # once for the episode, not twice
+            assert throttled(got) == ["send stats"]  # once for the episode, not twice
             # "set state" shares the empty _default bucket: dropped, with its own throttled event
             await sock.send("set state", "start")
             await sock.send("set state", "start")
@@ -221,6 +231,7 @@ def test_default_bucket_is_shared_but_throttled_is_per_event_name(node12):
             assert [m["event"] for m in got] == ["stats"]
         finally:
             await sock.close()
+
     run(main())
 
 
@@ -228,15 +239,15 @@ def test_auth_logs_and_command_buckets(node12):
     async def main():
         sock = await open_socket(node12, server(node12, 1))
         try:
-            for _unused in range(3):                           # auth: burst 2 per 5 s
+            for _unused in range(3):  # auth: burst 2 per 5 s
                 await sock.send("auth", sock.token)
             got = await sock.collect()
             assert len(events(got, "auth success")) == 2 and throttled(got) == ["auth"]
-            for _unused in range(3):                           # send logs: burst 2 per 5 s (offline: no lines)
+            for _unused in range(3):  # send logs: burst 2 per 5 s (offline: no lines)
                 await sock.send("send logs")
             assert throttled(await sock.collect()) == ["send logs"]
-            await asyncio.sleep(2.1)                           # refill the read loop's bucket
-            for _unused in range(10):                          # send command: burst 10, 1/s (offline: ignored)
+            await asyncio.sleep(2.1)  # refill the read loop's bucket
+            for _unused in range(10):  # send command: burst 10, 1/s (offline: ignored)
                 await sock.send("send command", "say hi")
             assert await sock.collect(0.3) == []
             # the 11th after a short pause: the read loop has tokens again, the command bucket not
@@ -244,6 +255,7 @@ def test_auth_logs_and_command_buckets(node12):
             assert await sock.collect() == [{"event": "throttled", "args": ["send command"]}]
         finally:
             await sock.close()
+
     run(main())
 
 
@@ -258,6 +270,7 @@ def test_buckets_apply_before_authentication(node12):
             assert throttled(got) == ["send stats"]
         finally:
             await sock.close()
+
     run(main())
 
 
@@ -272,10 +285,12 @@ def test_binary_frames_are_dropped(node12):
             assert [m["event"] for m in await sock.collect(0.5)] == ["stats"]
         finally:
             await sock.close()
+
     run(main())
 
 
 # --------------------------------------------------------------------------- frames, sockets, suspension
+
 
 def test_read_limit_closes_1009(node12):
     async def main():
@@ -291,6 +306,7 @@ def test_read_limit_closes_1009(node12):
             assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 1009
         finally:
             await sock.close()
+
     run(main())
 
 
@@ -322,6 +338,7 @@ def test_thirty_sockets_per_server(node12):
         finally:
             for s in socks:
                 await s.close()
+
     run(main())
     # below the cap, a plain GET is gorilla's missing-upgrade 400 again
     r = requests.get(http_url, timeout=10)
@@ -345,11 +362,13 @@ def test_suspended_at_connect_4409_and_on_inbound_message(node12):
         finally:
             await sock.close()
         async with aiohttp.ClientSession() as session:
-            ws = await session.ws_connect(socket_url(node12, srv), headers={"Origin": node12["panel_url"]},
-                                          autoclose=False)
+            ws = await session.ws_connect(
+                socket_url(node12, srv), headers={"Origin": node12["panel_url"]}, autoclose=False
+            )
             msg = await ws.receive(timeout=3)
             assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4409 and msg.extra == "server is suspended"
             await ws.close()
+
     try:
         run(main())
     finally:
@@ -357,6 +376,7 @@ def test_suspended_at_connect_4409_and_on_inbound_message(node12):
 
 
 # --------------------------------------------------------------------------- the default stays Wings 1.11
+
 
 def test_default_node_is_wings_111(clean):
     sb = clean
@@ -379,6 +399,7 @@ def test_default_node_is_wings_111(clean):
             assert [m["event"] for m in await sock.collect(0.5)] == ["stats"]
         finally:
             await sock.close()
+
     run(main())
     time.sleep(0.1)
 
@@ -407,4 +428,5 @@ def test_versions_switched_through_the_control_endpoint(start_sandbox):
             assert throttled(await sock.collect()) == ["send stats"]
         finally:
             await sock.close()
+
     run(main())

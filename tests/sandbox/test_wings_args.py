@@ -6,6 +6,7 @@ their args, so ``[null]``, ``[]`` and no ``args`` at all behave the same. ``auth
 ``send command`` join their args, so ``[null]`` is an empty value there (reference §1.2, §2.1;
 upstream router/websocket/websocket.go HandleInbound, router/websocket/message.go).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -45,8 +46,12 @@ def _connect_and_check(sb, server: dict, running: bool, w12: bool) -> None:
             first = await _collect(ws)
             assert first[0] == {"event": "auth success"}
 
-            for raw in ('{"event":"send stats","args":[null]}', '{"event":"send stats","args":[]}',
-                        '{"event":"send stats"}', '{"event":"send stats","args":null}'):
+            for raw in (
+                '{"event":"send stats","args":[null]}',
+                '{"event":"send stats","args":[]}',
+                '{"event":"send stats"}',
+                '{"event":"send stats","args":null}',
+            ):
                 await ws.send_str(raw)
                 got = await _collect(ws, 0.4)
                 stats = [m for m in got if m["event"] == "stats"]
@@ -55,7 +60,7 @@ def _connect_and_check(sb, server: dict, running: bool, w12: bool) -> None:
                 assert not [m for m in got if m["event"] in ("daemon error", "jwt error")], (raw, got)
 
             logs = ['{"event":"send logs","args":[null]}', '{"event":"send logs"}']
-            if not w12:    # Wings 1.12 allows two send logs per 5 s
+            if not w12:  # Wings 1.12 allows two send logs per 5 s
                 logs.append('{"event":"send logs","args":[]}')
             for raw in logs:
                 await ws.send_str(raw)
@@ -68,17 +73,18 @@ def _connect_and_check(sb, server: dict, running: bool, w12: bool) -> None:
                     assert lines == []
 
             # the joined events see an empty value, as Wings does
-            await ws.send_str('{"event":"set state","args":[null]}')    # unknown power action
+            await ws.send_str('{"event":"set state","args":[null]}')  # unknown power action
             got = _replies(await _collect(ws, 0.5))
             errors = [m for m in got if m["event"] == "daemon error"]
             assert len(errors) == 1 and errors[0]["args"][0].endswith("]: " + GENERIC)
-            await ws.send_str('{"event":"auth","args":[null]}')         # an empty token: malformed
+            await ws.send_str('{"event":"auth","args":[null]}')  # an empty token: malformed
             got = _replies(await _collect(ws, 0.5))
             assert [m["event"] for m in got] == ["daemon error"]
             # a non-string element is still a decode error: dropped, no reply
             await ws.send_str('{"event":"send stats","args":[1]}')
             assert _replies(await _collect(ws, 0.4)) == []
             await ws.close()
+
     asyncio.run(asyncio.wait_for(main(), 60))
 
 

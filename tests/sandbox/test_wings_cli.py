@@ -1,5 +1,6 @@
 """The Wings websocket end to end: ``python -m sandbox`` (fixtures in conftest.py), tokens from the panel,
 real game-server processes, websocket-client as a third-party client would use it."""
+
 from __future__ import annotations
 
 import json
@@ -119,7 +120,9 @@ def test_console_lifecycle_permissions_and_power_lock(start_sandbox):
     assert b["memory_bytes"] > 1_000_000 and b["disk_bytes"] > 0
 
     owner.send("send command", "say hello from the test")
-    line, _unused = owner.until(lambda m: m["event"] == "console output" and "[Server] hello from the test" in m["args"][0])
+    line, _unused = owner.until(
+        lambda m: m["event"] == "console output" and "[Server] hello from the test" in m["args"][0]
+    )
     # the panel's POST /command reaches the same process
     resp = sb.api("POST", f"/api/client/servers/{server['identifier']}/command", json={"command": "list"})
     assert resp.status_code == 204, resp.text
@@ -128,10 +131,10 @@ def test_console_lifecycle_permissions_and_power_lock(start_sandbox):
     # send logs: the process's lines (no daemon lines), at most 150
     viewer = Console(sb, server)
     viewer.auth()
-    viewer.recv()                                          # status running
+    viewer.recv()  # status running
     viewer.send("send logs")
     logs = [m["args"][0] for m in viewer.quiet(1.0) if m["event"] == "console output"]
-    assert any('Done (' in line for line in logs)
+    assert any("Done (" in line for line in logs)
     assert any("[Server] hello from the test" in line for line in logs)
     assert not any("Daemon]:" in line for line in logs)
     assert len(logs) <= 150

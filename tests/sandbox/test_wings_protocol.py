@@ -3,6 +3,7 @@
 Each test builds an aiohttp app with ``add_wings_routes`` on 127.0.0.1 and virtual runtimes, so
 tokens with any claims can be signed with the known node token.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,21 +35,47 @@ LOCKED = "another power action is currently being processed for this server, ple
 
 def make_server(uuid: str, tmp: pathlib.Path, **runtime_options) -> types.SimpleNamespace:
     egg = types.SimpleNamespace(startup_done=')! For help, type "help"', stop_command="stop")
-    server = types.SimpleNamespace(uuid=uuid, identifier=uuid[:8], egg=egg, status=None, is_transferring=False,
-                                   limits={"memory": 2048, "disk": 0}, boot_seconds=0.1, crash_after=None,
-                                   noisy=False, invalid_utf8=False)
+    server = types.SimpleNamespace(
+        uuid=uuid,
+        identifier=uuid[:8],
+        egg=egg,
+        status=None,
+        is_transferring=False,
+        limits={"memory": 2048, "disk": 0},
+        boot_seconds=0.1,
+        crash_after=None,
+        noisy=False,
+        invalid_utf8=False,
+    )
     options = {"start_delay": 0.1, "stop_delay": 0.1}
     options.update(runtime_options)
     server.runtime = ServerRuntime(server, data_dir=tmp / uuid, virtual=True, **options)
     return server
 
 
-def token(server_uuid: str = UUID_A, permissions=("*",), *, ttl: int = 600, iat: int | None | str = "now",
-          key: str = KEY, **extra) -> str:
+def token(
+    server_uuid: str = UUID_A,
+    permissions=("*",),
+    *,
+    ttl: int = 600,
+    iat: int | None | str = "now",
+    key: str = KEY,
+    **extra,
+) -> str:
     now = int(time.time())
-    claims = {"iss": PANEL, "aud": ["http://127.0.0.1"], "jti": "a" * 32, "iat": now if iat == "now" else iat,
-              "nbf": now - 300, "exp": now + ttl, "server_uuid": server_uuid, "permissions": list(permissions),
-              "user_uuid": "5e1f6a2b-3c4d-4e5f-9a0b-1c2d3e4f5a6b", "user_id": 1, "unique_id": "abcdefgh12345678"}
+    claims = {
+        "iss": PANEL,
+        "aud": ["http://127.0.0.1"],
+        "jti": "a" * 32,
+        "iat": now if iat == "now" else iat,
+        "nbf": now - 300,
+        "exp": now + ttl,
+        "server_uuid": server_uuid,
+        "permissions": list(permissions),
+        "user_uuid": "5e1f6a2b-3c4d-4e5f-9a0b-1c2d3e4f5a6b",
+        "user_id": 1,
+        "unique_id": "abcdefgh12345678",
+    }
     claims.update(extra)
     claims = {k: v for k, v in claims.items() if v is not None}
     return jwt.encode(claims, key, algorithm="HS256")
@@ -82,7 +109,7 @@ class Client:
     async def silent(self, seconds: float = 0.3) -> None:
         try:
             msg = await self.ws.receive(timeout=seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return
         raise AssertionError(f"unexpected message {msg}")
 
@@ -96,8 +123,9 @@ class Node:
 
     def __init__(self, tmp: pathlib.Path, **ctx_options):
         self.servers = {UUID_A: make_server(UUID_A, tmp), UUID_B: make_server(UUID_B, tmp)}
-        self.ctx = NodeContext(servers_by_uuid=self.servers, daemon_token=KEY, panel_url=PANEL,
-                               boot_time=time.time() - 5, **ctx_options)
+        self.ctx = NodeContext(
+            servers_by_uuid=self.servers, daemon_token=KEY, panel_url=PANEL, boot_time=time.time() - 5, **ctx_options
+        )
 
     async def __aenter__(self):
         self.app = web.Application()
@@ -118,8 +146,9 @@ class Node:
 
     async def connect(self, uuid: str = UUID_A, origin: str | None = PANEL) -> Client:
         headers = {"Origin": origin} if origin is not None else {}
-        ws = await self.session.ws_connect(f"{self.url}/api/servers/{uuid}/ws", headers=headers,
-                                           autoclose=False, autoping=True)
+        ws = await self.session.ws_connect(
+            f"{self.url}/api/servers/{uuid}/ws", headers=headers, autoclose=False, autoping=True
+        )
         return Client(ws)
 
     def runtime(self, uuid: str = UUID_A) -> ServerRuntime:
@@ -130,16 +159,22 @@ def run(test, tmp_path, **ctx_options):
     async def main():
         async with Node(tmp_path, **ctx_options) as node:
             await test(node)
+
     asyncio.run(asyncio.wait_for(main(), 25))
 
 
 def test_handshake_errors(tmp_path):
     async def test(node: Node):
-        upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-                   "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+        upgrade = {
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        }
         # unknown server: 404 JSON before anything else
-        async with node.session.get(f"{node.url}/api/servers/00000000-0000-4000-8000-000000000000/ws",
-                                    headers=dict(upgrade, Origin=PANEL)) as resp:
+        async with node.session.get(
+            f"{node.url}/api/servers/00000000-0000-4000-8000-000000000000/ws", headers=dict(upgrade, Origin=PANEL)
+        ) as resp:
             assert resp.status == 404
             assert await resp.text() == '{"error":"The requested resource does not exist on this instance."}'
         url = f"{node.url}/api/servers/{UUID_A}/ws"
@@ -163,6 +198,7 @@ def test_handshake_errors(tmp_path):
         node.ctx.allowed_origins = ["*"]
         client = await node.connect(origin=None)
         await client.ws.close()
+
     run(test, tmp_path)
 
 
@@ -183,7 +219,7 @@ def test_before_auth_and_bad_tokens(tmp_path):
             message = await c.recv()
             assert message["event"] == event, message
             assert PREFIX.match(message["args"][0]), message
-            assert message["args"][0][PREFIX.match(message["args"][0]).end():] == text
+            assert message["args"][0][PREFIX.match(message["args"][0]).end() :] == text
 
         await error(token(key="wrong-key-" + "y" * 40), "daemon error", GENERIC)
         await error("not.a.jwt", "daemon error", GENERIC)
@@ -194,7 +230,7 @@ def test_before_auth_and_bad_tokens(tmp_path):
         await error(token(iat=None), "jwt error", "jwt: created too far in past (denylist)")
         await error(token(permissions=["control.console"]), "jwt error", "jwt: missing connect permission")
         await error(token(permissions=[]), "jwt error", "jwt: missing connect permission")
-        await error(token(exp=time.time() + 600), "daemon error", GENERIC)   # time claims must be integers
+        await error(token(exp=time.time() + 600), "daemon error", GENERIC)  # time claims must be integers
         # the socket is still usable: a good token now works
         await c.auth(token())
         assert await c.recv() == {"event": "status", "args": ["offline"]}
@@ -204,6 +240,7 @@ def test_before_auth_and_bad_tokens(tmp_path):
         # nbf, iss, aud are not checked; the header alg is not consulted
         await c.auth(token(nbf=int(time.time()) + 3600, iss="elsewhere", aud="nobody"))
         await c.silent()
+
     run(test, tmp_path)
 
 
@@ -212,13 +249,20 @@ def test_auth_success_sequence_and_reauth(tmp_path):
         c = await node.connect()
         tok = token(permissions=["websocket.connect"])
         half = len(tok) // 2
-        await c.send("auth", tok[:half], tok[half:])     # args are joined with ""
+        await c.send("auth", tok[:half], tok[half:])  # args are joined with ""
         assert await c.recv() == {"event": "auth success"}
         assert await c.recv() == {"event": "status", "args": ["offline"]}
         stats_msg = await c.recv()
         stats = json.loads(stats_msg["args"][0])
-        assert list(stats) == ["memory_bytes", "memory_limit_bytes", "cpu_absolute", "network", "uptime",
-                               "state", "disk_bytes"]
+        assert list(stats) == [
+            "memory_bytes",
+            "memory_limit_bytes",
+            "cpu_absolute",
+            "network",
+            "uptime",
+            "state",
+            "disk_bytes",
+        ]
         assert stats["state"] == "offline" and stats["uptime"] == 0 and stats["memory_bytes"] == 0
         assert c.raw[0] == '{"event":"auth success"}\n'
         assert c.raw[1] == '{"event":"status","args":["offline"]}\n'
@@ -241,13 +285,14 @@ def test_auth_success_sequence_and_reauth(tmp_path):
         assert await c2.recv() == {"event": "status", "args": ["running"]}
         message = await c2.recv(timeout=2)
         assert message["event"] == "stats" and json.loads(message["args"][0])["state"] == "running"
+
     run(test, tmp_path)
 
 
 def test_server_uuid_mismatch_and_denylist(tmp_path):
     async def test(node: Node):
         c = await node.connect(UUID_A)
-        await c.auth(token(server_uuid=UUID_B))         # W11: accepted at auth time...
+        await c.auth(token(server_uuid=UUID_B))  # W11: accepted at auth time...
         assert await c.recv() == {"event": "jwt error", "args": ["jwt: server uuid mismatch"]}  # ...not after
         await c.send("send stats")
         assert await c.recv() == {"event": "jwt error", "args": ["jwt: server uuid mismatch"]}
@@ -261,8 +306,9 @@ def test_server_uuid_mismatch_and_denylist(tmp_path):
             assert resp.status == 401
         async with node.session.post(url, json={"jtis": ["a" * 32]}, headers={"Authorization": "Bearer x"}) as resp:
             assert resp.status == 403
-        async with node.session.post(url, json={"jtis": ["a" * 32]},
-                                     headers={"Authorization": f"Bearer {KEY}"}) as resp:
+        async with node.session.post(
+            url, json={"jtis": ["a" * 32]}, headers={"Authorization": f"Bearer {KEY}"}
+        ) as resp:
             assert resp.status == 204
         await c2.send("send stats")
         assert await c2.recv() == {"event": "jwt error", "args": ["jwt: created too far in past (denylist)"]}
@@ -270,7 +316,8 @@ def test_server_uuid_mismatch_and_denylist(tmp_path):
         message = await c2.recv()
         assert message["event"] == "jwt error" and message["args"][0].endswith("(denylist)")
         await asyncio.sleep(1.05)
-        await c2.auth(token())                          # issued after the deny time
+        await c2.auth(token())  # issued after the deny time
+
     run(test, tmp_path)
 
 
@@ -309,7 +356,7 @@ def test_set_state_permissions_commands_and_logs(tmp_path):
         await helper.send("send command", "say", " hello <world> & co")
         line = await helper.until(lambda m: m["event"] == "console output" and "[Server]" in m["args"][0])
         assert line["args"][0].endswith("[Server] hello <world> & co")
-        assert "\\u003cworld\\u003e \\u0026 co" in helper.raw[-1]        # Go's HTML escaping
+        assert "\\u003cworld\\u003e \\u0026 co" in helper.raw[-1]  # Go's HTML escaping
         await admin.until(lambda m: m["event"] == "console output" and "[Server]" in m["args"][0])
         # send logs: the history, one console output per line
         for i in range(160):
@@ -333,6 +380,7 @@ def test_set_state_permissions_commands_and_logs(tmp_path):
         # admin kill works
         await admin.send("set state", "kill")
         await admin.until(lambda m: m == {"event": "status", "args": ["offline"]})
+
     run(test, tmp_path)
 
 
@@ -350,7 +398,7 @@ def test_power_lock_message(tmp_path):
             await c.send("set state", action)
             message = await c.until(lambda m: m["event"] == "daemon error")
             assert PREFIX.match(message["args"][0])
-            assert message["args"][0][PREFIX.match(message["args"][0]).end():] == LOCKED
+            assert message["args"][0][PREFIX.match(message["args"][0]).end() :] == LOCKED
         await c.until(lambda m: m == {"event": "status", "args": ["offline"]})
         # during a restart too, and kill still goes through
         await c.send("set state", "start")
@@ -362,6 +410,7 @@ def test_power_lock_message(tmp_path):
         assert message["args"][0].endswith(LOCKED)
         await c.send("set state", "kill")
         await c.until(lambda m: m == {"event": "status", "args": ["offline"]})
+
     run(test, tmp_path)
 
 
@@ -383,6 +432,7 @@ def test_expiry_ticker_and_reauth(tmp_path):
         await c.send("send stats")
         message = await c.until(lambda m: m["event"] != "token expiring")
         assert message["event"] == "stats"
+
     run(test, tmp_path, token_ttl=3)
 
 
@@ -408,16 +458,18 @@ def test_drop_connections_and_shutdown(tmp_path):
         while msg.type == aiohttp.WSMsgType.TEXT:
             msg = await b.ws.receive(timeout=3)
         assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+
     run(test, tmp_path)
 
 
 def test_w12_suspended_close(tmp_path):
     async def test(node: Node):
         node.servers[UUID_A].status = "suspended"
-        node.ctx.wings_version = "1.12"     # opt-in W12 behaviour
+        node.ctx.wings_version = "1.12"  # opt-in W12 behaviour
         c = await node.connect()
         msg = await c.ws.receive(timeout=3)
         assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4409 and msg.extra == "server is suspended"
+
     run(test, tmp_path)
 
 
@@ -431,4 +483,5 @@ def test_w11_suspended_server_connects_but_cannot_start(tmp_path):
         await c.send("set state", "start")
         message = await c.until(lambda m: m["event"] == "daemon error")
         assert message["args"][0].endswith("server is currently in a suspended state")
+
     run(test, tmp_path)
