@@ -1,1 +1,4 @@
-"""The benchmarks (``make bench``, ``python -m bench.run``); shared helpers in bench.common. Not part of the collection."""
+"""The benchmarks (``make bench``, ``python -m bench.run``); shared helpers in bench.common.
+
+Not part of the collection.
+"""

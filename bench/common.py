@@ -37,7 +37,10 @@ PYTHON = devenv.PYTHON
 BIN = devenv.BIN
 PLAYBOOKS = ROOT / "bench" / "playbooks"
 PERFORMANCE_MD = ROOT / "docs" / "performance.md"
-DOC_TITLE = "# Performance\n\nFigures measured by `make bench` (`bench/run.py`); each benchmark rewrites only its own section.\n"
+DOC_TITLE = (
+    "# Performance\n\n"
+    "Figures measured by `make bench` (`bench/run.py`); each benchmark rewrites only its own section.\n"
+)
 HTTP_TIMEOUT = 60
 UNLIMITED_RATE = 1000000
 PLAYBOOK_TIMEOUT = 900
@@ -78,7 +81,7 @@ class CallbackModule(CallbackBase):
 
 def sandbox(workdir: pathlib.Path, **cli_args):
     """A sandbox (``python -m sandbox`` with ``--key value`` for each keyword), always stopped at the end."""
-    return launcher.running(workdir / ("sandbox-%d" % time.monotonic_ns()), check=False, **cli_args)
+    return launcher.running(workdir / f"sandbox-{time.monotonic_ns()}", check=False, **cli_args)
 
 
 def control(box: dict, method: str, path: str, body: dict | None = None) -> requests.Response:
@@ -182,9 +185,7 @@ def run_playbook(
     elapsed = time.perf_counter() - started
     proc.cpu_seconds = children_cpu() - cpu_before
     if check and proc.returncode != 0:
-        raise PlaybookFailed(
-            "%s failed (rc %d):\n%s" % (playbook, proc.returncode, (proc.stdout + proc.stderr)[-4000:])
-        )
+        raise PlaybookFailed(f"{playbook} failed (rc {proc.returncode}):\n{(proc.stdout + proc.stderr)[-4000:]}")
     return elapsed, proc
 
 
@@ -216,7 +217,7 @@ def median(samples: list[float]) -> float:
 
 
 def fmt_runs(samples: list[float], digits: int = 2) -> str:
-    return ", ".join("%.*f" % (digits, sample) for sample in samples)
+    return ", ".join(f"{sample:.{digits}f}" for sample in samples)
 
 
 def verdict(ok: bool) -> str:
@@ -249,7 +250,7 @@ def memory_total() -> str:
     except OSError:
         return "unknown"
     match = re.search(r"^MemTotal:\s*(\d+) kB", text, re.MULTILINE)
-    return "%.1f GiB" % (int(match.group(1)) / 1024 / 1024) if match else "unknown"
+    return f"{int(match.group(1)) / 1024 / 1024:.1f} GiB" if match else "unknown"
 
 
 def nproc() -> str:

@@ -40,7 +40,7 @@ def one_run(workdir: pathlib.Path, box: dict, inventory: pathlib.Path, limit: in
         inventory,
         common.ansible_env(workdir),
         "-e",
-        "rate_limit_wait=%d" % RATE_LIMIT_WAIT,
+        f"rate_limit_wait={RATE_LIMIT_WAIT}",
         forks=FORKS,
         check=False,
     )
@@ -80,14 +80,16 @@ def run(quick: bool = False) -> dict:
     reps = 1 if quick else 2
     common.ensure_collection_link()
     runs: list[dict] = []
-    with common.workspace(NAME) as workdir:
-        with common.sandbox(workdir, servers=SERVERS, virtual=True, rate_limit=RATE_LIMIT) as box:
-            inventory = common.write_inventory(workdir / "hosts.yml", box, box["servers"][:SERVERS])
-            for index in range(reps):
-                order = [RATE_LIMIT, common.UNLIMITED_RATE] if index % 2 == 0 else [common.UNLIMITED_RATE, RATE_LIMIT]
-                runs += [one_run(workdir, box, inventory, limit) for limit in order]
-            if not quick:
-                runs.append(one_run(workdir, box, inventory, BINDING_LIMIT))
+    with (
+        common.workspace(NAME) as workdir,
+        common.sandbox(workdir, servers=SERVERS, virtual=True, rate_limit=RATE_LIMIT) as box,
+    ):
+        inventory = common.write_inventory(workdir / "hosts.yml", box, box["servers"][:SERVERS])
+        for index in range(reps):
+            order = [RATE_LIMIT, common.UNLIMITED_RATE] if index % 2 == 0 else [common.UNLIMITED_RATE, RATE_LIMIT]
+            runs += [one_run(workdir, box, inventory, limit) for limit in order]
+        if not quick:
+            runs.append(one_run(workdir, box, inventory, BINDING_LIMIT))
     return finish(runs)
 
 
@@ -135,12 +137,12 @@ def render(figures: dict) -> str:
         "",
         f"`bench/fleet_restart.py`. Machine: {common.machine()}.",
         "",
-        "%d running `--virtual` servers, one host each in a static inventory (`ansible_connection=local`), restarted "
-        "by `server_power state=restarted` (wait for running again) with forks %d and `rate_limit_wait: %d`. The "
-        "sandbox starts with `--rate-limit %d`; for the baseline runs the limit is lifted through "
-        "`PATCH <control_url>/settings`. Runs alternate; before each, every server is running and the request log "
-        "and rate-limit windows are cleared. Requests and 429s are counted from the request log."
-        % (SERVERS, FORKS, RATE_LIMIT_WAIT, RATE_LIMIT),
+        f"{SERVERS} running `--virtual` servers, one host each in a static inventory (`ansible_connection=local`), "
+        f"restarted by `server_power state=restarted` (wait for running again) with forks {FORKS} and "
+        f"`rate_limit_wait: {RATE_LIMIT_WAIT}`. The sandbox starts with `--rate-limit {RATE_LIMIT}`; for the baseline "
+        "runs the limit is lifted through `PATCH <control_url>/settings`. Runs alternate; before each, every server is "
+        "running and the request log and rate-limit windows are cleared. Requests and 429s are counted from the "
+        "request log.",
         "",
         common.table(
             [
@@ -158,27 +160,20 @@ def render(figures: dict) -> str:
         ),
         "",
         "The floor. The panel counts accepted requests (a 429 does not count) in a fixed 60-s window that opens at "
-        "the first hit; at most L (%d) fit in a window, so R accepted requests need k = ceil(R/L) windows, and the "
+        f"the first hit; at most L ({RATE_LIMIT}) fit in a window, so R accepted requests need k = ceil(R/L) windows, "
+        "and the "
         "R_last = R - L x (k - 1) requests of the last window cannot be sent before 60 x (k - 1) s after the first "
         "request. The work itself (Ansible, the modules, the servers' restart) takes the baseline time W, measured "
         "with the limit lifted; the requests of the last window still need their share of it, W x R_last / R. So "
         "floor = max(W, 60 x (k - 1) + W x R_last / R): with R <= L (k = 1) the limit adds nothing and the floor "
-        "is W. (The looser `W + 60 x (k - 1)` would assume that no work overlaps the wait for a window.)" % RATE_LIMIT,
+        "is W. (The looser `W + 60 x (k - 1)` would assume that no work overlaps the wait for a window.)",
         "",
-        "R = %d accepted requests (%.1f per server), %d window(s); baseline %.1f s (median); floor %.1f s; limited run "
-        "%.1f s (median)."
-        % (
-            figures["accepted"],
-            figures["accepted"] / SERVERS,
-            windows,
-            figures["baseline"],
-            figures["floor"],
-            figures["limited"],
-        ),
+        f"R = {figures['accepted']} accepted requests ({figures['accepted'] / SERVERS:.1f} per server), {windows} "
+        f"window(s); baseline {figures['baseline']:.1f} s (median); floor {figures['floor']:.1f} s; limited run "
+        f"{figures['limited']:.1f} s (median).",
         "",
-        "**Limited time / floor = %.2fx** (target <= %.1fx), failures under the limit: %d (target 0), 429 answers: "
-        "%d: %s."
-        % (figures["ratio"], TARGET, figures["failures"], figures["throttled"], common.verdict(figures["met"])),
+        f"**Limited time / floor = {figures['ratio']:.2f}x** (target <= {TARGET:.1f}x), failures under the limit: "
+        f"{figures['failures']} (target 0), 429 answers: {figures['throttled']}: {common.verdict(figures['met'])}.",
     ]
     lines += explain(figures) + render_binding(figures)
     return "\n".join(lines)
@@ -187,7 +182,7 @@ def render(figures: dict) -> str:
 def limit_label(limit: int) -> str:
     if limit == common.UNLIMITED_RATE:
         return "lifted (baseline)"
-    return "%d/min%s" % (limit, "" if limit == RATE_LIMIT else " (extra)")
+    return f"{limit}/min{'' if limit == RATE_LIMIT else ' (extra)'}"
 
 
 def render_binding(figures: dict) -> list[str]:
@@ -196,26 +191,17 @@ def render_binding(figures: dict) -> list[str]:
     for item in figures["binding"]:
         lines += [
             "",
-            "Extra run, no target: with a limit of %d a minute the same %d requests (R = %d accepted) need "
-            "%d windows, so the client must wait out 429s: %d answers were 429, %d host(s) failed, %.1f s against "
-            "a floor of %.1f s (%.2fx)."
-            % (
-                item["limit"],
-                item["requests"],
-                item["accepted"],
-                math.ceil(item["accepted"] / item["limit"]),
-                item["throttled"],
-                item["failures"],
-                item["elapsed"],
-                item["floor"],
-                item["elapsed"] / item["floor"],
-            ),
+            f"Extra run, no target: with a limit of {item['limit']} a minute the same {item['requests']} requests "
+            f"(R = {item['accepted']} accepted) need {math.ceil(item['accepted'] / item['limit'])} windows, so the "
+            f"client must wait out 429s: {item['throttled']} answers were 429, {item['failures']} host(s) failed, "
+            f"{item['elapsed']:.1f} s against a floor of {item['floor']:.1f} s "
+            f"({item['elapsed'] / item['floor']:.2f}x).",
         ]
     if figures["throttled"] == 0 and figures["accepted"] <= RATE_LIMIT:
         lines += [
             "",
-            "With %d servers the %d-a-minute limit does not bind: %d requests fit in one "
-            "window, so the floor is the baseline." % (SERVERS, RATE_LIMIT, figures["accepted"]),
+            f"With {SERVERS} servers the {RATE_LIMIT}-a-minute limit does not bind: {figures['accepted']} requests "
+            "fit in one window, so the floor is the baseline.",
         ]
     return lines
 
@@ -226,7 +212,7 @@ def explain(figures: dict) -> list[str]:
         failed = [r for r in figures["runs"] if r["failures"]]
         notes.append(
             "Failures: {}. First messages: {}".format(
-                "; ".join("%d with limit %d" % (r["failures"], r["limit"]) for r in failed),
+                "; ".join(f"{r['failures']} with limit {r['limit']}" for r in failed),
                 " / ".join(f"`{line}`" for r in failed for line in r["fatal"]),
             )
         )
@@ -246,19 +232,10 @@ def main() -> int:
     quick = "--quick" in sys.argv[1:]
     figures = run(quick)
     print(
-        "fleet_restart: limited %.1f s, baseline %.1f s, R=%d, 429=%d, floor %.1f s, ratio %.2f (target <= %.1f), "
-        "failures %d: %s"
-        % (
-            figures["limited"],
-            figures["baseline"],
-            figures["accepted"],
-            figures["throttled"],
-            figures["floor"],
-            figures["ratio"],
-            TARGET,
-            figures["failures"],
-            "met" if figures["met"] else "MISSED",
-        )
+        f"fleet_restart: limited {figures['limited']:.1f} s, baseline {figures['baseline']:.1f} s, "
+        f"R={figures['accepted']}, 429={figures['throttled']}, floor {figures['floor']:.1f} s, "
+        f"ratio {figures['ratio']:.2f} (target <= {TARGET:.1f}), "
+        f"failures {figures['failures']}: {'met' if figures['met'] else 'MISSED'}"
     )
     return 0
 

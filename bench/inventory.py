@@ -86,7 +86,7 @@ def time_inventory(source: pathlib.Path, env: dict, expect_hosts: int | None) ->
     if expect_hosts is not None:
         hosts = len(json.loads(proc.stdout).get("_meta", {}).get("hostvars", {}))
         if hosts != expect_hosts:
-            raise SystemExit("ansible-inventory -i %s listed %d hosts, expected %d" % (source, hosts, expect_hosts))
+            raise SystemExit(f"ansible-inventory -i {source} listed {hosts} hosts, expected {expect_hosts}")
     return elapsed
 
 
@@ -196,21 +196,13 @@ def render(figures: dict) -> str:
         "",
         "`bench/inventory.py` (run by `make bench`), {} UTC.".format(time.strftime("%Y-%m-%d %H:%M", time.gmtime())),
         "",
-        "Machine: %d CPUs (`nproc`), %s; Python %s; ansible-core %s; requests %s; load average %s at the "
-        "start (other work on the machine makes the figures noisy)."
-        % (
-            figures["nproc"],
-            figures["cpu"],
-            platform.python_version(),
-            figures["ansible"],
-            requests.__version__,
-            figures["load"],
-        ),
+        f"Machine: {figures['nproc']} CPUs (`nproc`), {figures['cpu']}; Python {platform.python_version()}; "
+        f"ansible-core {figures['ansible']}; requests {requests.__version__}; load average {figures['load']} at the "
+        "start (other work on the machine makes the figures noisy).",
         "",
-        "Sandbox: `python -m sandbox --servers %d --virtual` on 127.0.0.1 (rate limit raised to %d/min so "
-        "that only the plugin is measured); %d list pages of 100."
-        % (figures["servers"], SANDBOX_RATE_LIMIT, figures["pages"]),
-        "Medians of %d runs, wall-clock seconds." % figures["runs"],
+        f"Sandbox: `python -m sandbox --servers {figures['servers']} --virtual` on 127.0.0.1 (rate limit raised to "
+        f"{SANDBOX_RATE_LIMIT}/min so that only the plugin is measured); {figures['pages']} list pages of 100.",
+        f"Medians of {figures['runs']} runs, wall-clock seconds.",
         "",
         "| measurement | median (s) | runs (s) |",
         "|---|---:|---|",
@@ -232,11 +224,12 @@ def render(figures: dict) -> str:
         "",
         "| ratio | value | target | result |",
         "|---|---:|---:|---|",
-        f"| (plugin - start-up) / sequential loop | {ratio_plugin:.2f} | <= {PLUGIN_TARGET:.2f} | {verdict(ratio_plugin, PLUGIN_TARGET)} |",
+        f"| (plugin - start-up) / sequential loop | {ratio_plugin:.2f} | <= {PLUGIN_TARGET:.2f} | "
+        f"{verdict(ratio_plugin, PLUGIN_TARGET)} |",
         f"| cached / start-up | {ratio_cache:.3f} | <= {CACHE_TARGET:.2f} | {verdict(ratio_cache, CACHE_TARGET)} |",
         "",
-        "The plugin run fetches page 1, then pages 2..%d with 4 threads (`page_workers`); the cached run "
-        "sent %d requests to the panel." % (figures["pages"], figures["cached_requests"]),
+        f"The plugin run fetches page 1, then pages 2..{figures['pages']} with 4 threads (`page_workers`); the cached "
+        f"run sent {figures['cached_requests']} requests to the panel.",
         "",
     ]
     lines += latency_lines(figures) + analysis_lines(figures) + [END_MARK]
@@ -247,8 +240,8 @@ def latency_lines(figures: dict) -> list:
     if not figures.get("latency"):
         return []
     return [
-        "With %.0f ms added to every list page (a panel across a network; extra scenario, same sandbox):"
-        % (1000 * figures["latency"]),
+        f"With {1000 * figures['latency']:.0f} ms added to every list page (a panel across a network; extra scenario, "
+        "same sandbox):",
         "",
         "| measurement | median (s) | runs (s) |",
         "|---|---:|---|",
@@ -268,19 +261,13 @@ def latency_lines(figures: dict) -> list:
 def analysis_lines(figures: dict) -> list:
     handling = figures["static"] - figures["startup"]
     return [
-        "Where the time goes: Ansible itself needs %.2f s above start-up to load and print these %d hosts "
-        "from a static source (the reference row), while the plugin needs %.2f s above start-up in total, "
-        "including its %d requests; the sequential loop only downloads the pages (%.3f s on loopback). "
+        f"Where the time goes: Ansible itself needs {handling:.2f} s above start-up to load and print these "
+        f"{figures['servers']} hosts from a static source (the reference row), while the plugin needs "
+        f"{figures['plugin'] - figures['startup']:.2f} s above start-up in total, including its {figures['pages']} "
+        f"requests; the sequential loop only downloads the pages ({figures['loop']:.3f} s on loopback). "
         "A target that is missed above is missed because of Ansible's per-host cost, which a cache cannot "
-        "remove either: the cached run still builds and prints every host (plugin / static reference = %.2f)."
-        % (
-            handling,
-            figures["servers"],
-            figures["plugin"] - figures["startup"],
-            figures["pages"],
-            figures["loop"],
-            figures["plugin"] / figures["static"],
-        ),
+        "remove either: the cached run still builds and prints every host (plugin / static reference = "
+        f"{figures['plugin'] / figures['static']:.2f}).",
         "",
     ]
 
@@ -338,7 +325,7 @@ def measure(workdir: pathlib.Path, ready: dict, servers: int, runs: int, latency
 def loop_checked(ready: dict, servers: int) -> float:
     elapsed, count = time_sequential_loop(ready)
     if count != servers:
-        raise SystemExit("the sequential loop saw %d servers, expected %d" % (count, servers))
+        raise SystemExit(f"the sequential loop saw {count} servers, expected {servers}")
     return elapsed
 
 

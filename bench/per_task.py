@@ -31,7 +31,7 @@ NOTABLE_IMPORTS = (
     "websocket",
     "ansible.module_utils.urls",
     "ansible.module_utils.basic",
-    "ansible_collections.gameops.pterodactyl.plugins.module_utils.api",
+    "ansible_collections.gameops.pterodactyl.plugins.module_utils._http",
 )
 IMPORT_STATEMENTS = {
     "empty": "pass",
@@ -130,12 +130,14 @@ def profile(workdir: pathlib.Path, inventory: pathlib.Path, runs: int) -> dict:
 def run(quick: bool = False) -> dict:
     runs = 2 if quick else 5
     common.ensure_collection_link()
-    with common.workspace(NAME) as workdir:
-        with common.sandbox(workdir, servers=HOSTS, virtual=True, rate_limit=common.UNLIMITED_RATE) as box:
-            inventory = common.write_inventory(workdir / "hosts.yml", box, box["servers"][:HOSTS])
-            samples = timed_runs(inventory, common.ansible_env(workdir), runs)
-            piped = timed_runs(inventory, common.ansible_env(workdir, ANSIBLE_PIPELINING="1"), 1 if quick else 2)
-            figures = {"samples": samples, "piped": piped, "profile": profile(workdir, inventory, 3 if quick else 7)}
+    with (
+        common.workspace(NAME) as workdir,
+        common.sandbox(workdir, servers=HOSTS, virtual=True, rate_limit=common.UNLIMITED_RATE) as box,
+    ):
+        inventory = common.write_inventory(workdir / "hosts.yml", box, box["servers"][:HOSTS])
+        samples = timed_runs(inventory, common.ansible_env(workdir), runs)
+        piped = timed_runs(inventory, common.ansible_env(workdir, ANSIBLE_PIPELINING="1"), 1 if quick else 2)
+        figures = {"samples": samples, "piped": piped, "profile": profile(workdir, inventory, 3 if quick else 7)}
     figures["median"] = {key: common.median(values) for key, values in samples.items()}
     figures["piped_median"] = {key: common.median(values) for key, values in piped.items()}
     figures["ratio"] = figures["median"]["server_info"] / figures["median"]["uri"]
@@ -167,8 +169,8 @@ def render(figures: dict) -> str:
     prof_rows = [
         [
             f"`{key}`",
-            "%.0f KiB" % (prof[key]["size"] / 1024),
-            "%.0f ms" % (prof[key]["run"] * 1000),
+            f"{prof[key]['size'] / 1024:.0f} KiB",
+            f"{prof[key]['run'] * 1000:.0f} ms",
             ", ".join("{} {:.0f}".format(*item) for item in prof[key]["imports"]),
         ]
         for key in PLAYS
@@ -178,10 +180,10 @@ def render(figures: dict) -> str:
         "",
         f"`bench/per_task.py`. Machine: {common.machine()}.",
         "",
-        "One task on each of %d hosts of a static inventory (`ansible_connection=local`), forks %d, no facts; "
-        "each host reads its own server of a %d-server `--virtual` sandbox (rate limit lifted) with the same "
-        "`GET /api/client/servers/{identifier}`. Whole `ansible-playbook` runs, alternated, after one warm-up "
-        "each; median of %d, wall-clock seconds." % (HOSTS, FORKS, HOSTS, len(samples["uri"])),
+        f"One task on each of {HOSTS} hosts of a static inventory (`ansible_connection=local`), forks {FORKS}, no "
+        f"facts; each host reads its own server of a {HOSTS}-server `--virtual` sandbox (rate limit lifted) with the "
+        "same `GET /api/client/servers/{identifier}`. Whole `ansible-playbook` runs, alternated, after one warm-up "
+        f"each; median of {len(samples['uri'])}, wall-clock seconds.",
         "",
         common.table(
             ["play", "wall-clock median (s)", "runs (s)", "CPU median (s)", "CPU runs (s)"],
@@ -189,19 +191,14 @@ def render(figures: dict) -> str:
             ["---", "---:", "---", "---:", "---"],
         ),
         "",
-        "**server_info / uri = {:.2f}x** wall-clock (target <= {:.1f}x): {}. Ratios of the alternated pairs: {}. CPU time "
-        "(user + system of `ansible-playbook` and every process it waited for, which the other load on this shared "
-        "machine disturbs less than wall-clock time): {:.2f}x.".format(
-            figures["ratio"],
-            TARGET,
-            common.verdict(figures["met"]),
-            common.fmt_runs(figures["pair_ratios"]),
-            figures["cpu_ratio"],
-        ),
+        f"**server_info / uri = {figures['ratio']:.2f}x** wall-clock (target <= {TARGET:.1f}x): "
+        f"{common.verdict(figures['met'])}. Ratios of the alternated pairs: {common.fmt_runs(figures['pair_ratios'])}. "
+        "CPU time (user + system of `ansible-playbook` and every process it waited for, which the other load on this "
+        f"shared machine disturbs less than wall-clock time): {figures['cpu_ratio']:.2f}x.",
         "",
         "Where the time goes: the AnsiballZ payload each host runs, kept with `ANSIBLE_KEEP_REMOTE_FILES` and run on "
-        "its own (one process, its arguments inside it; alternated, median of %d), and its slowest top-level imports "
-        "(`python -X importtime`, cumulative ms; one run, so only indicative):" % len(prof["server_info"]["runs"]),
+        f"its own (one process, its arguments inside it; alternated, median of {len(prof['server_info']['runs'])}), "
+        "and its slowest top-level imports (`python -X importtime`, cumulative ms; one run, so only indicative):",
         "",
         common.table(
             ["module", "payload", "run alone", "slowest imports (ms)"], prof_rows, ["---", "---:", "---:", "---"]
@@ -240,8 +237,8 @@ def explain(figures: dict) -> str:
     delta_ms = (prof["server_info"]["run"] - prof["uri"]["run"]) * 1000
     per_slot_ms = (figures["median"]["server_info"] - figures["median"]["uri"]) / HOSTS * FORKS * 1000
     text = (
-        "Run alone, the server_info payload takes %+.0f ms against uri's; in the play the wall-clock difference "
-        "is %+.0f ms per host and fork slot (%d hosts / %d forks)." % (delta_ms, per_slot_ms, HOSTS, FORKS)
+        f"Run alone, the server_info payload takes {delta_ms:+.0f} ms against uri's; in the play the wall-clock "
+        f"difference is {per_slot_ms:+.0f} ms per host and fork slot ({HOSTS} hosts / {FORKS} forks)."
     )
     if figures["met"]:
         return text + " The target is met."
@@ -254,7 +251,7 @@ def miss_causes(figures: dict, delta_ms: float, per_slot_ms: float) -> list[str]
     if delta_ms >= per_slot_ms / 2:
         causes.append(
             f"the module process: its payload alone is {delta_ms:+.0f} ms against uri's, mostly imports - `requests` "
-            "through module_utils.api where uri imports ansible.module_utils.urls (table above)"
+            "through module_utils._http where uri imports ansible.module_utils.urls (table above)"
         )
     else:
         causes.append(
@@ -273,8 +270,8 @@ def miss_causes(figures: dict, delta_ms: float, per_slot_ms: float) -> list[str]
     pairs = figures["pair_ratios"]
     if min(pairs) < TARGET < max(pairs):
         causes.append(
-            f"the alternated pairs fall on both sides of the target ({min(pairs):.2f} to {max(pairs):.2f}), so the miss is within "
-            "this machine's run-to-run noise"
+            f"the alternated pairs fall on both sides of the target ({min(pairs):.2f} to {max(pairs):.2f}), so the "
+            "miss is within this machine's run-to-run noise"
         )
     else:
         causes.append(

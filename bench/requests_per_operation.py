@@ -99,7 +99,7 @@ def measure_operation(workdir: pathlib.Path, box: dict, inventory: pathlib.Path,
 
 def measure_inventory(workdir: pathlib.Path, box: dict) -> dict:
     servers = len(box["servers"])
-    config = workdir / ("bench%d.pterodactyl.yml" % servers)
+    config = workdir / f"bench{servers}.pterodactyl.yml"
     config.write_text(
         yaml.safe_dump(
             {"plugin": "gameops.pterodactyl.pterodactyl", "url": box["panel_url"], "api_key": box["keys"]["owner"]}
@@ -156,9 +156,9 @@ def run(quick: bool = False) -> dict:
 def render(figures: dict) -> str:
     rows = []
     for op in figures["operations"]:
-        kinds = ", ".join("%s x%d" % item if item[1] > 1 else item[0] for item in sorted(op["kinds"].items()))
-        target = "<= %d naming the server: %s" % (op["target"], common.verdict(op["met"])) if op["target"] else "-"
-        rows.append([op["label"], op["total"], op["named"], "%d (%s)" % op["minimum"], kinds, target])
+        kinds = ", ".join(f"{item[0]} x{item[1]}" if item[1] > 1 else item[0] for item in sorted(op["kinds"].items()))
+        target = f"<= {op['target']} naming the server: {common.verdict(op['met'])}" if op["target"] else "-"
+        rows.append([op["label"], op["total"], op["named"], f"{op['minimum'][0]} ({op['minimum'][1]})", kinds, target])
     lines = [
         "## Requests per operation",
         "",
@@ -189,8 +189,8 @@ def render_inventory(figures: dict) -> list[str]:
             inv["hosts"],
             inv["lists"],
             inv["total"],
-            ", ".join("%s x%d" % item for item in sorted(inv["statuses"].items())),
-            "<= %d: %s" % (inv["target"], common.verdict(inv["met"])),
+            ", ".join(f"{item[0]} x{item[1]}" for item in sorted(inv["statuses"].items())),
+            f"<= {inv['target']}: {common.verdict(inv['met'])}",
         ]
         for inv in figures["inventory"]
     ]
@@ -210,15 +210,13 @@ def main() -> int:
     quick = "--quick" in sys.argv[1:]
     figures = run(quick)
     for op in figures["operations"]:
-        print(
-            "requests_per_operation: %s: %d requests (%d naming the server)" % (op["label"], op["total"], op["named"])
-        )
+        print(f"requests_per_operation: {op['label']}: {op['total']} requests ({op['named']} naming the server)")
     for inv in figures["inventory"]:
         print(
-            "requests_per_operation: inventory N=%d: %d list requests (target <= %d)"
-            % (inv["servers"], inv["lists"], inv["target"])
+            f"requests_per_operation: inventory N={inv['servers']}: {inv['lists']} list requests "
+            f"(target <= {inv['target']})"
         )
-    print("requests_per_operation: targets %s" % ("met" if figures["met"] else "MISSED"))
+    print(f"requests_per_operation: targets {'met' if figures['met'] else 'MISSED'}")
     return 0
 
 

@@ -62,7 +62,7 @@ def run_one(name: str, quick: bool) -> dict:
             "name": name,
             "ok": False,
             "seconds": time.monotonic() - started,
-            "lines": ["did not finish within %d s" % timeout],
+            "lines": [f"did not finish within {timeout} s"],
         }
     result = {
         "name": name,
@@ -71,7 +71,7 @@ def run_one(name: str, quick: bool) -> dict:
         "lines": summary_lines(name, proc.stdout),
     }
     if not result["ok"]:
-        result["lines"].append("failed (exit %d): %s" % (proc.returncode, proc.stderr.strip()[-1500:]))
+        result["lines"].append(f"failed (exit {proc.returncode}): {proc.stderr.strip()[-1500:]}")
     for line in result["lines"]:
         print("   " + line, flush=True)
     print("   ({:.0f} s)".format(result["seconds"]), flush=True)
@@ -112,7 +112,8 @@ def write_summary(results: list[dict], quick: bool) -> None:
         [
             "## Summary",
             "",
-            f"Written by `bench/run.py`; each row comes from the benchmark's own section below. Machine: {common.machine()}.",
+            "Written by `bench/run.py`; each row comes from the benchmark's own section below. "
+            f"Machine: {common.machine()}.",
             "A missed target is marked **MISSED**; the benchmark's section says why.",
             "",
             "| benchmark | figures | targets | run (UTC) |",
@@ -153,12 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     results = [run_one(name, args.quick) for name in names]
     write_summary(results, args.quick)
     print(
-        "== %d benchmark(s) in %.0f s; %s"
-        % (
-            len(results),
-            time.monotonic() - started,
-            ", ".join("{} {}".format(r["name"], status_of(r).strip("*").lower()) for r in results),
-        )
+        f"== {len(results)} benchmark(s) in {time.monotonic() - started:.0f} s; "
+        + ", ".join("{} {}".format(r["name"], status_of(r).strip("*").lower()) for r in results)
     )
     print(f"written to {common.PERFORMANCE_MD}")
     return 0 if all(r["ok"] for r in results) else 1

@@ -110,7 +110,7 @@ def one_transition(workdir: pathlib.Path, box: dict, inventory: pathlib.Path, le
     identifier = box["servers"][0]["identifier"]
     common.drive(box, identifier, "offline")
     common.reset(box)
-    times_file = workdir / ("times-%d.jsonl" % index)
+    times_file = workdir / f"times-{index}.jsonl"
     resources, poller = start_pollers(box, identifier, lead)
     launched = time.time()
     proc = common.run_playbook(
@@ -175,12 +175,12 @@ def run(quick: bool = False) -> dict:
 def render(figures: dict) -> str:
     rows = [
         [
-            "%d" % (index + 1),
+            f"{index + 1}",
             "{:.0f}".format(r["lead"]),
             "{:.2f}".format(r["boot"]),
             "{:.3f}".format(r["module"]),
             "{:.3f}".format(r["module_low"]),
-            "%.0f" % (r["bracket"] * 1000),
+            f"{r['bracket'] * 1000:.0f}",
             "{:.2f}".format(r["teardown"]),
             "{:.1f}".format(r["resources"])
             if r["resources"] is not None
@@ -195,15 +195,16 @@ def render(figures: dict) -> str:
         "",
         "A real-process sandbox server goes from offline to running through `server_power state=started` (wait), "
         "run by `ansible-playbook` (one host, `ansible_connection=local`). The moment of the change is bracketed by "
-        "polling the sandbox's control endpoint (`GET <control_url>/servers/{identifier}`, every %.0f ms; it does "
+        "polling the sandbox's control endpoint (`GET <control_url>/servers/{identifier}`, "
+        f"every {CONTROL_POLL * 1000:.0f} ms; it does "
         "not record state-change times itself): after the last poll that read another state was sent, before the "
         "first poll that read `running` came back. The module's return is the wall-clock time of its `ok` result "
         "in Ansible's main process (a callback plugin). The delay counts from the earliest possible change, so it "
-        "is an upper bound; the lower bound counts from the latest." % (CONTROL_POLL * 1000),
+        "is an upper bound; the lower bound counts from the latest.",
         "",
         "Baseline: a `/resources` poll loop (one GET a second, started `lead` seconds before the playbook, so that "
         "the panel's 20-s cache of the Wings figures is at a different phase in each run). Its delay counts from "
-        "the middle of the bracket. Medians over %d transitions." % len(figures["runs"]),
+        f"the middle of the bracket. Medians over {len(figures['runs'])} transitions.",
         "",
         common.table(
             [
@@ -220,8 +221,8 @@ def render(figures: dict) -> str:
             ["---:"] * 8,
         ),
         "",
-        "**server_power (wait) returns {:.3f} s after the change** (median upper bound; lower bound {:.3f} s; target <= "
-        "{:.1f} s): {}.".format(figures["module"], figures["module_low"], TARGET, common.verdict(figures["met"])),
+        f"**server_power (wait) returns {figures['module']:.3f} s after the change** (median upper bound; lower bound "
+        f"{figures['module_low']:.3f} s; target <= {TARGET:.1f} s): {common.verdict(figures['met'])}.",
         "",
         "A `/resources` poll loop sees the same change after {:.1f} s (median), {:.0f}x later: its answer is the "
         "panel's cached copy, up to 20 s old, plus up to one poll interval. The module does not poll: it waits on "
@@ -229,8 +230,8 @@ def render(figures: dict) -> str:
     ]
     if figures["resources_missing"]:
         lines.append(
-            "In %d run(s) the /resources loop did not see `running` within %.0f s."
-            % (figures["resources_missing"], RESOURCES_DEADLINE)
+            f"In {figures['resources_missing']} run(s) the /resources loop did not see `running` within "
+            f"{RESOURCES_DEADLINE:.0f} s."
         )
     return "\n".join(lines)
 

@@ -92,7 +92,7 @@ def main() -> int:
     try:
         say(f"starting the sandbox panel with {FLEET.relative_to(ROOT)}")
         sandbox = info = start_sandbox(ready, log)
-        say("panel at %s (%d servers, log in %s)" % (info["panel_url"], len(info["servers"]), log.relative_to(ROOT)))
+        say(f"panel at {info['panel_url']} ({len(info['servers'])} servers, log in {log.relative_to(ROOT)})")
         inventory.write_text(
             "# Written by hack/demo.py; the API key comes from PTERODACTYL_API_KEY.\n"
             "plugin: gameops.pterodactyl.pterodactyl\n"
@@ -104,7 +104,7 @@ def main() -> int:
         if code == 0 and REPORT.is_file():
             say(f"fleet report: {REPORT}")
         elif code != 0:
-            say("the playbook failed with exit code %d" % code)
+            say(f"the playbook failed with exit code {code}")
     except (RuntimeError, OSError, KeyError, ValueError) as exc:
         say(f"error: {exc}")
         code = 1
@@ -118,7 +118,7 @@ def main() -> int:
             elif code == 0:
                 code = 1
         shutil.rmtree(private, ignore_errors=True)
-    say("done in %.0f s" % (time.monotonic() - started))
+    say(f"done in {time.monotonic() - started:.0f} s")
     return code
 
 

@@ -69,7 +69,8 @@ class Runner:
 
     def start(self, command: str, *args, env: dict | None = None) -> subprocess.Popen:
         """Start a command in the background; its output goes to files (see ``finish``)."""
-        out = open(self.folder / "background.out", "w", encoding="utf-8")  # pylint: disable=consider-using-with
+        # Stays open after the return: the process writes to it; ``finish`` closes it.
+        out = open(self.folder / "background.out", "w", encoding="utf-8")  # noqa: SIM115  # pylint: disable=consider-using-with
         proc = subprocess.Popen(
             self.argv(command, *args),
             cwd=self.folder,  # pylint: disable=consider-using-with

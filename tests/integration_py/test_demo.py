@@ -47,9 +47,8 @@ def demo_processes() -> list:
             cwd = proc.info["cwd"] or ""
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-        if str(DEMO_DATA) in cmdline or cwd.startswith(str(DEMO_DATA)):
-            if proc.status() != psutil.STATUS_ZOMBIE:
-                found.append(proc)
+        if (str(DEMO_DATA) in cmdline or cwd.startswith(str(DEMO_DATA))) and proc.status() != psutil.STATUS_ZOMBIE:
+            found.append(proc)
     return found
 
 

@@ -518,7 +518,7 @@ def test_bad_key_is_a_clear_error(tmp_path, sb):
 
 
 def test_unreachable_url_is_a_clear_error(tmp_path, sb):
-    path = write_config(tmp_path, sb, url="http://127.0.0.1:%d" % free_port(), timeout=5)
+    path = write_config(tmp_path, sb, url=f"http://127.0.0.1:{free_port()}", timeout=5)
     proc = run(tmp_path, ["ansible-inventory", "-i", path, "--list"])
     assert proc.returncode != 0
     assert "Pterodactyl inventory: GET /api/client failed: connection refused" in proc.stderr

@@ -116,7 +116,8 @@ PLAYBOOK = """
   tasks:
     - name: Show every host variable the inventory gave (not the extra vars, which hold the keys)
       ansible.builtin.debug:
-        msg: "{{ hostvars[inventory_hostname] | dict2items | selectattr('key', 'match', '(pterodactyl|ansible)_') | items2dict }}"
+        msg: "{{ hostvars[inventory_hostname] | dict2items
+          | selectattr('key', 'match', '(pterodactyl|ansible)_') | items2dict }}"
 
     - name: Read each host's server
       gameops.pterodactyl.server_info:
