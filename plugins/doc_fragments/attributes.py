@@ -1,6 +1,10 @@
 # Copyright: gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Attribute fragments: action group membership, check and diff mode support."""
+"""Attribute fragments: action group membership, check and diff mode support.
+
+A module lists one of ``attributes.info_module``, ``attributes.actions`` and ``attributes.facts``;
+each carries the action group too, which ``attributes`` alone documents.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +22,9 @@ attributes:
       - gameops.pterodactyl.all
 """
 
-    INFO_MODULE = r"""
-attributes:
+
+# The check and diff mode of a module that only reads, and of one that changes the server.
+_READ_ONLY = r"""
   check_mode:
     description: The module only reads; it behaves the same in check mode.
     support: full
@@ -28,8 +33,7 @@ attributes:
     support: N/A
 """
 
-    ACTIONS = r"""
-attributes:
+_CHANGES = r"""
   check_mode:
     description: In check mode the module reads the current state, reports whether it would
       change anything, and sends no request that changes the server.
@@ -39,15 +43,13 @@ attributes:
     support: none
 """
 
-    FACTS = r"""
-attributes:
-  check_mode:
-    description: The module only reads; it behaves the same in check mode.
-    support: full
-  diff_mode:
-    description: The module changes nothing, so there is no diff.
-    support: N/A
+_FACTS = r"""
   facts:
     description: The module sets facts for the host the task runs for.
     support: full
 """
+
+# Composed here, not written out in the class: every kind carries the same action group entry.
+ModuleDocFragment.INFO_MODULE = ModuleDocFragment.DOCUMENTATION + _READ_ONLY
+ModuleDocFragment.ACTIONS = ModuleDocFragment.DOCUMENTATION + _CHANGES
+ModuleDocFragment.FACTS = ModuleDocFragment.INFO_MODULE + _FACTS

@@ -1,6 +1,10 @@
 # Copyright: gameops.pterodactyl contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Connection options shared by every module of the collection."""
+"""Connection options shared by every module of the collection.
+
+A module lists ``connection`` and, as it acts on one server, ``connection.server`` or, when it also
+opens that server's console, ``connection.server_console``.
+"""
 
 from __future__ import annotations
 
@@ -103,3 +107,7 @@ options:
 requirements:
   - websocket-client
 """
+
+
+# Every console module acts on one server: both fragments in one (the second's ``options:`` key dropped).
+ModuleDocFragment.SERVER_CONSOLE = ModuleDocFragment.SERVER + ModuleDocFragment.CONSOLE.removeprefix("\noptions:")

@@ -54,13 +54,7 @@ class PterodactylClient(HttpTransport):
         body = self._call(name, params, **values)
         if body is None:
             path = render(ROUTES[name], **values)
-            raise self._error(
-                f"GET {path}: the panel answered with an empty body",
-                status=200,
-                code="UnexpectedAnswer",
-                method="GET",
-                path=path,
-            )
+            raise self._unexpected_answer(f"GET {path}: the panel answered with an empty body", path)
         return body
 
     def _list(self, path: str, params: dict, **options: Any) -> list[dict]:
@@ -157,13 +151,8 @@ class PterodactylClient(HttpTransport):
         data = body.get("data")
         if not isinstance(data, dict) or "token" not in data or "socket" not in data:
             path = render(ROUTES["websocket"], server=server)
-            raise self._error(
-                f"GET {path}: the answer has no data.token / data.socket",
-                status=200,
-                code="WebsocketCredentialsInvalid",
-                method="GET",
-                path=path,
-            )
+            message = f"GET {path}: the answer has no data.token / data.socket"
+            raise self._unexpected_answer(message, path, code="WebsocketCredentialsInvalid")
         return data
 
     # -- activity --

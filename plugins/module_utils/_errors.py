@@ -129,19 +129,10 @@ class PterodactylError(Exception):
 
 
 class ConsoleError(PterodactylError):
-    """A websocket failure. Same fields; ``status`` may be a websocket close code."""
+    """A websocket failure. Same fields, ``method`` is ``WEBSOCKET``; ``status`` may be a websocket close code."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        detail: str | None = None,
-        hint: str | None = None,
-        path: str | None = None,
-    ) -> None:
-        super().__init__(message, status=status, code=code, detail=detail, method="WEBSOCKET", path=path, hint=hint)
+    def __init__(self, message: str, **fields: Any) -> None:
+        super().__init__(message, method="WEBSOCKET", **fields)
 
 
 class ConsoleTimeout(ConsoleError):

@@ -192,6 +192,19 @@ class HttpTransport(Paginated):
         clean = {name: redact(value, secret) for name, value in fields.items()}
         return PterodactylError(redact(message, secret), **clean)
 
+    def _unexpected_answer(
+        self,
+        message: str,
+        path: str,
+        *,
+        method: str = "GET",
+        status: int = 200,
+        code: str = "UnexpectedAnswer",
+        hint: str | None = None,
+    ) -> PterodactylError:
+        """The panel answered ``method path`` with success, but not with the documented shape."""
+        return self._error(message, status=status, code=code, method=method, path=path, hint=hint)
+
     # -- the request loop --
 
     def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None) -> dict | None:
@@ -328,22 +341,16 @@ class HttpTransport(Paginated):
         try:
             body = jsonlib.loads(response.content)
         except ValueError:
-            raise self._error(
+            raise self._unexpected_answer(
                 f"{method} {path} failed: HTTP {status} with a body that is not JSON: {excerpt(_text(response))!r}",
-                status=status,
-                code="UnexpectedAnswer",
+                path,
                 method=method,
-                path=path,
+                status=status,
                 hint="Check that url is the panel's root address; another web page answered.",
             ) from None
         if not isinstance(body, dict):
-            raise self._error(
-                f"{method} {path} failed: HTTP {status} with an unexpected JSON {type(body).__name__}",
-                status=status,
-                code="UnexpectedAnswer",
-                method=method,
-                path=path,
-            )
+            message = f"{method} {path} failed: HTTP {status} with an unexpected JSON {type(body).__name__}"
+            raise self._unexpected_answer(message, path, method=method, status=status)
         return body
 
     def _redirect_error(self, response: Any, method: str, path: str) -> PterodactylError:

@@ -3,9 +3,9 @@
 """Pagination of the panel's list endpoints (``meta.pagination``), for the HTTP transport.
 
 :class:`Paginated` is mixed into ``_http.HttpTransport``: it needs only the transport's ``get``
-(one request with its retries and rate-limit waits) and ``_error`` (an error with the API key
-scrubbed). Every page keeps every query parameter; ``per_page`` is the panel's maximum; pages 2..N
-may be fetched by a few threads. Private to the collection.
+(one request with its retries and rate-limit waits) and ``_unexpected_answer`` (the error for a
+success answer of the wrong shape, the API key scrubbed). Every page keeps every query parameter;
+``per_page`` is the panel's maximum; pages 2..N may be fetched by a few threads. Private to the collection.
 """
 
 from __future__ import annotations
@@ -66,13 +66,8 @@ class Paginated:
         body = self.get(path, {**query, "page": page})
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             path = clean_path(path)
-            raise self._error(
-                f"GET {path} page {page}: the answer has no 'data' list; is this a paginated endpoint?",
-                status=200,
-                code="UnexpectedAnswer",
-                method="GET",
-                path=path,
-            )
+            message = f"GET {path} page {page}: the answer has no 'data' list; is this a paginated endpoint?"
+            raise self._unexpected_answer(message, path)
         return body
 
     def _last_page(self, first: dict, path: str, limit: int | None) -> int:
@@ -80,13 +75,9 @@ class Paginated:
         total_pages = as_int(pagination.get("total_pages")) or 1
         if total_pages > MAX_PAGES:
             path = clean_path(path)
-            raise self._error(
-                f"GET {path}: the panel reports {total_pages} pages, more than the {MAX_PAGES} this client will fetch",
-                status=200,
-                code="UnexpectedAnswer",
-                method="GET",
-                path=path,
-            )
+            too_many = f"{total_pages} pages, more than the {MAX_PAGES} this client will fetch"
+            message = f"GET {path}: the panel reports {too_many}"
+            raise self._unexpected_answer(message, path)
         if limit is None:
             return total_pages
         per_page = as_int(pagination.get("per_page")) or len(first["data"]) or PER_PAGE

@@ -75,33 +75,20 @@ def close_error(code: int | None, reason: str, path: str | None, during_auth: bo
 
     During authentication every close is an error (the reconnect loop counts it as a failed attempt).
     """
+    hint = None
     if code == CLOSE_SUSPENDED:
-        return ConsoleError(
-            "Wings closed the websocket: the server is suspended",
-            status=code,
-            code="ServerSuspended",
-            detail=reason,
-            path=path,
-            hint="unsuspend the server in the panel",
-        )
-    if code == CLOSE_GOING_AWAY or (code is not None and 4000 <= code < 5000):
+        message, error_code = "Wings closed the websocket: the server is suspended", "ServerSuspended"
+        hint = "unsuspend the server in the panel"
+    elif code == CLOSE_GOING_AWAY or (code is not None and 4000 <= code < 5000):
         suffix = f": {reason}" if reason else ""
-        return ConsoleError(
-            f"Wings closed the websocket ({code}{suffix})",
-            status=code,
-            code="ServerDeleted" if code == CLOSE_GOING_AWAY else "WebsocketClosed",
-            detail=reason,
-            path=path,
-        )
-    if during_auth:
-        return ConsoleError(
-            f"the websocket was closed by Wings with code {code} during authentication",
-            status=code,
-            code="WebsocketConnectionLost",
-            detail=reason,
-            path=path,
-        )
-    return None
+        message = f"Wings closed the websocket ({code}{suffix})"
+        error_code = "ServerDeleted" if code == CLOSE_GOING_AWAY else "WebsocketClosed"
+    elif during_auth:
+        message = f"the websocket was closed by Wings with code {code} during authentication"
+        error_code = "WebsocketConnectionLost"
+    else:
+        return None
+    return ConsoleError(message, status=code, code=error_code, detail=reason, path=path, hint=hint)
 
 
 def jwt_error(text: str, path: str | None) -> ConsoleError:

@@ -18,7 +18,6 @@ author:
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
   - gameops.pterodactyl.connection.server
-  - gameops.pterodactyl.attributes
   - gameops.pterodactyl.attributes.info_module
 options:
   event:

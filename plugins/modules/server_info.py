@@ -17,7 +17,6 @@ author:
   - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
-  - gameops.pterodactyl.attributes
   - gameops.pterodactyl.attributes.info_module
 options:
   server:

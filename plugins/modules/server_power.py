@@ -26,9 +26,7 @@ author:
   - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
   - gameops.pterodactyl.connection
-  - gameops.pterodactyl.connection.server
-  - gameops.pterodactyl.connection.console
-  - gameops.pterodactyl.attributes
+  - gameops.pterodactyl.connection.server_console
   - gameops.pterodactyl.attributes.actions
 options:
   state:
