@@ -117,7 +117,7 @@ def drive_all(box: dict, state: str, workers: int = 32) -> None:
         results = list(pool.map(lambda server: drive(box, server["identifier"], state), box["servers"]))
     wrong = [result["identifier"] for result in results if result["state"] != state]
     if wrong:
-        raise RuntimeError("servers not {}: {}".format(state, ", ".join(wrong[:10])))
+        raise RuntimeError(f"servers not {state}: {', '.join(wrong[:10])}")
 
 
 # --------------------------------------------------------------------------- #
@@ -267,14 +267,10 @@ def ansible_version() -> str:
 
 def machine() -> str:
     """One line describing where the figures come from (with the load average: the machine is shared)."""
-    return "nproc {}, {}, {} RAM; Python {}; ansible-core {}; {} UTC; load average {}".format(
-        nproc(),
-        cpu_model(),
-        memory_total(),
-        platform.python_version(),
-        ansible_version(),
-        datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M"),
-        load_average(),
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
+    return (
+        f"nproc {nproc()}, {cpu_model()}, {memory_total()} RAM; Python {platform.python_version()}; "
+        f"ansible-core {ansible_version()}; {now} UTC; load average {load_average()}"
     )
 
 
@@ -293,7 +289,8 @@ def load_average() -> str:
 def write_section(name: str, body: str, path: pathlib.Path = PERFORMANCE_MD) -> None:
     """Replace the text between the ``name`` markers of docs/performance.md, keeping every other section."""
     start_mark, end_mark = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    section = "{}\n{}\n{}\n".format(start_mark, body.strip("\n"), end_mark)
+    stripped = body.strip("\n")
+    section = f"{start_mark}\n{stripped}\n{end_mark}\n"
     text = path.read_text(encoding="utf-8") if path.exists() else DOC_TITLE
     start, end = text.find(start_mark), text.find(end_mark)
     if start != -1 and end > start:

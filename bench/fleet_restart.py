@@ -121,13 +121,13 @@ def render(figures: dict) -> str:
     rows = [
         [
             limit_label(r["limit"]),
-            "{:.1f}".format(r["elapsed"]),
+            f"{r['elapsed']:.1f}",
             r["failures"],
             r["changed"],
             r["requests"],
             r["accepted"],
             r["throttled"],
-            "{:.1f}".format(r["span"]),
+            f"{r['span']:.1f}",
         ]
         for r in figures["runs"]
     ]
@@ -210,21 +210,16 @@ def explain(figures: dict) -> list[str]:
     notes = []
     if figures["failures"] or figures["baseline_failures"]:
         failed = [r for r in figures["runs"] if r["failures"]]
-        notes.append(
-            "Failures: {}. First messages: {}".format(
-                "; ".join(f"{r['failures']} with limit {r['limit']}" for r in failed),
-                " / ".join(f"`{line}`" for r in failed for line in r["fatal"]),
-            )
-        )
+        counts = "; ".join(f"{r['failures']} with limit {r['limit']}" for r in failed)
+        messages = " / ".join(f"`{line}`" for r in failed for line in r["fatal"])
+        notes.append(f"Failures: {counts}. First messages: {messages}")
     if figures["ratio"] > TARGET:
-        notes.append(
-            "The limited run is {:.0f}% above the floor: {}.".format(
-                (figures["ratio"] - 1) * 100,
-                "the client waited out 429s"
-                if figures["throttled"]
-                else "no 429 was answered, so the difference is noise between runs on this machine, not the rate limit",
-            )
+        cause = (
+            "the client waited out 429s"
+            if figures["throttled"]
+            else "no 429 was answered, so the difference is noise between runs on this machine, not the rate limit"
         )
+        notes.append(f"The limited run is {(figures['ratio'] - 1) * 100:.0f}% above the floor: {cause}.")
     return ["", " ".join(notes)] if notes else []
 
 

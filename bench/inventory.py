@@ -94,7 +94,7 @@ def time_sequential_loop(ready: dict) -> tuple[float, int]:
     """Every page of /api/client, one after the other, with one keep-alive session."""
     started = time.perf_counter()
     session = requests.Session()
-    session.headers.update({"Authorization": "Bearer {}".format(ready["keys"]["owner"]), "Accept": "application/json"})
+    session.headers.update({"Authorization": f"Bearer {ready['keys']['owner']}", "Accept": "application/json"})
     servers, page, last = 0, 1, 1
     while page <= last:
         response = session.get(ready["panel_url"] + "/api/client", params={"per_page": 100, "page": page}, timeout=60)
@@ -194,7 +194,7 @@ def render(figures: dict) -> str:
         START_MARK,
         "## Inventory",
         "",
-        "`bench/inventory.py` (run by `make bench`), {} UTC.".format(time.strftime("%Y-%m-%d %H:%M", time.gmtime())),
+        f"`bench/inventory.py` (run by `make bench`), {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC.",
         "",
         f"Machine: {figures['nproc']} CPUs (`nproc`), {figures['cpu']}; Python {platform.python_version()}; "
         f"ansible-core {figures['ansible']}; requests {requests.__version__}; load average {figures['load']} at the "
@@ -217,9 +217,8 @@ def render(figures: dict) -> str:
             "reference: `ansible-inventory --list` of a static (script) inventory holding the same hosts and vars",
         ),
     ):
-        lines.append(
-            "| {} | {:.3f} | {} |".format(label, figures[key], ", ".join(f"{s:.3f}" for s in figures[key + "_runs"]))
-        )
+        runs = ", ".join(f"{s:.3f}" for s in figures[key + "_runs"])
+        lines.append(f"| {label} | {figures[key]:.3f} | {runs} |")
     lines += [
         "",
         "| ratio | value | target | result |",
@@ -239,21 +238,19 @@ def render(figures: dict) -> str:
 def latency_lines(figures: dict) -> list:
     if not figures.get("latency"):
         return []
+    plugin_runs = ", ".join(f"{v:.3f}" for v in figures["plugin_slow_runs"])
+    loop_runs = ", ".join(f"{v:.3f}" for v in figures["loop_slow_runs"])
+    slow_verdict = verdict(figures["slow_ratio"], PLUGIN_TARGET)
     return [
         f"With {1000 * figures['latency']:.0f} ms added to every list page (a panel across a network; extra scenario, "
         "same sandbox):",
         "",
         "| measurement | median (s) | runs (s) |",
         "|---|---:|---|",
-        "| plugin, cache off | {:.3f} | {} |".format(
-            figures["plugin_slow"], ", ".join(f"{v:.3f}" for v in figures["plugin_slow_runs"])
-        ),
-        "| sequential `requests` loop | {:.3f} | {} |".format(
-            figures["loop_slow"], ", ".join(f"{v:.3f}" for v in figures["loop_slow_runs"])
-        ),
-        "| (plugin - start-up) / sequential loop | {:.2f} | target <= {:.2f}: {} |".format(
-            figures["slow_ratio"], PLUGIN_TARGET, verdict(figures["slow_ratio"], PLUGIN_TARGET)
-        ),
+        f"| plugin, cache off | {figures['plugin_slow']:.3f} | {plugin_runs} |",
+        f"| sequential `requests` loop | {figures['loop_slow']:.3f} | {loop_runs} |",
+        f"| (plugin - start-up) / sequential loop | {figures['slow_ratio']:.2f} | "
+        f"target <= {PLUGIN_TARGET:.2f}: {slow_verdict} |",
         "",
     ]
 

@@ -77,7 +77,7 @@ def time_process(argv: list[str]) -> float:
     proc = subprocess.run([common.PYTHON, *argv], capture_output=True, text=True, timeout=120, check=False)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0 or '"failed": true' in proc.stdout:
-        raise RuntimeError("{} failed: {}".format(" ".join(argv), (proc.stdout + proc.stderr)[-2000:]))
+        raise RuntimeError(f"{' '.join(argv)} failed: {(proc.stdout + proc.stderr)[-2000:]}")
     return elapsed
 
 
@@ -153,16 +153,16 @@ def render(figures: dict) -> str:
     rows = [
         [
             "`gameops.pterodactyl.server_info`",
-            "{:.2f}".format(med["server_info"]),
+            f"{med['server_info']:.2f}",
             common.fmt_runs(samples["server_info"]),
-            "{:.1f}".format(med["server_info_cpu"]),
+            f"{med['server_info_cpu']:.1f}",
             common.fmt_runs(samples["server_info_cpu"], 1),
         ],
         [
             "`ansible.builtin.uri` (baseline)",
-            "{:.2f}".format(med["uri"]),
+            f"{med['uri']:.2f}",
             common.fmt_runs(samples["uri"]),
-            "{:.1f}".format(med["uri_cpu"]),
+            f"{med['uri_cpu']:.1f}",
             common.fmt_runs(samples["uri_cpu"], 1),
         ],
     ]
@@ -171,10 +171,11 @@ def render(figures: dict) -> str:
             f"`{key}`",
             f"{prof[key]['size'] / 1024:.0f} KiB",
             f"{prof[key]['run'] * 1000:.0f} ms",
-            ", ".join("{} {:.0f}".format(*item) for item in prof[key]["imports"]),
+            ", ".join(f"{name} {ms:.0f}" for name, ms in prof[key]["imports"]),
         ]
         for key in PLAYS
     ]
+    import_costs = ", ".join(f"`{name}` {ms:.0f} ms" for name, ms in prof["import_ms"].items())
     lines = [
         "## Per-task cost",
         "",
@@ -204,9 +205,7 @@ def render(figures: dict) -> str:
             ["module", "payload", "run alone", "slowest imports (ms)"], prof_rows, ["---", "---:", "---:", "---"]
         ),
         "",
-        "Import cost in a fresh interpreter (median, minus an empty interpreter, alternated): {}.".format(
-            ", ".join("`{}` {:.0f} ms".format(*item) for item in prof["import_ms"].items())
-        ),
+        f"Import cost in a fresh interpreter (median, minus an empty interpreter, alternated): {import_costs}.",
     ]
     lines += ["", explain(figures), "", render_pipelining(figures)]
     return "\n".join(lines)
@@ -214,21 +213,18 @@ def render(figures: dict) -> str:
 
 def render_pipelining(figures: dict) -> str:
     med, piped = figures["median"], figures["piped_median"]
+    ratio = piped["server_info"] / piped["uri"]
+    runs_info = common.fmt_runs(figures["piped"]["server_info"])
+    runs_uri = common.fmt_runs(figures["piped"]["uri"])
     return (
         "Side measurement, same run: with `ANSIBLE_PIPELINING=1` (the module is fed to the interpreter's stdin, "
-        "no temporary file) server_info takes {:.2f} s and uri {:.2f} s (ratio {:.2f}x; runs: server_info {}, uri {}). "
+        f"no temporary file) server_info takes {piped['server_info']:.2f} s and uri {piped['uri']:.2f} s "
+        f"(ratio {ratio:.2f}x; runs: server_info {runs_info}, uri {runs_uri}). "
         "These runs come after the main ones, under whatever load the machine has then, so only their ratio is "
-        "comparable (the main runs: {:.2f} s and {:.2f} s). `ansible.builtin.uri`'s action plugin declares "
+        f"comparable (the main runs: {med['server_info']:.2f} s and {med['uri']:.2f} s). "
+        "`ansible.builtin.uri`'s action plugin declares "
         "`TRANSFERS_FILES`, so Ansible makes and removes a temporary directory on the target for every uri task "
-        "even when pipelining.".format(
-            piped["server_info"],
-            piped["uri"],
-            piped["server_info"] / piped["uri"],
-            common.fmt_runs(figures["piped"]["server_info"]),
-            common.fmt_runs(figures["piped"]["uri"]),
-            med["server_info"],
-            med["uri"],
-        )
+        "even when pipelining."
     )
 
 
@@ -259,14 +255,12 @@ def miss_causes(figures: dict, delta_ms: float, per_slot_ms: float) -> list[str]
             "what uri's do): the excess is in Ansible's handling of each task around the module, which "
             "this benchmark does not break down further"
         )
-    causes.append(
-        "the CPU-time ratio is {:.2f}x{}".format(
-            figures["cpu_ratio"],
-            ", so the wall-clock excess is mostly waiting, i.e. the machine's other load"
-            if figures["cpu_ratio"] <= TARGET
-            else "",
-        )
+    waiting = (
+        ", so the wall-clock excess is mostly waiting, i.e. the machine's other load"
+        if figures["cpu_ratio"] <= TARGET
+        else ""
     )
+    causes.append(f"the CPU-time ratio is {figures['cpu_ratio']:.2f}x{waiting}")
     pairs = figures["pair_ratios"]
     if min(pairs) < TARGET < max(pairs):
         causes.append(
@@ -275,8 +269,8 @@ def miss_causes(figures: dict, delta_ms: float, per_slot_ms: float) -> list[str]
         )
     else:
         causes.append(
-            "the alternated pairs range from {:.2f} to {:.2f}: a difference of {:.0f}%, small but consistent in "
-            "this run".format(min(pairs), max(pairs), (figures["ratio"] - 1) * 100)
+            f"the alternated pairs range from {min(pairs):.2f} to {max(pairs):.2f}: a difference of "
+            f"{(figures['ratio'] - 1) * 100:.0f}%, small but consistent in this run"
         )
     return causes
 
@@ -284,14 +278,11 @@ def miss_causes(figures: dict, delta_ms: float, per_slot_ms: float) -> list[str]
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
     figures = run(quick)
+    med = figures["median"]
+    result = "met" if figures["met"] else "MISSED"
     print(
-        "per_task: server_info {:.2f} s, uri {:.2f} s, ratio {:.2f} (target <= {:.1f}) {}".format(
-            figures["median"]["server_info"],
-            figures["median"]["uri"],
-            figures["ratio"],
-            TARGET,
-            "met" if figures["met"] else "MISSED",
-        )
+        f"per_task: server_info {med['server_info']:.2f} s, uri {med['uri']:.2f} s, ratio {figures['ratio']:.2f} "
+        f"(target <= {TARGET:.1f}) {result}"
     )
     return 0
 

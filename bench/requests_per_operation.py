@@ -71,7 +71,7 @@ OPERATIONS = [
 def describe(entry: dict, identifier: str) -> str:
     """``GET /servers/{id}/websocket`` style key of one logged request."""
     path = entry["path"].replace(identifier, "{id}")
-    return "{} {}".format(entry["method"], path.replace("/api/client", "", 1) or "/")
+    return f"{entry['method']} {path.replace('/api/client', '', 1) or '/'}"
 
 
 def count(log: list[dict], identifier: str) -> dict:

@@ -46,14 +46,14 @@ def summary_lines(name: str, output: str) -> list[str]:
             for line in output.splitlines()
             if line.startswith(("| (plugin", "| cached /")) and " | <= " in line
         ]
-        return ["{} = {} (target {}): {}".format(*tuple(row[:4])) for row in rows if len(row) >= 4]
+        return [f"{row[0]} = {row[1]} (target {row[2]}): {row[3]}" for row in rows if len(row) >= 4]
     return [line[len(name) + 1 :].strip() for line in output.splitlines() if line.startswith(name + ":")]
 
 
 def run_one(name: str, quick: bool) -> dict:
     script, quick_args, timeout = BENCHMARKS[name]
     argv = [common.PYTHON, "-m", "bench." + script.removesuffix(".py")] + (quick_args if quick else [])
-    print("== {}: {}".format(name, " ".join(argv[1:])), flush=True)
+    print(f"== {name}: {' '.join(argv[1:])}", flush=True)
     started = time.monotonic()
     try:
         proc = subprocess.run(argv, cwd=common.ROOT, capture_output=True, text=True, timeout=timeout, check=False)
@@ -74,7 +74,7 @@ def run_one(name: str, quick: bool) -> dict:
         result["lines"].append(f"failed (exit {proc.returncode}): {proc.stderr.strip()[-1500:]}")
     for line in result["lines"]:
         print("   " + line, flush=True)
-    print("   ({:.0f} s)".format(result["seconds"]), flush=True)
+    print(f"   ({result['seconds']:.0f} s)", flush=True)
     return result
 
 
@@ -104,9 +104,8 @@ def write_summary(results: list[dict], quick: bool) -> None:
     stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     for result in results:
         figures = "; ".join(result["lines"]).replace("|", "/") or "-"
-        rows[result["name"]] = "| `{}` | {} | {} | {}{} |".format(
-            result["name"], figures, status_of(result), stamp, " (quick)" if quick else ""
-        )
+        quick_mark = " (quick)" if quick else ""
+        rows[result["name"]] = f"| `{result['name']}` | {figures} | {status_of(result)} | {stamp}{quick_mark} |"
     ordered = [rows[name] for name in BENCHMARKS if name in rows]
     body = "\n".join(
         [
@@ -140,13 +139,13 @@ def ensure_title() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks and write docs/performance.md.")
     parser.add_argument(
-        "names", nargs="*", metavar="NAME", help="benchmarks to run (default: all): {}".format(", ".join(BENCHMARKS))
+        "names", nargs="*", metavar="NAME", help=f"benchmarks to run (default: all): {', '.join(BENCHMARKS)}"
     )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
-        parser.error("unknown benchmark(s): {} (choose from {})".format(", ".join(unknown), ", ".join(BENCHMARKS)))
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)} (choose from {', '.join(BENCHMARKS)})")
     names = args.names or [name for name, spec in BENCHMARKS.items() if (BENCH / spec[0]).exists()]
     common.ensure_collection_link()
     ensure_title()
@@ -155,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     write_summary(results, args.quick)
     print(
         f"== {len(results)} benchmark(s) in {time.monotonic() - started:.0f} s; "
-        + ", ".join("{} {}".format(r["name"], status_of(r).strip("*").lower()) for r in results)
+        + ", ".join(f"{r['name']} {status_of(r).strip('*').lower()}" for r in results)
     )
     print(f"written to {common.PERFORMANCE_MD}")
     return 0 if all(r["ok"] for r in results) else 1

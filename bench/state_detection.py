@@ -40,7 +40,7 @@ class ControlPoller(threading.Thread):
 
     def __init__(self, box: dict, identifier: str) -> None:
         super().__init__(daemon=True)
-        self.url = "{}/servers/{}".format(box["control_url"], identifier)
+        self.url = f"{box['control_url']}/servers/{identifier}"
         self.last_other_sent: float | None = None
         self.first_running_received: float | None = None
         self.polls = 0
@@ -73,7 +73,7 @@ class ResourcesPoller(threading.Thread):
 
     def __init__(self, box: dict, identifier: str) -> None:
         super().__init__(daemon=True)
-        self.url = "{}/api/client/servers/{}/resources".format(box["panel_url"], identifier)
+        self.url = f"{box['panel_url']}/api/client/servers/{identifier}/resources"
         self.headers = {"Authorization": "Bearer " + box["keys"]["owner"], "Accept": "application/json"}
         self.first_running: float | None = None
         self.first_poll = threading.Event()
@@ -176,15 +176,13 @@ def render(figures: dict) -> str:
     rows = [
         [
             f"{index + 1}",
-            "{:.0f}".format(r["lead"]),
-            "{:.2f}".format(r["boot"]),
-            "{:.3f}".format(r["module"]),
-            "{:.3f}".format(r["module_low"]),
+            f"{r['lead']:.0f}",
+            f"{r['boot']:.2f}",
+            f"{r['module']:.3f}",
+            f"{r['module_low']:.3f}",
             f"{r['bracket'] * 1000:.0f}",
-            "{:.2f}".format(r["teardown"]),
-            "{:.1f}".format(r["resources"])
-            if r["resources"] is not None
-            else f"not seen in {RESOURCES_DEADLINE:.0f} s",
+            f"{r['teardown']:.2f}",
+            f"{r['resources']:.1f}" if r["resources"] is not None else f"not seen in {RESOURCES_DEADLINE:.0f} s",
         ]
         for index, r in enumerate(figures["runs"])
     ]
@@ -224,9 +222,10 @@ def render(figures: dict) -> str:
         f"**server_power (wait) returns {figures['module']:.3f} s after the change** (median upper bound; lower bound "
         f"{figures['module_low']:.3f} s; target <= {TARGET:.1f} s): {common.verdict(figures['met'])}.",
         "",
-        "A `/resources` poll loop sees the same change after {:.1f} s (median), {:.0f}x later: its answer is the "
+        f"A `/resources` poll loop sees the same change after {figures['resources']:.1f} s (median), "
+        f"{figures['ratio']:.0f}x later: its answer is the "
         "panel's cached copy, up to 20 s old, plus up to one poll interval. The module does not poll: it waits on "
-        "the `status` events that Wings pushes over the websocket.".format(figures["resources"], figures["ratio"]),
+        "the `status` events that Wings pushes over the websocket.",
     ]
     if figures["resources_missing"]:
         lines.append(
@@ -239,14 +238,10 @@ def render(figures: dict) -> str:
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
     figures = run(quick)
+    result = "met" if figures["met"] else "MISSED"
     print(
-        "state_detection: module {:.3f} s (lower {:.3f} s; target <= {:.1f}) {}; /resources loop {:.1f} s".format(
-            figures["module"],
-            figures["module_low"],
-            TARGET,
-            "met" if figures["met"] else "MISSED",
-            figures["resources"],
-        )
+        f"state_detection: module {figures['module']:.3f} s (lower {figures['module_low']:.3f} s; "
+        f"target <= {TARGET:.1f}) {result}; /resources loop {figures['resources']:.1f} s"
     )
     return 0
 

@@ -96,8 +96,8 @@ def main() -> int:
         inventory.write_text(
             "# Written by hack/demo.py; the API key comes from PTERODACTYL_API_KEY.\n"
             "plugin: gameops.pterodactyl.pterodactyl\n"
-            "url: {}\n"
-            "resources: true\n".format(info["panel_url"])
+            f"url: {info['panel_url']}\n"
+            "resources: true\n"
         )
         REPORT.unlink(missing_ok=True)
         code = run_playbook(info["panel_url"], info["keys"]["owner"], inventory, REPORT)

@@ -58,7 +58,7 @@ STOP_MESSAGES = (
 
 def stamp(message: str, level: str = "INFO", thread: str = "Server thread") -> str:
     """A console line as the game prints it: ``[HH:MM:SS] [Server thread/INFO]: message``."""
-    return "[{}] [{}/{}]: {}".format(time.strftime("%H:%M:%S"), thread, level, message)
+    return f"[{time.strftime('%H:%M:%S')}] [{thread}/{level}]: {message}"
 
 
 def respond(command: str) -> tuple[list[str], bool]:

@@ -207,7 +207,7 @@ def test_broadcast_playbook(tmp_path, fleet_sandbox):
     # the offline server is tried (the panel answers 502) and skipped, not failed
     sent = posts(fleet_sandbox, status=204)
     assert sorted(entry[0] for entry in sent) == sorted([ids["one"], ids["two"]])
-    activity = fleet_sandbox.api("GET", "/api/client/servers/{}/activity".format(ids["one"])).json()["data"]
+    activity = fleet_sandbox.api("GET", f"/api/client/servers/{ids['one']}/activity").json()["data"]
     commands = [
         a["attributes"]["properties"].get("command")
         for a in activity

@@ -491,9 +491,9 @@ def test_url_and_key_from_environment_and_extra_vars(tmp_path, sb):
             templated,
             "--list",
             "-e",
-            "panel_key={}".format(sb["keys"]["admin"]),
+            f"panel_key={sb['keys']['admin']}",
             "-e",
-            "panel_url={}".format(sb["panel_url"]),
+            f"panel_url={sb['panel_url']}",
         ],
     )
     assert proc.returncode == 0, proc.stderr

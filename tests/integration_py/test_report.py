@@ -134,7 +134,7 @@ def report_run(tmp_path_factory):
         visible = [s["attributes"] for s in sandbox.api("GET", "/api/client").json()["data"]]
         resources = {}
         for server in visible:
-            answer = sandbox.api("GET", "/api/client/servers/{}/resources".format(server["identifier"]))
+            answer = sandbox.api("GET", f"/api/client/servers/{server['identifier']}/resources")
             resources[server["identifier"]] = (
                 answer.json()["attributes"] if answer.status_code == 200 else answer.status_code
             )

@@ -38,29 +38,9 @@ PROXY_502_PAGE = f"""<!DOCTYPE html>
 pytestmark = [pytest.mark.timeout(30), pytest.mark.usefixtures("no_proxies")]
 
 
-def make_client(panel, key=KEY, **kwargs) -> PterodactylClient:
-    options = {"retries": 3, "timeout": 5.0, "backoff_base": 0.001, "backoff_max": 0.01}
-    options.update(kwargs)
-    return PterodactylClient(panel.url_for("/"), key, **options)
-
-
 def get_account(client) -> dict:
     """A cheap GET (the user's account), through the transport: the client has no method for it."""
     return client.request("GET", ACCOUNT)["attributes"]
-
-
-def envelope(status, code, detail) -> dict:
-    return {"errors": [{"code": code, "status": str(status), "detail": detail}]}
-
-
-def requests_seen(panel, method=None) -> list:
-    return [request for request, _response in panel.log if method is None or request.method == method]
-
-
-def server_item(identifier, name, **extra) -> dict:
-    attributes = {"identifier": identifier, "uuid": f"{identifier}-1111-4111-8111-111111111111", "name": name}
-    attributes.update(extra)
-    return {"object": "server", "attributes": attributes}
 
 
 class InFlight:
@@ -82,78 +62,42 @@ class InFlight:
 
 
 # --------------------------------------------------------------------------- #
-# Error scenarios. Each builds one error; the rule tests check its specifics and
-# test_api_key_never_leaks checks every one for the key.
+# Error scenarios (the case_* functions). Each builds one error; the rule tests
+# check its specifics and test_api_key_never_leaks checks every one for the key.
 # --------------------------------------------------------------------------- #
-ERROR_CASES = {}
 
 
-def error_case(function):
-    ERROR_CASES[function.__name__] = function
-    return function
+def account_answered(panel, status, body, content_type="text/html", retries=3):
+    """The error of GET /api/client/account when the panel answers it with ``body``, not an account."""
+    panel.expect_request(ACCOUNT).respond_with_data(body, status=status, content_type=content_type)
+    return panel.error_of(get_account, panel.client(KEY, retries=retries))
 
 
-@error_case
 def case_500(panel):
-    panel.expect_request(ACCOUNT).respond_with_json(
-        envelope(
-            500,
-            "QueryException",
-            "An unexpected error was encountered while processing this request, please try again.",
-        ),
-        status=500,
-    )
-    with pytest.raises(PterodactylError) as info:
-        get_account(make_client(panel))
-    return info.value
+    detail = "An unexpected error was encountered while processing this request, please try again."
+    panel.answer_error(ACCOUNT, 500, "QueryException", detail)
+    return panel.error_of(get_account, panel.client(KEY))
 
 
-@error_case
 def case_502_html(panel):
-    panel.expect_request(ACCOUNT).respond_with_data(PROXY_502_PAGE, status=502, content_type="text/html")
-    with pytest.raises(PterodactylError) as info:
-        get_account(make_client(panel, retries=2))
-    return info.value
+    return account_answered(panel, 502, PROXY_502_PAGE, retries=2)
 
 
-@error_case
 def case_html_200(panel):
-    panel.expect_request(ACCOUNT).respond_with_data(
-        "<html><body><h1>Welcome to nginx!</h1></body></html>", status=200, content_type="text/html"
-    )
-    with pytest.raises(PterodactylError) as info:
-        get_account(make_client(panel))
-    return info.value
+    return account_answered(panel, 200, "<html><body><h1>Welcome to nginx!</h1></body></html>")
 
 
-@error_case
 def case_truncated_json(panel):
-    panel.expect_request(ACCOUNT).respond_with_data(
-        '{"errors":[{"code":"QueryExc', status=500, content_type="application/json"
-    )
-    with pytest.raises(PterodactylError) as info:
-        get_account(make_client(panel))
-    return info.value
+    return account_answered(panel, 500, '{"errors":[{"code":"QueryExc', content_type="application/json")
 
 
-@error_case
 def case_key_echoed_by_server(panel):
-    panel.expect_request(ACCOUNT).respond_with_json(
-        envelope(400, "BadRequestHttpException", "Bad token Bearer " + KEY), status=400
-    )
-    with pytest.raises(PterodactylError) as info:
-        get_account(make_client(panel))
-    return info.value
+    panel.answer_error(ACCOUNT, 400, "BadRequestHttpException", "Bad token Bearer " + KEY)
+    return panel.error_of(get_account, panel.client(KEY))
 
 
-@error_case
 def case_key_echoed_in_html(panel):
-    panel.expect_request(ACCOUNT).respond_with_data(
-        f"<html><body>Authorization: Bearer {KEY}</body></html>", status=503, content_type="text/html"
-    )
-    with pytest.raises(PterodactylError) as info:
-        get_account(make_client(panel, retries=0))
-    return info.value
+    return account_answered(panel, 503, f"<html><body>Authorization: Bearer {KEY}</body></html>", retries=0)
 
 
 # --------------------------------------------------------------------------- #
@@ -165,8 +109,8 @@ def test_get_sends_auth_accept_and_user_agent(panel):
     panel.expect_request("/api/client/account", method="GET").respond_with_json(
         {"object": "user", "attributes": {"id": 1, "username": "jdoe"}}
     )
-    assert get_account(make_client(panel)) == {"id": 1, "username": "jdoe"}
-    (request,) = requests_seen(panel)
+    assert get_account(panel.client(KEY)) == {"id": 1, "username": "jdoe"}
+    (request,) = panel.requests_seen()
     assert request.headers["Authorization"] == "Bearer " + KEY
     assert request.headers["Accept"] == "application/json"
     assert request.headers["User-Agent"] == "gameops.pterodactyl/0.1.0 (+ansible)"
@@ -177,8 +121,8 @@ def test_get_sends_auth_accept_and_user_agent(panel):
 
 def test_post_sends_json_body_with_content_type(panel):
     panel.expect_request(SERVER_PATH + "/power", method="POST").respond_with_data("", status=204)
-    assert make_client(panel).send_power(SERVER, "restart") is None
-    (request,) = requests_seen(panel)
+    assert panel.client(KEY).send_power(SERVER, "restart") is None
+    (request,) = panel.requests_seen()
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["Authorization"] == "Bearer " + KEY
     assert request.headers["Accept"] == "application/json"
@@ -187,18 +131,18 @@ def test_post_sends_json_body_with_content_type(panel):
 
 def test_custom_user_agent(panel):
     panel.expect_request(ACCOUNT).respond_with_json({"object": "user", "attributes": {}})
-    get_account(make_client(panel, user_agent="my-tool/1.0"))
-    assert requests_seen(panel)[0].headers["User-Agent"] == "my-tool/1.0"
+    get_account(panel.client(KEY, user_agent="my-tool/1.0"))
+    assert panel.requests_seen()[0].headers["User-Agent"] == "my-tool/1.0"
 
 
 def test_cookies_are_never_sent_back(panel):
     panel.expect_request(ACCOUNT).respond_with_json(
         {"object": "user", "attributes": {}}, headers={"Set-Cookie": "pterodactyl_session=abc; Path=/"}
     )
-    client = make_client(panel)
+    client = panel.client(KEY)
     get_account(client)
     get_account(client)
-    assert all("Cookie" not in request.headers for request in requests_seen(panel))
+    assert all("Cookie" not in request.headers for request in panel.requests_seen())
 
 
 class _KeepAliveHandler(http.server.BaseHTTPRequestHandler):
@@ -239,14 +183,14 @@ def test_one_keep_alive_session_for_all_calls():
 
 def test_paths_sent_without_trailing_slash(panel):
     panel.expect_request("/api/client").respond_with_handler(panel.paged([]))
-    make_client(panel).list_servers()
-    assert requests_seen(panel)[0].path == "/api/client"
+    panel.client(KEY).list_servers()
+    assert panel.requests_seen()[0].path == "/api/client"
 
 
 def test_api_key_surrounding_whitespace_stripped(panel):
     panel.expect_request(ACCOUNT).respond_with_json({"object": "user", "attributes": {}})
-    get_account(make_client(panel, key=f"  {KEY}\n"))
-    assert requests_seen(panel)[0].headers["Authorization"] == "Bearer " + KEY
+    get_account(panel.client(f"  {KEY}\n"))
+    assert panel.requests_seen()[0].headers["Authorization"] == "Bearer " + KEY
 
 
 def test_ca_path_and_validate_certs_select_verify():
@@ -264,7 +208,7 @@ def test_client_repr_and_vars_hide_the_key():
 
 def test_request_accepts_relative_path_and_returns_none_for_204(panel):
     panel.expect_request(ACCOUNT).respond_with_data("", status=204)
-    assert make_client(panel).request("get", "api/client/account") is None
+    assert panel.client(KEY).request("get", "api/client/account") is None
 
 
 # --------------------------------------------------------------------------- #
@@ -275,14 +219,14 @@ def test_request_accepts_relative_path_and_returns_none_for_204(panel):
 def test_500_not_retried(panel):
     error = case_500(panel)
     assert error.status == 500 and error.code == "QueryException"
-    assert len(requests_seen(panel)) == 1
+    assert len(panel.requests_seen()) == 1
     assert "internal error" in error.hint
 
 
 def test_502_html_page_gives_excerpt_and_is_retried_for_get(panel):
     error = case_502_html(panel)
     assert error.status == 502 and error.code is None
-    assert len(requests_seen(panel)) == 3  # retries=2
+    assert len(panel.requests_seen()) == 3  # retries=2
     text = str(error)
     assert "502 Bad Gateway" in text and "nginx/1.24.0" in text
     assert "<" not in text and "width: 35em" not in text
@@ -375,18 +319,12 @@ def test_tls_ca_path_and_validate_certs_false(tls_panel, self_signed):
 # --------------------------------------------------------------------------- #
 
 
-SERVERS = [
-    server_item(f"{0xA0000000 + n:08x}", f"srv-{n:03d}", relationships={"allocations": {"object": "list", "data": []}})
-    for n in range(250)
-]
-
-
-def test_pagination_walks_pages_and_keeps_every_parameter(panel):
-    panel.expect_request("/api/client").respond_with_handler(panel.paged(SERVERS))
-    client = make_client(panel)
+def test_pagination_walks_pages_and_keeps_every_parameter(panel, many_servers):
+    panel.expect_request("/api/client").respond_with_handler(panel.paged(many_servers))
+    client = panel.client(KEY)
     items = client.paginate("/api/client", {"filter[*]": "srv", "type": "admin-all", "include": "egg,subusers"})
-    assert items == SERVERS
-    seen = requests_seen(panel)
+    assert items == many_servers
+    seen = panel.requests_seen()
     assert [request.args["page"] for request in seen] == ["1", "2", "3"]
     for request in seen:
         assert request.args["per_page"] == "100"
@@ -395,41 +333,39 @@ def test_pagination_walks_pages_and_keeps_every_parameter(panel):
         assert request.args["include"] == "egg,subusers"
 
 
-def test_concurrent_pagination_same_ordered_result(panel):
+def test_concurrent_pagination_same_ordered_result(panel, many_servers):
     tracker = InFlight()
-    panel.expect_request("/api/client").respond_with_handler(panel.paged(SERVERS * 2, delay=0.1, tracker=tracker))
-    client = make_client(panel)
+    panel.expect_request("/api/client").respond_with_handler(panel.paged(many_servers * 2, delay=0.1, tracker=tracker))
+    client = panel.client(KEY)
     items = client.paginate("/api/client", {"filter[*]": "srv"}, concurrent=True, workers=4)
-    assert items == SERVERS * 2  # 5 pages, in page order
+    assert items == many_servers * 2  # 5 pages, in page order
     assert client.request_count == 5
     assert tracker.peak >= 2
-    assert sorted(request.args["page"] for request in requests_seen(panel)) == ["1", "2", "3", "4", "5"]
-    assert all(request.args["filter[*]"] == "srv" for request in requests_seen(panel))
+    assert sorted(request.args["page"] for request in panel.requests_seen()) == ["1", "2", "3", "4", "5"]
+    assert all(request.args["filter[*]"] == "srv" for request in panel.requests_seen())
 
 
-def test_pagination_limit_stops_early(panel):
-    panel.expect_request("/api/client").respond_with_handler(panel.paged(SERVERS))
-    client = make_client(panel)
+def test_pagination_limit_stops_early(panel, many_servers):
+    panel.expect_request("/api/client").respond_with_handler(panel.paged(many_servers))
+    client = panel.client(KEY)
     items = client.paginate("/api/client", limit=150)
-    assert items == SERVERS[:150]
-    assert len(requests_seen(panel)) == 2
+    assert items == many_servers[:150]
+    assert len(panel.requests_seen()) == 2
 
 
-def test_pagination_error_on_a_later_page_propagates(panel):
-    panel.expect_ordered_request("/api/client").respond_with_handler(panel.paged(SERVERS))
-    panel.expect_ordered_request("/api/client").respond_with_json(
-        envelope(500, "QueryException", "An unexpected error was encountered."), status=500
-    )
+def test_pagination_error_on_a_later_page_propagates(panel, many_servers):
+    panel.expect_ordered_request("/api/client").respond_with_handler(panel.paged(many_servers))
+    panel.answer_error("/api/client", 500, "QueryException", "An unexpected error was encountered.", ordered=True)
     with pytest.raises(PterodactylError) as info:
-        make_client(panel).paginate("/api/client")
+        panel.client(KEY).paginate("/api/client")
     assert info.value.status == 500
 
 
 @pytest.mark.parametrize("limit", [0, -1, 1.5, True])
 def test_pagination_bad_limit_rejected(panel, limit):
     with pytest.raises(PterodactylError):
-        make_client(panel).paginate("/api/client", limit=limit)
-    assert not requests_seen(panel)
+        panel.client(KEY).paginate("/api/client", limit=limit)
+    assert not panel.requests_seen()
 
 
 # --------------------------------------------------------------------------- #
@@ -442,9 +378,9 @@ def test_post_put_patch_send_method_and_json_body(panel, method):
     path = f"{SERVER_PATH}/files/rename"
     body = {"root": "/", "files": [{"from": "a.txt", "to": "b.txt"}]}
     panel.expect_request(path, method=method).respond_with_json({"object": "done"})
-    send = getattr(make_client(panel), method.lower())
+    send = getattr(panel.client(KEY), method.lower())
     assert send(path, body) == {"object": "done"}
-    (request,) = requests_seen(panel)
+    (request,) = panel.requests_seen()
     assert request.method == method
     assert request.headers["Content-Type"] == "application/json"
     assert json.loads(request.get_data()) == body
@@ -453,8 +389,8 @@ def test_post_put_patch_send_method_and_json_body(panel, method):
 def test_delete_sends_method_and_query_without_body(panel):
     path = f"{SERVER_PATH}/backups/0e4f2a77"
     panel.expect_request(path, method="DELETE", query_string={"force": "1"}).respond_with_data("", status=204)
-    assert make_client(panel).delete(path, {"force": "1"}) is None
-    (request,) = requests_seen(panel)
+    assert panel.client(KEY).delete(path, {"force": "1"}) is None
+    (request,) = panel.requests_seen()
     assert request.method == "DELETE" and request.get_data() == b""
     assert "Content-Type" not in request.headers
 
@@ -464,11 +400,5 @@ def test_delete_sends_method_and_query_without_body(panel):
 # --------------------------------------------------------------------------- #
 
 
-@pytest.mark.parametrize("name", sorted(ERROR_CASES))
-def test_api_key_never_leaks(panel, name):
-    error = ERROR_CASES[name](panel)
-    assert isinstance(error, PterodactylError)
-    secret_part = KEY[16:]  # the secret alone must not leak either
-    for text in (str(error), repr(error), json.dumps(error.to_failure()), repr(error.args)):
-        assert KEY not in text and secret_part not in text
-        assert APP_KEY not in text and APP_KEY[16:] not in text
+def test_api_key_never_leaks(panel, error_case, assert_keys_hidden):
+    assert_keys_hidden(error_case(panel), KEY, APP_KEY)
