@@ -19,6 +19,13 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "py
 KEY_RE = re.compile(r"^ptl[ca]_[A-Za-z0-9]{43}$")
 
 
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """``python -m sandbox *args`` from the repository root, as a user types it; its output captured, never raising."""
+    return subprocess.run(
+        [PYTHON, "-m", "sandbox", *args], cwd=ROOT, capture_output=True, text=True, timeout=30, check=False
+    )
+
+
 def test_ready_file(sandbox):
     sb = sandbox
     assert sb["panel_url"].startswith("http://127.0.0.1:")
@@ -83,25 +90,11 @@ def test_demo_fleet_running_servers_and_sigint(start_sandbox):
 def test_bad_fleet_file(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("users: [{username: a}]\nservers: [{name: x, status: exploded}]\n")
-    proc = subprocess.run(
-        [PYTHON, "-m", "sandbox", "--fleet", str(bad), "--ready-file", str(tmp_path / "r.json")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    proc = run_cli("--fleet", str(bad), "--ready-file", str(tmp_path / "r.json"))
     assert proc.returncode == 2
     assert "exploded" in proc.stderr
     assert not (tmp_path / "r.json").exists()
-    proc = subprocess.run(
-        [PYTHON, "-m", "sandbox", "--fleet", str(tmp_path / "missing.yml"), "--ready-file", str(tmp_path / "r.json")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    proc = run_cli("--fleet", str(tmp_path / "missing.yml"), "--ready-file", str(tmp_path / "r.json"))
     assert proc.returncode == 2
 
 

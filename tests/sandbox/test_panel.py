@@ -7,6 +7,7 @@ import time
 import urllib.parse
 
 import jwt
+from sandbox_expect import wait_for
 
 SERVER_KEYS = [
     "server_owner",
@@ -29,16 +30,6 @@ SERVER_KEYS = [
     "is_transferring",
     "relationships",
 ]
-
-
-def wait_for(predicate, timeout=15.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 # ------------------------------------------------------------------ listing

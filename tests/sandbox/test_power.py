@@ -9,6 +9,7 @@ import types
 
 import psutil
 import pytest
+from sandbox_expect import WINGS_STATS_KEYS
 
 from sandbox.power import HISTORY_SIZE, MAX_LINE_BYTES, PowerError, PowerLocked, ServerRuntime, daemon_line
 
@@ -323,15 +324,7 @@ def test_stats_once_a_second_while_running(data_dir):
         assert second["network"]["rx_bytes"] >= first["network"]["rx_bytes"]
         assert isinstance(second["cpu_absolute"], (int, float))
         # send stats / auth order is Wings' struct order
-        assert list(rt.stats()) == [
-            "memory_bytes",
-            "memory_limit_bytes",
-            "cpu_absolute",
-            "network",
-            "uptime",
-            "state",
-            "disk_bytes",
-        ]
+        assert list(rt.stats()) == WINGS_STATS_KEYS
         # no ticker without subscribers
         rt.unsubscribe(rec.queue)
         await asyncio.sleep(0)

@@ -7,21 +7,10 @@ and not merely what our own client expects.
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from sandbox_expect import wait_for
 
 pydactyl = pytest.importorskip("pydactyl")
-
-
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout:.0f} s")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +46,11 @@ def test_power_console_and_websocket(panel, api):
     server = panel["servers"][1]
     identifier = server["identifier"]
     api.client.servers.send_power_action(identifier, "start")
-    wait_for(lambda: panel.control("GET", "/servers/" + identifier).json().get("state") == "running")
+    wait_for(
+        lambda: panel.control("GET", "/servers/" + identifier).json().get("state") == "running",
+        timeout=20.0,
+        interval=0.2,
+    )
     response = api.client.servers.send_console_command(identifier, "say from py-dactyl")
     assert response.status_code == 204
     ws = api.client.servers.get_websocket_client(identifier, origin=panel["panel_url"])

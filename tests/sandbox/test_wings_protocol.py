@@ -17,6 +17,7 @@ import aiohttp
 import jwt
 import pytest
 from aiohttp import web
+from sandbox_expect import WINGS_STATS_KEYS
 
 from sandbox.fleet import NodeContext
 from sandbox.power import ServerRuntime
@@ -254,15 +255,7 @@ def test_auth_success_sequence_and_reauth(tmp_path):
         assert await c.recv() == {"event": "status", "args": ["offline"]}
         stats_msg = await c.recv()
         stats = json.loads(stats_msg["args"][0])
-        assert list(stats) == [
-            "memory_bytes",
-            "memory_limit_bytes",
-            "cpu_absolute",
-            "network",
-            "uptime",
-            "state",
-            "disk_bytes",
-        ]
+        assert list(stats) == WINGS_STATS_KEYS
         assert stats["state"] == "offline" and stats["uptime"] == 0 and stats["memory_bytes"] == 0
         assert c.raw[0] == '{"event":"auth success"}\n'
         assert c.raw[1] == '{"event":"status","args":["offline"]}\n'
