@@ -36,88 +36,43 @@ pytestmark = [pytest.mark.timeout(30), pytest.mark.usefixtures("no_proxies")]
 # --------------------------------------------------------------------------- #
 
 
-def case_401(panel):
-    panel.expect_request(SERVER_PATH).respond_with_json(
-        panel.envelope(401, "AuthenticationException", "Unauthenticated."), status=401
-    )
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY).get_server(SERVER)
-    return info.value
+def envelope_case(path, status, code, detail, call, *args, key=KEY, **matching):
+    """A ``case_*`` scenario: the panel answers ``path`` with its error envelope; the error ``call`` then raises.
+
+    ``call`` is a method name of a client with ``key``, called with ``args``; ``matching`` (method=...) narrows
+    the request the answer is for. Most HTTP scenarios differ only in these, so they are one line each below.
+    """
+
+    def case(panel):
+        panel.answer_error(path, status, code, detail, **matching)
+        return panel.error_of(getattr(panel.client(key), call), *args)
+
+    return case
 
 
-def case_401_application_key(panel):
-    panel.expect_request("/api/client").respond_with_json(
-        panel.envelope(401, "AuthenticationException", "Unauthenticated."), status=401
-    )
-    with pytest.raises(PterodactylError) as info:
-        panel.client(APP_KEY).list_servers()
-    return info.value
+UNAUTHENTICATED = ("AuthenticationException", "Unauthenticated.")
+UNAUTHORIZED = ("AccessDeniedHttpException", "This action is unauthorized.")
+NO_WEBSOCKET = "You do not have permission to connect to this server's websocket."
 
-
-def case_403_application_key(panel):
-    panel.expect_request(SERVER_PATH).respond_with_json(
-        panel.envelope(403, "AccessDeniedHttpException", APP_KEY_DETAIL), status=403
-    )
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY).get_server(SERVER)
-    return info.value
-
-
-def case_403_application_key_by_prefix(panel):
-    panel.expect_request(SERVER_PATH + "/resources").respond_with_json(
-        panel.envelope(403, "AccessDeniedHttpException", "This action is unauthorized."), status=403
-    )
-    with pytest.raises(PterodactylError) as info:
-        panel.client(APP_KEY).get_resources(SERVER)
-    return info.value
-
-
-def case_403_unauthorized(panel):
-    panel.expect_request(SERVER_PATH + "/command", method="POST").respond_with_json(
-        panel.envelope(403, "AccessDeniedHttpException", "This action is unauthorized."), status=403
-    )
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY).send_command(SERVER, "say hi")
-    return info.value
-
-
-def case_403_websocket(panel):
-    panel.expect_request(SERVER_PATH + "/websocket").respond_with_json(
-        panel.envelope(
-            403, "HttpForbiddenException", "You do not have permission to connect to this server's websocket."
-        ),
-        status=403,
-    )
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY).get_websocket_credentials(SERVER)
-    return info.value
-
-
-def case_404_unknown_server(panel):
-    panel.expect_request(SERVER_PATH).respond_with_json(
-        panel.envelope(404, "NotFoundHttpException", NOT_FOUND), status=404
-    )
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY).get_server(SERVER)
-    return info.value
-
-
-def case_404_not_visible(panel):
-    panel.expect_request(SERVER_PATH).respond_with_json(
-        panel.envelope(404, "NotFoundHttpException", NOT_VISIBLE), status=404
-    )
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY).get_server(SERVER)
-    return info.value
-
-
-def case_409(panel):
-    panel.expect_request(SERVER_PATH + "/power", method="POST").respond_with_json(
-        panel.envelope(409, "ServerStateConflictException", SUSPENDED), status=409
-    )
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY).send_power(SERVER, "start")
-    return info.value
+case_401 = envelope_case(SERVER_PATH, 401, *UNAUTHENTICATED, "get_server", SERVER)
+case_401_application_key = envelope_case("/api/client", 401, *UNAUTHENTICATED, "list_servers", key=APP_KEY)
+case_403_application_key = envelope_case(
+    SERVER_PATH, 403, "AccessDeniedHttpException", APP_KEY_DETAIL, "get_server", SERVER
+)
+case_403_application_key_by_prefix = envelope_case(
+    SERVER_PATH + "/resources", 403, *UNAUTHORIZED, "get_resources", SERVER, key=APP_KEY
+)
+case_403_unauthorized = envelope_case(
+    SERVER_PATH + "/command", 403, *UNAUTHORIZED, "send_command", SERVER, "say hi", method="POST"
+)
+case_403_websocket = envelope_case(
+    SERVER_PATH + "/websocket", 403, "HttpForbiddenException", NO_WEBSOCKET, "get_websocket_credentials", SERVER
+)
+case_404_unknown_server = envelope_case(SERVER_PATH, 404, "NotFoundHttpException", NOT_FOUND, "get_server", SERVER)
+case_404_not_visible = envelope_case(SERVER_PATH, 404, "NotFoundHttpException", NOT_VISIBLE, "get_server", SERVER)
+case_409 = envelope_case(
+    SERVER_PATH + "/power", 409, "ServerStateConflictException", SUSPENDED, "send_power", SERVER, "start", method="POST"
+)
 
 
 def case_422(panel):
@@ -138,18 +93,14 @@ def case_422(panel):
         ]
     }
     panel.expect_request(SERVER_PATH + "/power", method="POST").respond_with_json(body, status=422)
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY).send_power(SERVER, "explode")
-    return info.value
+    return panel.error_of(panel.client(KEY).send_power, SERVER, "explode")
 
 
 def case_redirect_to_login(panel):
     panel.expect_request("/api/client").respond_with_data(
         "", status=302, headers={"Location": panel.url_for("/auth/login")}
     )
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY).list_servers()
-    return info.value
+    return panel.error_of(panel.client(KEY).list_servers)
 
 
 # --------------------------------------------------------------------------- #

@@ -65,65 +65,46 @@ def slow_handler(seconds, hits):
 
 
 def case_429_budget_exceeded(panel):
-    panel.expect_request(ACCOUNT).respond_with_json(
-        panel.envelope(429, "ThrottleRequestsException", "Too Many Attempts."),
-        status=429,
-        headers={"Retry-After": "30", "X-RateLimit-Limit": "720", "X-RateLimit-Remaining": "0"},
-    )
-    with pytest.raises(PterodactylError) as info:
-        get_account(panel.client(KEY, rate_limit_wait=1.0))
-    return info.value
+    headers = {"Retry-After": "30", "X-RateLimit-Limit": "720", "X-RateLimit-Remaining": "0"}
+    panel.answer_error(ACCOUNT, 429, "ThrottleRequestsException", "Too Many Attempts.", headers=headers)
+    return panel.error_of(get_account, panel.client(KEY, rate_limit_wait=1.0))
 
 
 def case_504_daemon(panel):
-    panel.expect_request(SERVER_PATH + "/resources").respond_with_json(
-        panel.envelope(
-            504,
-            "DaemonConnectionException",
-            "Could not establish a connection to the machine running this server. Please try again.",
-        ),
-        status=504,
-    )
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY, retries=1).get_resources(SERVER)
-    return info.value
+    detail = "Could not establish a connection to the machine running this server. Please try again."
+    panel.answer_error(SERVER_PATH + "/resources", 504, "DaemonConnectionException", detail)
+    return panel.error_of(panel.client(KEY, retries=1).get_resources, SERVER)
 
 
 def case_post_502(panel):
-    panel.expect_request(SERVER_PATH + "/command", method="POST").respond_with_json(
-        panel.envelope(502, "HttpException", "Server must be online in order to send commands."), status=502
-    )
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY).send_command(SERVER, "say once")
-    return info.value
+    detail = "Server must be online in order to send commands."
+    panel.answer_error(SERVER_PATH + "/command", 502, "HttpException", detail, method="POST")
+    return panel.error_of(panel.client(KEY).send_command, SERVER, "say once")
 
 
 def case_get_timeout(panel):
     hits = []
     panel.expect_request(ACCOUNT).respond_with_handler(slow_handler(1.5, hits))
-    with pytest.raises(PterodactylError) as info:
-        get_account(panel.client(KEY, timeout=0.5, retries=1))
-    info.value.hits = hits
-    return info.value
+    error = panel.error_of(get_account, panel.client(KEY, timeout=0.5, retries=1))
+    error.hits = hits
+    return error
 
 
 def case_post_timeout(panel):
     hits = []
     panel.expect_request(SERVER_PATH + "/command", method="POST").respond_with_handler(slow_handler(1.5, hits))
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY, timeout=0.5).send_command(SERVER, "say slow")
-    info.value.hits = hits
-    return info.value
+    error = panel.error_of(panel.client(KEY, timeout=0.5).send_command, SERVER, "say slow")
+    error.hits = hits
+    return error
 
 
 def case_connection_refused(panel):
     client = PterodactylClient(
         f"http://127.0.0.1:{closed_port()}", KEY, retries=2, backoff_base=0.001, backoff_max=0.01
     )
-    with pytest.raises(PterodactylError) as info:
-        get_account(client)
-    info.value.client = client
-    return info.value
+    error = panel.error_of(get_account, client)
+    error.client = client
+    return error
 
 
 # --------------------------------------------------------------------------- #
