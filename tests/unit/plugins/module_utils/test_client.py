@@ -28,25 +28,20 @@ pytestmark = [pytest.mark.timeout(30), pytest.mark.usefixtures("no_proxies")]
 # --------------------------------------------------------------------------- #
 
 
+def list_named(panel, *names: str) -> None:
+    """The panel lists servers aaaa0001, aaaa0002... named ``names``: what a name is resolved against."""
+    items = [panel.server_item(f"aaaa{number:04d}", name) for number, name in enumerate(names, start=1)]
+    panel.expect_request("/api/client").respond_with_handler(panel.paged(items))
+
+
 def case_name_not_found(panel):
-    panel.expect_request("/api/client").respond_with_handler(
-        panel.paged([panel.server_item("aaaa0001", "lobby-2"), panel.server_item("aaaa0002", "Lobby")])
-    )
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY).resolve_server_id("lobby")
-    return info.value
+    list_named(panel, "lobby-2", "Lobby")
+    return panel.error_of(panel.client(KEY).resolve_server_id, "lobby")
 
 
 def case_name_ambiguous(panel):
-    items = [
-        panel.server_item("aaaa0001", "lobby"),
-        panel.server_item("aaaa0002", "lobby-old"),
-        panel.server_item("aaaa0003", "lobby"),
-    ]
-    panel.expect_request("/api/client").respond_with_handler(panel.paged(items))
-    with pytest.raises(PterodactylError) as info:
-        panel.client(KEY).resolve_server_id("lobby")
-    return info.value
+    list_named(panel, "lobby", "lobby-old", "lobby")
+    return panel.error_of(panel.client(KEY).resolve_server_id, "lobby")
 
 
 def test_list_servers_maps_filters_include_type(panel, many_servers):
@@ -85,12 +80,7 @@ def test_identifier_and_uuid_need_no_request(panel, ref):
 
 
 def test_name_resolves_to_exact_match(panel):
-    items = [
-        panel.server_item("aaaa0001", "lobby-old"),
-        panel.server_item("aaaa0002", "lobby"),
-        panel.server_item("aaaa0003", "Lobby"),
-    ]
-    panel.expect_request("/api/client").respond_with_handler(panel.paged(items))
+    list_named(panel, "lobby-old", "lobby", "Lobby")
     client = panel.client(KEY)
     assert client.resolve_server_id("lobby") == "aaaa0002"
     (request,) = panel.requests_seen()
@@ -123,7 +113,7 @@ def test_name_with_several_matches_lists_them(panel):
 
 
 def test_uppercase_identifier_is_treated_as_a_name(panel):
-    panel.expect_request("/api/client").respond_with_handler(panel.paged([panel.server_item("aaaa0001", "ABCD1234")]))
+    list_named(panel, "ABCD1234")
     assert panel.client(KEY).resolve_server_id("ABCD1234") == "aaaa0001"
 
 

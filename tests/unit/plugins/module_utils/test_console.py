@@ -166,6 +166,13 @@ def session(wings, **kwargs) -> _console.ConsoleSession:
     return con
 
 
+def opened(wings, **kwargs) -> _console.ConsoleSession:
+    """A session of ``wings`` that has already authenticated: where most tests start."""
+    con = session(wings, **kwargs)
+    con.open()
+    return con
+
+
 def assert_no_token(wings: FakeWings, *texts) -> None:
     for token in wings.tokens:
         for text in texts:
@@ -195,8 +202,7 @@ def test_token_expiring_refreshes_on_the_same_socket_without_losing_lines(wings,
                 sock.push("console output", f"after {i}")
 
     wings.on_auth = script
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     result = con.follow(0.3)
     assert result["output"] == ["before 0", "before 1", "before 2", "after 0", "after 1", "after 2"]
     assert len(wings.sockets) == 1 and con.credential_fetches == 2 and con.refreshes == 1
@@ -206,8 +212,7 @@ def test_token_expiring_refreshes_on_the_same_socket_without_losing_lines(wings,
 @pytest.mark.parametrize("text", ["jwt: exp claim is invalid", "jwt: created too far in past (denylist)"])
 def test_expiry_jwt_error_refreshes(wings, text, monkeypatch):
     monkeypatch.setattr(_token, "STALE_EXPIRY_SECONDS", 0.0)
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     wings.socket.later(0.05)
     wings.socket.push("jwt error", text)
     wings.socket.push("jwt error", text)  # the next event before our re-auth: not a 2nd refresh
@@ -216,8 +221,7 @@ def test_expiry_jwt_error_refreshes(wings, text, monkeypatch):
 
 
 def test_other_jwt_error_is_fatal_and_clear(wings):
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     wings.socket.push("jwt error", "Error Event [1234]: jwt: missing connect permission")
     with pytest.raises(ConsoleError) as info:
         con.follow(1)
@@ -228,15 +232,13 @@ def test_other_jwt_error_is_fatal_and_clear(wings):
 
 def test_proactive_refresh_before_expiry(wings):
     wings.lifetime = 1  # refresh a fifth before the end: after 0.8 s
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     con.follow(1.2)
     assert con.credential_fetches >= 2 and con.refreshes >= 1 and len(wings.sockets) == 1
 
 
 def test_dropped_connection_reconnects_and_resyncs_with_stats(wings):
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     wings.state = "offline"
     wings.socket.inbox.append(websocket.WebSocketConnectionClosedException("Connection to remote host was lost."))
     state, seen = con.wait_for_state({"offline"}, timeout=2)
@@ -247,8 +249,7 @@ def test_dropped_connection_reconnects_and_resyncs_with_stats(wings):
 
 
 def test_reconnect_attempts_are_bounded(wings):
-    con = session(wings, max_reconnects=2)
-    con.open()
+    con = opened(wings, max_reconnects=2)
     wings.socket.inbox.append(OSError("connection reset"))
     original = wings.create_connection
     calls = []
@@ -279,8 +280,7 @@ def test_handshake_403_names_the_origin_requirement(wings):
 
 @pytest.mark.parametrize("code, expected", [(4409, "suspended"), (1001, "server deleted")])
 def test_terminal_close_codes(wings, code, expected):
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     wings.socket.inbox.append((_wings.OPCODE_CLOSE, code.to_bytes(2, "big") + b"server deleted"))
     with pytest.raises(ConsoleError, match=expected) as info:
         con.follow(1)
@@ -288,24 +288,21 @@ def test_terminal_close_codes(wings, code, expected):
 
 
 def test_deleted_event_is_terminal(wings):
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     wings.socket.push("deleted", "null")
     with pytest.raises(ConsoleError, match="deleted"):
         con.follow(1)
 
 
 def test_daemon_error_is_reported_with_its_text(wings):
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     wings.socket.push("daemon error", "Error Event [abc]: another power action is currently being processed")
     with pytest.raises(ConsoleError, match="another power action is currently being processed"):
         con.follow(1)
 
 
 def test_throttled_backs_off_once_then_fails(wings, monkeypatch):
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     wings.throttle_next.add("send stats")
     stats = con.stats()
     assert stats["memory_bytes"] == 42
@@ -316,8 +313,7 @@ def test_throttled_backs_off_once_then_fails(wings, monkeypatch):
 
 
 def test_history_running_and_offline(wings):
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     assert con.history() == wings.history
     wings.state = "offline"
     wings.socket.push("status", "offline")
@@ -327,8 +323,7 @@ def test_history_running_and_offline(wings):
 
 
 def test_run_command_subscribes_before_sending_and_matches(wings):
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     wings.socket.push("console output", "stale line")  # before the command: not output
 
     def send():
@@ -341,8 +336,7 @@ def test_run_command_subscribes_before_sending_and_matches(wings):
 
 
 def test_run_command_max_lines_and_timeout(wings):
-    con = session(wings)
-    con.open()
+    con = opened(wings)
 
     def send():
         for i in range(10):
@@ -356,8 +350,7 @@ def test_run_command_max_lines_and_timeout(wings):
 
 
 def test_run_command_lets_panel_errors_through(wings):
-    con = session(wings)
-    con.open()
+    con = opened(wings)
 
     def send():
         raise PterodactylError("Server must be online in order to send commands.", status=502)
@@ -368,8 +361,7 @@ def test_run_command_lets_panel_errors_through(wings):
 
 
 def test_wait_for_state_timeout_reports_seen_states(wings):
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     wings.socket.push("status", "stopping")
     with pytest.raises(ConsoleTimeout) as info:
         con.wait_for_state(["offline"], timeout=0.3)
@@ -378,8 +370,7 @@ def test_wait_for_state_timeout_reports_seen_states(wings):
 
 def test_wait_for_state_resyncs_with_stats_when_quiet(wings, monkeypatch):
     monkeypatch.setattr(_console, "RESYNC_SECONDS", 0.1)
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     wings.state = "offline"  # the status event was lost; stats tell the truth
     state, seen = con.wait_for_state({"offline"}, timeout=2)
     assert state == "offline" and seen == ["running", "offline"]
@@ -438,8 +429,7 @@ def test_token_refresh_is_refused_when_wings_keeps_rejecting_it():
 
 def test_token_expired_refreshes_on_the_same_socket(wings, monkeypatch):
     monkeypatch.setattr(_token, "STALE_EXPIRY_SECONDS", 0.0)
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     wings.socket.push("token expired")
     con.follow(0.2)
     assert con.credential_fetches == 2 and con.refreshes == 1 and len(wings.sockets) == 1
@@ -490,8 +480,7 @@ def test_reconnect_gives_up_after_the_bound_with_backoff_delays(wings):
 
 
 def test_a_drop_during_the_resend_after_a_reconnect_does_not_nest(wings):
-    con = session(wings)
-    con.open()
+    con = opened(wings)
     wings.socket.closed = True  # the next send fails
     wings.send_budget = 2  # new sockets take the auth and the resync, then drop
     depth = track_reconnects(con)
@@ -502,8 +491,7 @@ def test_a_drop_during_the_resend_after_a_reconnect_does_not_nest(wings):
 
 
 def test_a_drop_during_the_resync_fails_that_attempt_only(wings):
-    con = session(wings, max_reconnects=3)
-    con.open()
+    con = opened(wings, max_reconnects=3)
     wings.send_budget = 1  # new sockets take the auth, then drop
     wings.socket.inbox.append(OSError("connection reset"))
     depth = track_reconnects(con)

@@ -41,21 +41,27 @@ def same_default(documented, option) -> bool:
     return documented == option.default and type(documented) in (type(option.default), int)
 
 
-@pytest.mark.parametrize("option", CONNECTION_OPTIONS, ids=IDS)
-def test_fragment_matches_the_table(option):
-    doc = FRAGMENT[option.name]
+def assert_documented_as_in_the_table(doc: dict, option) -> None:
+    """A connection option's documented type, default and required flag are the table's.
+
+    The modules' fragment and the inventory document the same options separately: both must agree with the table.
+    """
     assert doc["type"] == option.type
     assert same_default(doc.get("default"), option), doc.get("default")
     assert bool(doc.get("required")) is option.required
+
+
+@pytest.mark.parametrize("option", CONNECTION_OPTIONS, ids=IDS)
+def test_fragment_matches_the_table(option):
+    doc = FRAGMENT[option.name]
+    assert_documented_as_in_the_table(doc, option)
     assert f"E({option.env})" in description(doc)
 
 
 @pytest.mark.parametrize("option", CONNECTION_OPTIONS, ids=IDS)
 def test_inventory_matches_the_table(option):
     doc = INVENTORY[option.name]
-    assert doc["type"] == option.type
-    assert same_default(doc.get("default"), option), doc.get("default")
-    assert bool(doc.get("required")) is option.required
+    assert_documented_as_in_the_table(doc, option)
     assert doc.get("env") == [{"name": option.env}]
 
 
