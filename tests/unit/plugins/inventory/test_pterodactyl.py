@@ -39,18 +39,6 @@ RECORDED_PAGE = json.loads(r"""
  "meta": {"pagination": {"total": 1, "count": 1, "per_page": 100, "current_page": 1, "total_pages": 1,
                          "links": {}}}}
 """)
-RECORDED_RESOURCES = {
-    "current_state": "running",
-    "is_suspended": False,
-    "resources": {
-        "memory_bytes": 536870912,
-        "cpu_absolute": 50.0,
-        "disk_bytes": 1048576,
-        "network_rx_bytes": 10,
-        "network_tx_bytes": 20,
-        "uptime": 5000,
-    },
-}
 
 
 @pytest.fixture
@@ -209,8 +197,8 @@ def test_default_group_names(server):
 # -- resources ------------------------------------------------------------------ #
 
 
-def test_add_resources_uses_limits(server):
-    norm.add_resources(server, RECORDED_RESOURCES)
+def test_add_resources_uses_limits(server, recorded_resources):
+    norm.add_resources(server, recorded_resources)
     assert server["state"] == "running"
     assert server["resources"]["memory_bytes"] == 536870912
     assert server["resources"]["percent"]["memory"] == 50.0

@@ -14,18 +14,6 @@ import pytest
 
 from ansible_collections.gameops.pterodactyl.plugins.modules import resource_facts as rf
 
-REST_STATS = {
-    "current_state": "running",
-    "is_suspended": False,
-    "resources": {
-        "memory_bytes": 536870912,
-        "cpu_absolute": 50.0,
-        "disk_bytes": 1048576,
-        "network_rx_bytes": 10,
-        "network_tx_bytes": 20,
-        "uptime": 5000,
-    },
-}
 SERVER = {"identifier": "1a7ce997", "name": "lobby", "limits": {"memory": 1024, "disk": 0, "cpu": 200}}
 
 
@@ -34,17 +22,17 @@ def test_source_and_websocket_need_follow_fresh():
     assert rf.resources_source({"fresh": True}) == "websocket" and rf.needs_websocket({"fresh": True})
 
 
-def test_result_shape():
-    result = rf.resources_result(REST_STATS, SERVER, "1a7ce997", "panel")
+def test_result_shape(recorded_resources):
+    result = rf.resources_result(recorded_resources, SERVER, "1a7ce997", "panel")
     facts = result["ansible_facts"]["pterodactyl_resources"]
     assert result["changed"] is False
     assert facts["server"] == "1a7ce997" and facts["name"] == "lobby" and facts["source"] == "panel"
     assert facts["state"] == "running" and facts["percent"]["memory"] == 50.0 and facts["percent"]["disk"] is None
 
 
-def test_read_from_the_panel_opens_no_console(fakes):
+def test_read_from_the_panel_opens_no_console(fakes, recorded_resources):
     base = fakes.Base(
-        {"server": "1a7ce997", "fresh": False}, client=fakes.Client(server=SERVER, get_resources=REST_STATS)
+        {"server": "1a7ce997", "fresh": False}, client=fakes.Client(server=SERVER, get_resources=recorded_resources)
     )
     facts = rf.read_resources(base)["ansible_facts"]["pterodactyl_resources"]
     assert facts["source"] == "panel" and base.opened == []
