@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import string
 import subprocess
 import time
 
@@ -24,6 +25,25 @@ STANDARD_FLEET = ROOT / "tests" / "integration" / "fleet.yml"
 BIN = devenv.BIN
 RUN_TIMEOUT = 240
 JWT_PATTERN = r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
+PLAY_HEADER = string.Template("""
+- name: $name
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/gameops.pterodactyl.all:
+      url: "{{ panel_url }}"
+      api_key: "{{ $key_variable }}"
+  tasks:
+""")
+
+
+def play_header(name: str, key_variable: str = "api_key") -> str:
+    """A play on localhost up to ``tasks:``, its modules given the panel by module_defaults.
+
+    ``url`` comes from the variable ``panel_url``, ``api_key`` from ``key_variable``: the tests pass both
+    with ``-e @vars.json``, so that no key is on a command line.
+    """
+    return PLAY_HEADER.substitute(name=name, key_variable=key_variable)
 
 
 def listed_hostvars(result: subprocess.CompletedProcess) -> dict:

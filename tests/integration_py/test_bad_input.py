@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 pytest.register_assert_rewrite("fixtures_quality")
-from fixtures_quality import FLEETS, listed_hostvars, secrets_of  # noqa: E402  pylint: disable=wrong-import-position
+from fixtures_quality import FLEETS, listed_hostvars, play_header, secrets_of  # noqa: E402  pylint: disable=wrong-import-position
 
 JINJA_FLEET = FLEETS / "jinja.yml"
 
@@ -39,15 +39,9 @@ def write_vars(runner, sandbox, key: str, **extra) -> str:
 # A key of another panel
 # --------------------------------------------------------------------------- #
 
-FOREIGN_PLAYBOOK = """
-- name: A valid-looking key of another panel
-  hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/gameops.pterodactyl.all:
-      url: "{{ panel_url }}"
-      api_key: "{{ api_key }}"
-  tasks:
+FOREIGN_PLAYBOOK = (
+    play_header("A valid-looking key of another panel")
+    + """\
     - name: List the servers
       gameops.pterodactyl.server_info:
       register: foreign_list
@@ -73,6 +67,7 @@ FOREIGN_PLAYBOOK = """
         content: "{{ [foreign_list, foreign_power, foreign_command] | to_json }}"
         mode: "0600"
 """
+)
 
 
 def test_key_of_another_panel(quality_sandbox, runner):
@@ -110,15 +105,9 @@ def test_key_of_another_panel(quality_sandbox, runner):
 # Jinja syntax in what the panel returns
 # --------------------------------------------------------------------------- #
 
-JINJA_PLAYBOOK = """
-- name: Servers with Jinja in their names, through the modules
-  hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/gameops.pterodactyl.all:
-      url: "{{ panel_url }}"
-      api_key: "{{ api_key }}"
-  tasks:
+JINJA_PLAYBOOK = (
+    play_header("Servers with Jinja in their names, through the modules")
+    + """\
     - name: List every server
       gameops.pterodactyl.server_info:
       register: listing
@@ -170,6 +159,7 @@ JINJA_PLAYBOOK = """
                       'module_name': from_hostvars.servers[0].name} | to_json }}"
         mode: "0600"
 """
+)
 
 
 def pwned(folder: pathlib.Path) -> list:

@@ -16,18 +16,9 @@ import re
 import pytest
 
 pytest.register_assert_rewrite("fixtures_quality")
-from fixtures_quality import add_faults, listed_hostvars, wait_for_request  # noqa: E402  pylint: disable=wrong-import-position
+from fixtures_quality import add_faults, listed_hostvars, play_header, wait_for_request  # noqa: E402  pylint: disable=wrong-import-position
 
-PLAYBOOK_HEADER = """
-- name: Fault test
-  hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/gameops.pterodactyl.all:
-      url: "{{ panel_url }}"
-      api_key: "{{ owner_key }}"
-  tasks:
-"""
+PLAYBOOK_HEADER = play_header("Fault test", key_variable="owner_key")
 
 
 def clean_output(text: str, sandbox: dict) -> None:
@@ -160,31 +151,35 @@ def run_until_stopped(runner, sandbox, argv: list, env: dict, predicate) -> tupl
     return runner.finish(proc, timeout=120)
 
 
+def play_until_stopped(runner, sandbox, name: str, tasks: str, predicate) -> tuple[int, str]:
+    """Write ``tasks`` under PLAYBOOK_HEADER as the playbook ``name`` and run it until the sandbox is stopped.
+
+    The sandbox is stopped at the request ``predicate`` matches; the output is checked for tracebacks and keys.
+    """
+    playbook = runner.write(name, PLAYBOOK_HEADER + tasks)
+    argv = ["ansible-playbook", playbook, "-e", playbook_vars(runner, sandbox)]
+    code, output = run_until_stopped(runner, sandbox, argv, {}, predicate)
+    clean_output(output, sandbox)
+    return code, output
+
+
+def accepted_post(path: str):
+    """A request-log predicate: the panel accepted (204) a POST to ``path``, i.e. the action was sent."""
+    return lambda entry: entry["method"] == "POST" and entry["path"] == path and entry["status"] == 204
+
+
 def test_stopped_while_server_power_waits(quality_sandbox, runner):
     sandbox = quality_sandbox()
     slowpoke = sandbox.server("slowpoke")["identifier"]
-    playbook = runner.write(
-        "power.yml",
-        PLAYBOOK_HEADER
-        + """
+    tasks = """
     - name: Start slowpoke and wait for it
       gameops.pterodactyl.server_power:
         server: slowpoke
         state: started
-""",
+"""
+    code, output = play_until_stopped(
+        runner, sandbox, "power.yml", tasks, accepted_post(f"/api/client/servers/{slowpoke}/power")
     )
-    code, output = run_until_stopped(
-        runner,
-        sandbox,
-        ["ansible-playbook", playbook, "-e", playbook_vars(runner, sandbox)],
-        {},
-        lambda entry: (
-            entry["method"] == "POST"
-            and entry["path"] == f"/api/client/servers/{slowpoke}/power"
-            and entry["status"] == 204
-        ),
-    )
-    clean_output(output, sandbox)
     assert code == 2, output
     assert "fatal: [localhost]: FAILED!" in output
     # the websocket went away, then every attempt to get new credentials was refused
@@ -195,30 +190,17 @@ def test_stopped_while_server_power_waits(quality_sandbox, runner):
 def test_stopped_while_server_command_collects_output(quality_sandbox, runner):
     sandbox = quality_sandbox()
     alpha = sandbox.server("alpha")["identifier"]
-    playbook = runner.write(
-        "command.yml",
-        PLAYBOOK_HEADER
-        + """
+    tasks = """
     - name: Ask alpha who is online and wait for a line that never comes
       gameops.pterodactyl.server_command:
         server: alpha
         command: list
         wait_for: never printed
         output_timeout: 60
-""",
+"""
+    code, output = play_until_stopped(
+        runner, sandbox, "command.yml", tasks, accepted_post(f"/api/client/servers/{alpha}/command")
     )
-    code, output = run_until_stopped(
-        runner,
-        sandbox,
-        ["ansible-playbook", playbook, "-e", playbook_vars(runner, sandbox)],
-        {},
-        lambda entry: (
-            entry["method"] == "POST"
-            and entry["path"] == f"/api/client/servers/{alpha}/command"
-            and entry["status"] == 204
-        ),
-    )
-    clean_output(output, sandbox)
     assert code == 2, output
     assert "1 of 1 command(s) were sent before this failure (list)" in output, output[-4000:]
     assert '"sent": [' in output and "connection refused" in output, output[-4000:]
@@ -229,23 +211,14 @@ def test_stopped_during_a_slow_read(quality_sandbox, runner):
     sandbox = quality_sandbox()
     alpha = sandbox.server("alpha")["identifier"]
     add_faults(sandbox, {"route": f"GET /api/client/servers/{alpha}", "count": 1, "delay": 4})
-    playbook = runner.write(
-        "facts.yml",
-        PLAYBOOK_HEADER
-        + f"""
+    tasks = f"""
     - name: Read alpha's resources
       gameops.pterodactyl.resource_facts:
         server: {alpha}
-""",
+"""
+    code, output = play_until_stopped(
+        runner, sandbox, "facts.yml", tasks, lambda entry: entry["path"] == f"/api/client/servers/{alpha}"
     )
-    code, output = run_until_stopped(
-        runner,
-        sandbox,
-        ["ansible-playbook", playbook, "-e", playbook_vars(runner, sandbox)],
-        {},
-        lambda entry: entry["path"] == f"/api/client/servers/{alpha}",
-    )
-    clean_output(output, sandbox)
     assert code == 2, output
     expected = (
         r"GET /api/client/servers/"
