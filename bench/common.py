@@ -7,7 +7,8 @@ hack.devenv (the same as the tests'); run the benchmarks as modules from the rep
 (``python -m bench.run``, ``python -m bench.per_task``...), as ``make bench`` does.
 
 Every benchmark module (bench/per_task.py, ...) has ``NAME`` and ``run(quick: bool) -> dict`` and writes
-its own section of docs/performance.md between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``.
+its own section of docs/performance.md between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``; those
+without options of their own (all but bench/inventory.py) print ``summary(figures)`` through :func:`command_line`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import re
 import resource
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -222,6 +224,22 @@ def fmt_runs(samples: list[float], digits: int = 2) -> str:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "**MISSED**"
+
+
+def outcome(ok: bool) -> str:
+    """``met`` or ``MISSED`` in a summary line: bench/run.py marks a benchmark's row missed by that word."""
+    return "met" if ok else "MISSED"
+
+
+def command_line(run, summary) -> int:
+    """``python -m bench.NAME [--quick]``: ``run(quick)``, then print the lines ``summary(figures)`` makes of it.
+
+    bench/run.py keeps the printed lines that start with the benchmark's name for its summary table.
+    """
+    figures = run("--quick" in sys.argv[1:])
+    for line in summary(figures):
+        print(line)
+    return 0
 
 
 @contextlib.contextmanager

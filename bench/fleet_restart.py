@@ -223,16 +223,17 @@ def explain(figures: dict) -> list[str]:
     return ["", " ".join(notes)] if notes else []
 
 
-def main() -> int:
-    quick = "--quick" in sys.argv[1:]
-    figures = run(quick)
-    print(
+def summary(figures: dict) -> list[str]:
+    return [
         f"fleet_restart: limited {figures['limited']:.1f} s, baseline {figures['baseline']:.1f} s, "
         f"R={figures['accepted']}, 429={figures['throttled']}, floor {figures['floor']:.1f} s, "
         f"ratio {figures['ratio']:.2f} (target <= {TARGET:.1f}), "
-        f"failures {figures['failures']}: {'met' if figures['met'] else 'MISSED'}"
-    )
-    return 0
+        f"failures {figures['failures']}: {common.outcome(figures['met'])}"
+    ]
+
+
+def main() -> int:
+    return common.command_line(run, summary)
 
 
 if __name__ == "__main__":

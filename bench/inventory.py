@@ -70,16 +70,21 @@ def ansible_env(workdir: pathlib.Path) -> dict:
     return devenv.ansible_env(workdir, strict_inventory=True)
 
 
-def time_inventory(source: pathlib.Path, env: dict, expect_hosts: int | None) -> float:
-    started = time.perf_counter()
-    proc = subprocess.run(
+def list_inventory(source: pathlib.Path, env: dict, check: bool) -> subprocess.CompletedProcess:
+    """``ansible-inventory -i source --list``, its output captured: what is timed, and what the static copy prints."""
+    return subprocess.run(
         [str(BIN / "ansible-inventory"), "-i", str(source), "--list"],
         capture_output=True,
         text=True,
         env=env,
         timeout=600,
-        check=False,
+        check=check,
     )
+
+
+def time_inventory(source: pathlib.Path, env: dict, expect_hosts: int | None) -> float:
+    started = time.perf_counter()
+    proc = list_inventory(source, env, check=False)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"ansible-inventory -i {source} failed:\n{proc.stderr[-3000:]}")
@@ -120,14 +125,7 @@ def add_latency(ready: dict, seconds: float) -> None:
 
 def write_static_copy(workdir: pathlib.Path, config: pathlib.Path, env: dict) -> pathlib.Path:
     """A script inventory printing the plugin's own --list output: the same hosts and vars, no panel."""
-    proc = subprocess.run(
-        [str(BIN / "ansible-inventory"), "-i", str(config), "--list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=True,
-    )
+    proc = list_inventory(config, env, check=True)
     listed = workdir / "listed.json"
     listed.write_text(proc.stdout)
     script = workdir / "static_inventory.sh"

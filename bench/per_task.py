@@ -275,16 +275,16 @@ def miss_causes(figures: dict, delta_ms: float, per_slot_ms: float) -> list[str]
     return causes
 
 
-def main() -> int:
-    quick = "--quick" in sys.argv[1:]
-    figures = run(quick)
+def summary(figures: dict) -> list[str]:
     med = figures["median"]
-    result = "met" if figures["met"] else "MISSED"
-    print(
+    return [
         f"per_task: server_info {med['server_info']:.2f} s, uri {med['uri']:.2f} s, ratio {figures['ratio']:.2f} "
-        f"(target <= {TARGET:.1f}) {result}"
-    )
-    return 0
+        f"(target <= {TARGET:.1f}) {common.outcome(figures['met'])}"
+    ]
+
+
+def main() -> int:
+    return common.command_line(run, summary)
 
 
 if __name__ == "__main__":

@@ -206,18 +206,21 @@ def render_inventory(figures: dict) -> list[str]:
     ]
 
 
+def summary(figures: dict) -> list[str]:
+    lines = [
+        f"requests_per_operation: {op['label']}: {op['total']} requests ({op['named']} naming the server)"
+        for op in figures["operations"]
+    ]
+    lines += [
+        f"requests_per_operation: inventory N={inv['servers']}: {inv['lists']} list requests "
+        f"(target <= {inv['target']})"
+        for inv in figures["inventory"]
+    ]
+    return lines + [f"requests_per_operation: targets {common.outcome(figures['met'])}"]
+
+
 def main() -> int:
-    quick = "--quick" in sys.argv[1:]
-    figures = run(quick)
-    for op in figures["operations"]:
-        print(f"requests_per_operation: {op['label']}: {op['total']} requests ({op['named']} naming the server)")
-    for inv in figures["inventory"]:
-        print(
-            f"requests_per_operation: inventory N={inv['servers']}: {inv['lists']} list requests "
-            f"(target <= {inv['target']})"
-        )
-    print(f"requests_per_operation: targets {'met' if figures['met'] else 'MISSED'}")
-    return 0
+    return common.command_line(run, summary)
 
 
 if __name__ == "__main__":

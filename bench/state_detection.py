@@ -235,15 +235,15 @@ def render(figures: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    quick = "--quick" in sys.argv[1:]
-    figures = run(quick)
-    result = "met" if figures["met"] else "MISSED"
-    print(
+def summary(figures: dict) -> list[str]:
+    return [
         f"state_detection: module {figures['module']:.3f} s (lower {figures['module_low']:.3f} s; "
-        f"target <= {TARGET:.1f}) {result}; /resources loop {figures['resources']:.1f} s"
-    )
-    return 0
+        f"target <= {TARGET:.1f}) {common.outcome(figures['met'])}; /resources loop {figures['resources']:.1f} s"
+    ]
+
+
+def main() -> int:
+    return common.command_line(run, summary)
 
 
 if __name__ == "__main__":
