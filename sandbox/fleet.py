@@ -31,6 +31,8 @@ from typing import Any
 import yaml
 
 ALNUM = string.ascii_letters + string.digits
+# How a server's game process behaves: an egg's defaults, overridden per server (Server.game is them as a dict).
+GAME_OPTIONS = ("boot_seconds", "crash_after", "noisy", "invalid_utf8")
 
 # Pterodactyl 1.11 permission keys, in the panel's order (group -> keys).
 PERMISSION_GROUPS: dict[str, list[str]] = {
@@ -208,12 +210,7 @@ class Server:
 
     @property
     def game(self) -> dict:
-        return {
-            "boot_seconds": self.boot_seconds,
-            "crash_after": self.crash_after,
-            "noisy": self.noisy,
-            "invalid_utf8": self.invalid_utf8,
-        }
+        return {option: getattr(self, option) for option in GAME_OPTIONS}
 
     @property
     def allocation(self) -> Allocation:
@@ -464,10 +461,7 @@ def _new_server(
         limits={"memory": 1024, "swap": 0, "disk": 5120, "io": 500, "cpu": 200, "threads": None, "oom_disabled": True},
         feature_limits={"databases": 0, "allocations": 0, "backups": 0},
         allocations=[Allocation(sid, "127.0.0.1", port)],
-        boot_seconds=egg.boot_seconds,
-        crash_after=egg.crash_after,
-        noisy=egg.noisy,
-        invalid_utf8=egg.invalid_utf8,
+        **{option: getattr(egg, option) for option in GAME_OPTIONS},
     )
     fleet.servers.append(s)
     return s
@@ -676,7 +670,7 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
             raise FleetError(f"server {s.name}: state must be offline or running")
         s.initial_state = state
         game = spec.get("game") or {}
-        for opt in ("boot_seconds", "crash_after", "noisy", "invalid_utf8"):
+        for opt in GAME_OPTIONS:
             if opt in spec or opt in game:
                 setattr(s, opt, spec.get(opt, game.get(opt)))
         s.boot_seconds = float(s.boot_seconds)
