@@ -219,9 +219,5 @@ def summary(figures: dict) -> list[str]:
     return lines + [f"requests_per_operation: targets {common.outcome(figures['met'])}"]
 
 
-def main() -> int:
-    return common.command_line(run, summary)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.command_line(run, summary))

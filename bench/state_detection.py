@@ -242,9 +242,5 @@ def summary(figures: dict) -> list[str]:
     ]
 
 
-def main() -> int:
-    return common.command_line(run, summary)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.command_line(run, summary))
