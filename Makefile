@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 REQUIREMENTS := requirements.txt requirements-dev.txt sandbox/requirements.txt
 
 .PHONY: help venv collection test lint sanity units test-sandbox integration demo bench \
-        test-matrix build changelog-lint ruff format clean
+        test-matrix build changelog-lint ruff format clean browser
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -58,7 +58,26 @@ units: venv collection
 test-sandbox: venv
 	$(PYTEST) tests/sandbox
 
-integration: venv collection
+# Headless Chromium from Debian's packages, for the browser test of the fleet report
+# (tests/integration_py/test_report_browser.py drives it over the DevTools protocol: no chromedriver).
+# Installed when missing (CI runs as root on a clean Debian machine); without apt-get the target only
+# warns, and the browser test fails saying why.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+browser:
+	@if [ -x $(CHROMIUM) ]; then \
+		echo "browser: $$($(CHROMIUM) --version 2>/dev/null || echo $(CHROMIUM))"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		set -x; \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+	else \
+		echo "browser: $(CHROMIUM) is missing and there is no apt-get to install it;" \
+			"the browser test will fail (install Debian's chromium package)" >&2; \
+	fi
+
+integration: venv collection browser
 	$(PYTEST) tests/integration
 	$(PYTEST) tests/integration_py
 

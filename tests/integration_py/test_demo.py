@@ -16,8 +16,8 @@ import time
 import psutil
 import pytest
 import yaml
+from shared import run_inventory_playbook
 
-from hack import devenv
 from sandbox.launcher import launch
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -109,23 +109,7 @@ def fleet_sandbox(tmp_path):
 
 
 def playbook(tmp_path, sandbox, name, *args) -> subprocess.CompletedProcess:
-    inventory = tmp_path / "fleet.pterodactyl.yml"
-    inventory.write_text("plugin: gameops.pterodactyl.pterodactyl\n")
-    env = devenv.ansible_env(
-        tmp_path,
-        strict_inventory=True,
-        PTERODACTYL_URL=sandbox["panel_url"],
-        PTERODACTYL_API_KEY=sandbox["keys"]["owner"],
-    )
-    result = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / name), *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    result = run_inventory_playbook(tmp_path, sandbox, ROOT / "playbooks" / name, *args)
     assert sandbox["keys"]["owner"] not in result.stdout + result.stderr
     return result
 
