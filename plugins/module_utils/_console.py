@@ -94,7 +94,7 @@ class ConsoleSession:
     def recent_lines(self) -> list[str]:
         """The last console lines seen (up to 30, oldest first, Wings' own messages included), kept at
         all times, also while only a power state is awaited: for "the last lines seen" in a failure."""
-        return list(self._stream.recent)
+        return self._stream.recent_lines()
 
     def continuity(self) -> dict:
         """``reconnects``, ``gap_closed`` (every line printed while the websocket was down was

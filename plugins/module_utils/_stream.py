@@ -48,11 +48,14 @@ class _Replay:
         self.items: list[_splice.Item] = []
         self.last_line_at = now
         self.end_found_at: float | None = None
+        self.maybe_end = False
 
     def add(self, lines: list[str], now: float) -> None:
         target = self.items if self.requested_at is not None else self.early
         target.extend(_splice.Item(line, is_daemon_line(line)) for line in lines)
         self.last_line_at = now
+        if target is self.items and self.early_texts and self.early_texts[-1] in lines:
+            self.maybe_end = True  # the run of early lines can only end with its last line
 
     @property
     def early_texts(self) -> list[str]:
@@ -75,7 +78,8 @@ class _Replay:
         return now - self.last_line_at >= QUIET_SECONDS
 
     def _end_seen(self, now: float) -> bool:
-        if self.end_found_at is None:
+        if self.end_found_at is None and self.maybe_end:
+            self.maybe_end = False
             texts = [item.text for item in self.items if not item.daemon]
             if _splice.find_run(self.early_texts, texts) is not None:
                 self.end_found_at = now
@@ -96,6 +100,13 @@ class ConsoleStream:
     @property
     def pending(self) -> bool:
         return self._replay is not None
+
+    def recent_lines(self) -> list[str]:
+        """``recent``, with the lines a replay under way still holds back (spliced as far as they came)."""
+        if self._replay is None:
+            return list(self.recent)
+        result = _splice.splice(list(self.seen), self._replay.early, self._replay.items)
+        return (list(self.recent) + result.lines)[-RECENT_LINES:]
 
     def receive(self, lines: list[str], now: float) -> None:
         """Lines of one ``console output`` event."""

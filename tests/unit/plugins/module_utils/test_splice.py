@@ -181,3 +181,11 @@ def test_recent_lines_are_kept_at_all_times_and_bounded():
     stream.receive([f"line {i}" for i in range(40)] + [DAEMON], 0.0)
     assert list(stream.recent) == [f"line {i}" for i in range(11, 40)] + [DAEMON]
     assert len(stream.recent) == _stream.RECENT_LINES and DAEMON not in stream.seen
+
+
+def test_recent_lines_include_what_a_replay_under_way_holds_back():
+    stream = _stream.ConsoleStream()
+    stream.receive(["l1", "l2"], 0.0)
+    stream.begin(0.0, reconnect=True)
+    stream.receive(["e1", "crash: exit code 1"], 0.1)  # the server crashed right after the reconnect
+    assert stream.recent_lines() == ["l1", "l2", "e1", "crash: exit code 1"] and list(stream.recent) == ["l1", "l2"]
