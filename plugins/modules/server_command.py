@@ -117,30 +117,24 @@ offline:
   returned: always
   type: bool
 reconnects:
-  description: How many times the Wings websocket was lost and regained during the task.
+  description: Times the websocket was lost and regained while output was collected.
   returned: when output was collected (O(output_timeout) above 0)
   type: int
-  sample: 0
 gap_closed:
   description:
-    - Whether every console line printed while the websocket was down was recovered from the
-      history Wings keeps (its last 150 lines), so that RV(output) misses no line and repeats none.
-    - V(true) when the websocket was never lost. V(false) when the history did not reach back to
-      the last line seen (more than 150 lines were printed meanwhile, the server restarted or
-      stopped, or nothing had been seen yet); the task then also warns.
+    - V(false) when console lines printed while the websocket was down may be missing from
+      RV(output) (Wings' history of 150 lines did not reach back to the last line seen); the task
+      warns then. As in M(gameops.pterodactyl.server_console_info).
   returned: when output was collected (O(output_timeout) above 0)
   type: bool
-  sample: true
 missed_lines:
-  description: How many console lines may be missing from RV(output) - V(0) when RV(gap_closed), V(null) when unknown.
+  description: V(0), or V(null) when an unknown number of lines may be missing from RV(output).
   returned: when output was collected (O(output_timeout) above 0)
   type: int
-  sample: 0
 console_gaps:
   description:
-    - One entry per reconnect - C(closed) (bool), C(missed_lines) (V(0) or V(null) for unknown),
-      C(recovered_lines) (how many lines printed while the websocket was down came from Wings' history)
-      and C(reason) (why the gap is, or is not, proven closed).
+    - Per reconnect, C(closed), C(missed_lines), C(recovered_lines) and C(reason), as in
+      M(gameops.pterodactyl.server_console_info).
   returned: when output was collected (O(output_timeout) above 0)
   type: list
   elements: dict
