@@ -415,7 +415,7 @@ class ConsoleSession:
         """Send one frame within Wings 1.12's limits (waiting if needed); on failure one reconnect (it
         authenticates) and one retry; never nested."""
         delay = self._budget.take(event or "", time.monotonic())  # Wings 1.12 drops what exceeds it
-        if delay > 0:
+        if delay > 0 and event != _wings.EVENT_AUTH:  # a late refresh would let the token expire
             self._sleep(delay)
         if event is not None:
             self._last_sent[event] = frame

@@ -161,3 +161,11 @@ def test_missing_connect_permission_names_the_version_skew_when_the_token_has_no
     if scope is None:
         assert "Wings 1.12.2 or newer" in str(info.value) and "upgrade the panel" in str(info.value)
     assert_no_token(wings, str(info.value), repr(info.value), str(info.value.to_failure()))
+
+
+def test_token_refreshes_are_not_held_back_by_the_auth_bucket(wings):
+    wings.lifetime = 1  # refreshed every 0.8 s: faster than Wings 1.12's 2 auths per 5 s
+    con = session(wings)
+    con.open()
+    con.follow(2.0)
+    assert con.refreshes >= 2 and wings.sleeps == []  # waiting would let the token expire
