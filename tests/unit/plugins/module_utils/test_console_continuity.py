@@ -137,7 +137,7 @@ def test_recent_lines_are_kept_while_waiting_for_a_state(wings):
 def test_send_logs_never_bursts_past_wings_limits(wings):
     con = session(wings)
     con.open()
-    for _ in range(3):
+    for _call in range(3):
         con.history()
     assert [m["event"] for m in wings.socket.sent].count("send logs") == 3
     assert len(wings.sleeps) == 1 and 1.0 < wings.sleeps[0] <= 5.5  # the third waited for Wings' bucket

@@ -23,10 +23,14 @@ def items(*texts: str) -> list[Item]:
 
 def merges(first: list, second: list):
     """Every interleaving of two sequences that keeps the order of each."""
-    for slots in itertools.combinations(range(len(first) + len(second)), len(first)):
-        left, right, merged = iter(first), iter(second), []
-        for position in range(len(first) + len(second)):
-            merged.append(next(left) if position in slots else next(right))
+    size = len(first) + len(second)
+    for slots in itertools.combinations(range(size), len(first)):
+        others = [position for position in range(size) if position not in slots]
+        merged = [None] * size
+        for position, item in zip(slots, first, strict=True):
+            merged[position] = item
+        for position, item in zip(others, second, strict=True):
+            merged[position] = item
         yield merged
 
 

@@ -332,13 +332,13 @@ def test_server_view_folds_states_and_counts_reports():
 
 def test_send_budget_keeps_wings_1_12_limits():
     budget = _wings.SendBudget()
-    assert [budget.take("send logs", 0.0) for _ in range(2)] == [0.0, 0.0]  # a burst of 2
+    assert [budget.take("send logs", 0.0) for _call in range(2)] == [0.0, 0.0]  # a burst of 2
     assert budget.take("send logs", 0.0) == pytest.approx(5.0 * _wings.LIMIT_MARGIN)  # then one per 5 s
-    assert [budget.take("send stats", 100.0) for _ in range(4)] == [0.0] * 4  # the shared bucket: 4
+    assert [budget.take("send stats", 100.0) for _call in range(4)] == [0.0] * 4  # the shared bucket: 4
     assert budget.take("set state", 100.0) == pytest.approx(_wings.LIMIT_MARGIN)  # then one a second
     fresh = _wings.SendBudget()
     waits = [fresh.take("send logs" if i % 2 else "auth", 0.0) for i in range(4)]
-    waits += [fresh.take("send command", 0.0) for _ in range(8)]  # the global bucket holds 10
+    waits += [fresh.take("send command", 0.0) for _call in range(8)]  # the global bucket holds 10
     assert waits[:10] == [0.0] * 10 and waits[10] > 0
 
 
