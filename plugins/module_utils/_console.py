@@ -4,9 +4,10 @@
 
 ``ConsoleSession`` sends the ``Origin`` header and ``auth`` before anything else, refreshes the
 token on the same socket (``_token.WebsocketToken``), and after a drop reconnects in a bounded loop with the
-backoff of ``_retry``, then resynchronises with ``send stats``. The protocol itself (frames, close
-codes) is ``_wings``, its failures ``_wings_errors``. Single-threaded: the socket is read only while a method runs, and
-what Wings sends in between waits in the socket buffer for the next call. Every wait has a
+backoff of ``_retry``, then resynchronises with ``send stats`` and closes the console gap from Wings'
+history (``_stream``, ``_splice``). The protocol itself (frames, close codes, Wings 1.12's send limits)
+is ``_wings``, its failures ``_wings_errors``. Single-threaded: the socket is read only while a method
+runs, and what Wings sends in between waits in the socket buffer for the next call. Every wait has a
 deadline. The token never appears in an error, a result or ``repr``. Private to the collection.
 """
 
@@ -28,15 +29,14 @@ else:
     HAS_WEBSOCKET = True
     WEBSOCKET_IMPORT_ERROR = None
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils import _token, _wings, _wings_errors
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import _stream, _token, _wings, _wings_errors
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import ConsoleError, ConsoleTimeout
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._retry import Backoff
 
 POLL_SECONDS = 1.0  # longest single socket read, so refresh/resync checks run regularly
 RESYNC_SECONDS = 5.0  # wait_for_state: ask for stats when nothing changed for this long
-HISTORY_QUIET_SECONDS = 0.5  # history: the replay is over when no line came for this long
-HISTORY_FIRST_LINE_SECONDS = 3.0
-OFFLINE_QUIET_SECONDS = 0.5  # history while offline: Wings sends nothing, do not wait long
+REPLAY_POLL_SECONDS = 0.1  # longest single read while a replay is under way (its end is timed)
+SETTLE_SECONDS = _stream.LEAD_SECONDS + _stream.REPLAY_SECONDS + 1.0  # the longest wait for a replay
 STATS_WAIT_SECONDS = 10.0
 DRAIN_SECONDS = 1.0  # most time spent reading what is already buffered
 THROTTLE_PAUSE_SECONDS = 1.0  # after "throttled": wait this long, then resend once
@@ -71,12 +71,16 @@ class ConsoleSession:
         self.socket_url: str | None = None  # redacted, for messages
         self.refreshes = 0  # successful re-authentications on an open socket
         self.reconnects = 0  # successful reconnects after a drop
+        self.throttled_events = 0  # "throttled" events received: none while the limits are kept
         self._sleep: Callable[[float], None] = time.sleep
         self._backoff = Backoff()
         self._ws = None
         self._authenticated = False
         self._reconnecting = False
         self._view = _wings.ServerView()
+        self._stream = _stream.ConsoleStream()
+        self._view.on_lines = lambda lines: self._stream.receive(lines, time.monotonic())
+        self._budget = _wings.SendBudget()
         self._throttle_retried = False
         self._last_sent: dict[str, str] = {}
         self._closed = False
@@ -85,6 +89,22 @@ class ConsoleSession:
     def credential_fetches(self) -> int:
         """credentials() calls (first + refreshes + reconnects)."""
         return self._token.fetches
+
+    @property
+    def recent_lines(self) -> list[str]:
+        """The last console lines seen (up to 30, oldest first, Wings' own messages included), kept at
+        all times, also while only a power state is awaited: for "the last lines seen" in a failure."""
+        return self._stream.recent_lines()
+
+    def continuity(self) -> dict:
+        """``reconnects``, ``gap_closed`` (every line printed while the websocket was down was
+        recovered from Wings' history), ``missed_lines`` (0, or None: unknown) and ``console_gaps``
+        (one record per reconnect: ``closed``, ``missed_lines``, ``recovered_lines``, ``reason``)."""
+        return _stream.summary(self._stream.gaps, self.reconnects)
+
+    def continuity_warning(self) -> str | None:
+        """A warning for the task when some gap could not be closed, else None."""
+        return _stream.warning(self.continuity())
 
     def __enter__(self) -> ConsoleSession:
         self.open()
@@ -161,33 +181,21 @@ class ConsoleSession:
         """Console lines for ``seconds``, or until ``until`` matches a line, or ``max_lines``.
         ``timed_out`` is true when ``until`` was given and did not match in time."""
         collector, ran_out = self._lines(None, until, max_lines, seconds)
-        return {
-            "output": collector.lines,
-            "matched": collector.matched,
-            "timed_out": ran_out and collector.pattern is not None,
-        }
+        timed_out = ran_out and collector.pattern is not None
+        return {"output": collector.lines, "matched": collector.matched, "timed_out": timed_out}
 
     def history(self) -> list[str]:
-        """The recent console lines Wings keeps (``send logs``, up to 150); live lines included. Wings
-        replays nothing while the server is offline: then ``[]`` after a short quiet period."""
+        """The recent console lines Wings keeps (``send logs``, up to 150), then the live lines that came
+        while they were read, each once and in order. ``[]`` for a server that is not running: Wings
+        replays nothing for it."""
         self.open()
         self._drain()
-        offline = self._view.state == "offline"
-        first_wait = OFFLINE_QUIET_SECONDS if offline else min(HISTORY_FIRST_LINE_SECONDS, self.timeout)
-        collector = self._view.collector = _wings.Collector(None, None)
-        try:
-            self._send(_wings.EVENT_SEND_LOGS)
-            deadline = time.monotonic() + self.timeout
-            quiet_until = min(deadline, time.monotonic() + first_wait)
-            count = 0
-            while time.monotonic() < quiet_until:  # until no line came for a quiet period
-                self._next_event(quiet_until)
-                if len(collector.lines) != count:
-                    count = len(collector.lines)
-                    quiet_until = min(deadline, time.monotonic() + HISTORY_QUIET_SECONDS)
-        finally:
-            self._view.collector = None
-        return collector.lines
+        self._settle()
+        if self._view.state == "offline":
+            return []
+        self._stream.begin(time.monotonic(), reconnect=False)
+        self._settle()
+        return list(self._stream.history)
 
     def stats(self) -> dict:
         """Live resource stats (``send stats``); also refreshes the known state."""
@@ -199,29 +207,37 @@ class ConsoleSession:
         deadline = time.monotonic() + waited
         while self._view.stats_serial == serial:
             if time.monotonic() >= deadline:
-                raise _wings_errors.no_answer(
-                    "answer 'send stats'", waited, "check that the Wings node is healthy", self.socket_url
-                )
+                raise _wings_errors.no_answer("answer 'send stats'", waited, _wings_errors.HEALTHY, self.socket_url)
             self._next_event(deadline)
         return dict(self._view.stats)
 
     def _lines(self, send, pattern, max_lines: int | None, seconds: float) -> tuple[_wings.Collector, bool]:
-        """Collect lines after ``send()`` (when given) until done; True when the deadline ended it."""
+        """Collect lines after ``send()`` (when given) until done; True when the deadline ended it.
+
+        At the deadline a replay under way is let finish: its lines were printed before it."""
         collector = _wings.Collector(_wings.compile_pattern(pattern), max_lines)
         self.open()
         self._drain()
-        self._view.collector = collector
+        self._settle()
+        self._stream.collector = collector
         try:
             if send is not None:
                 send()
             deadline = time.monotonic() + seconds
-            while not collector.done:
-                if time.monotonic() >= deadline:
-                    return collector, True
+            while not collector.done and time.monotonic() < deadline:
                 self._next_event(deadline)
-            return collector, False
+            if not collector.done:
+                self._settle()
+            return collector, not collector.done
         finally:
-            self._view.collector = None
+            self._stream.collector = None
+
+    def _settle(self) -> None:
+        """Let a replay under way finish (bounded); its lines are held back until it does."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while self._stream.pending and time.monotonic() < deadline:
+            self._next_event(deadline)
+        self._stream.finish(time.monotonic())
 
     def _drain(self) -> None:
         """Handle what is already buffered (state changes, refreshes), briefly and bounded."""
@@ -237,11 +253,13 @@ class ConsoleSession:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
-        frame = self._recv(min(remaining, wait if wait is not None else POLL_SECONDS))
-        if frame is None:
-            return False
-        self._dispatch(frame)
-        return True
+        wait = min(remaining, POLL_SECONDS if wait is None else wait)
+        frame = self._recv(min(wait, REPLAY_POLL_SECONDS) if self._stream.pending else wait)
+        if frame is not None:
+            self._dispatch(frame)
+        if self._stream.step(time.monotonic(), self._view.state):
+            self._send(_wings.EVENT_SEND_LOGS)  # once per replay, after the early lines came
+        return frame is not None
 
     def _recv(self, timeout: float, during_auth: bool = False):
         """One data frame, None on a read timeout or after a reconnect (during auth a drop is an error)."""
@@ -281,9 +299,11 @@ class ConsoleSession:
             if not self._token.signal_is_stale():
                 self._refresh_token()
         elif event == _wings.EVENT_THROTTLED:
+            self.throttled_events += 1
             self._on_throttled(text or "global")
         else:
-            error = _wings_errors.event_error(event, text, self.socket_url)
+            scoped = _wings.token_has_scope(self._token.value)
+            error = _wings_errors.event_error(event, text, self.socket_url, scoped)
             if error is not None:
                 raise error
 
@@ -293,7 +313,7 @@ class ConsoleSession:
             raise _wings_errors.throttled_error(scope, self.socket_url)
         self._throttle_retried = True  # back off once, then resend what was dropped
         self._sleep(THROTTLE_PAUSE_SECONDS)
-        self._send_raw(frame)
+        self._send_raw(frame, event=None if scope == "global" else scope)
 
     def _refresh_token(self) -> None:
         """New credentials and a new ``auth`` on the same socket; reading goes on meanwhile."""
@@ -306,6 +326,8 @@ class ConsoleSession:
         self._ws = self._connect(socket_url)
         self._authenticated = False
         self._token.pending = True
+        self._budget = _wings.SendBudget()  # Wings' buckets are per socket
+        self._budget.take(_wings.EVENT_AUTH, time.monotonic())
         try:
             self._ws.send(_wings.encode_event(_wings.EVENT_AUTH, [self._token.value]))
         except _DROPS as exc:
@@ -315,12 +337,8 @@ class ConsoleSession:
         while not self._authenticated:
             if time.monotonic() >= deadline:
                 self._drop_socket()
-                raise _wings_errors.no_answer(
-                    "confirm authentication",
-                    self.timeout,
-                    "check that the Wings node is healthy and reachable",
-                    self.socket_url,
-                )
+                hint = _wings_errors.HEALTHY + " and reachable"
+                raise _wings_errors.no_answer("confirm authentication", self.timeout, hint, self.socket_url)
             frame = self._recv(min(deadline - time.monotonic(), POLL_SECONDS), during_auth=True)
             if frame is not None:
                 self._dispatch(frame)
@@ -341,7 +359,8 @@ class ConsoleSession:
             raise _wings_errors.connect_error(exc, self.socket_url) from None
 
     def _reconnect(self, reason: str) -> None:
-        """Fresh credentials, a new socket, auth, then ``send stats`` to resynchronise the state.
+        """Fresh credentials, a new socket, auth, then ``send stats`` to resynchronise the state; the
+        console gap is closed from Wings' history as the next reads go on (``_stream``).
 
         A bounded loop, never a recursion: up to ``max_reconnects`` attempts after backoff delays. A
         failure in an attempt (even of its ``send stats``) ends that attempt; nothing reconnects again."""
@@ -363,6 +382,7 @@ class ConsoleSession:
                     last_error = exc
                     continue
                 self.reconnects += 1
+                self._stream.begin(time.monotonic(), reconnect=True)
                 return
         finally:
             self._reconnecting = False
@@ -392,7 +412,11 @@ class ConsoleSession:
         self._send_raw(_wings.encode_event(event, args), event=event)
 
     def _send_raw(self, frame: str, event: str | None = None) -> None:
-        """Send one frame; on failure one reconnect (it authenticates) and one retry; never nested."""
+        """Send one frame within Wings 1.12's limits (waiting if needed); on failure one reconnect (it
+        authenticates) and one retry; never nested."""
+        delay = self._budget.take(event or "", time.monotonic())  # Wings 1.12 drops what exceeds it
+        if delay > 0 and event != _wings.EVENT_AUTH:  # a late refresh would let the token expire
+            self._sleep(delay)
         if event is not None:
             self._last_sent[event] = frame
         self._last_sent[_LAST_FRAME] = frame

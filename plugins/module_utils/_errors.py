@@ -50,6 +50,7 @@ CLIENT_CODES = {
     "WebsocketClosed": "Wings closed the websocket with a code that ends the session",
     "WebsocketCredentialsInvalid": "the panel's websocket credentials lack a token or a socket URL",
     "WebsocketTokenRejected": "Wings rejected the websocket token (jwt error)",
+    "PanelWingsVersionSkew": "Wings 1.12.2+ rejected a token without the websocket scope: panel older than 1.12.3",
     "WebsocketThrottled": "Wings throttled the websocket (too many messages)",
     "WingsDaemonError": "Wings reported a daemon error on the websocket",
     "WingsBadStats": "Wings sent stats that are not a JSON object",

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import ssl
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import ConsoleError
@@ -55,6 +56,7 @@ TERMINAL_CODES = frozenset(
         "WebsocketServerUnknown",
         "WebsocketTLSError",
         "WebsocketTokenRejected",
+        "PanelWingsVersionSkew",
         "WingsDaemonError",
         "ServerSuspended",
         "ServerDeleted",
@@ -72,6 +74,7 @@ _ANSI_RE = re.compile(
     r"|(?:\x1b[ -/]*[0-~])"  # other two-byte escapes (charset, keypad, ...)
 )
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_DAEMON_RE = re.compile(r"^\[[^\[\]]* Daemon\]:")  # "[Pterodactyl Daemon]: ..." (app_name varies)
 _EVENT_PREFIX_RE = re.compile(r"^Error Event \[[^\]]*\]:\s*")
 
 
@@ -89,6 +92,12 @@ def console_lines(raw: str | bytes) -> list[str]:
         raw = raw.decode("utf-8", errors="replace")
     lines = (strip_ansi(part).rstrip() for part in raw.splitlines())
     return [line for line in lines if line]
+
+
+def is_daemon_line(line: str) -> bool:
+    """Whether a (stripped) console line is one of Wings' own messages: those are never in the
+    history that ``send logs`` replays, only in the live stream."""
+    return bool(_DAEMON_RE.match(line))
 
 
 def compile_pattern(pattern) -> re.Pattern | None:
@@ -133,7 +142,8 @@ class ServerView:
     """What Wings' events tell about the server: its state, its last stats, console lines.
 
     ``state_serial`` and ``stats_serial`` count the reports (waits compare them); ``seen``, when a
-    list, records each state change (consecutive repeats folded); ``collector`` gathers lines.
+    list, records each state change (consecutive repeats folded); ``on_lines``, when set, receives
+    the console lines of each ``console output`` event (the session's stream).
     """
 
     def __init__(self) -> None:
@@ -142,7 +152,7 @@ class ServerView:
         self.stats: dict | None = None
         self.stats_serial = 0
         self.seen: list[str] | None = None
-        self.collector: Collector | None = None
+        self.on_lines: Callable[[list[str]], None] | None = None
 
     def apply(self, event: str, args: list[str]) -> bool:
         """Take in one event; False when it is not about the server (auth, tokens, errors...)."""
@@ -156,8 +166,8 @@ class ServerView:
                 if isinstance(self.stats.get("state"), str):
                     self.set_state(self.stats["state"])
         elif event == EVENT_CONSOLE_OUTPUT:
-            if self.collector is not None and args:
-                self.collector.add(console_lines(args[0]))
+            if self.on_lines is not None and args:
+                self.on_lines(console_lines(args[0]))
         else:
             return False
         return True
@@ -167,6 +177,38 @@ class ServerView:
         self.state_serial += 1
         if self.seen is not None and (not self.seen or self.seen[-1] != state):
             self.seen.append(state)
+
+
+# ---- Wings 1.12's per-socket limits -----------------------------------------------------------
+
+# (seconds per token, burst) of router/websocket/limiter.go: beyond them Wings drops the message
+# and answers "throttled". The session spends from a copy of these buckets before each send.
+GLOBAL_LIMIT = (0.2, 10)
+EVENT_LIMITS = {EVENT_AUTH: (5.0, 2), EVENT_SEND_LOGS: (5.0, 2), "send command": (1.0, 10)}
+DEFAULT_LIMIT = (1.0, 4)  # every other event (send stats, set state)
+LIMIT_MARGIN = 1.1  # refill a little slower than Wings does: clocks and latency differ
+
+
+class SendBudget:
+    """Token buckets like Wings 1.12's for one socket (the global one and the event's): how long to
+    wait so that one more message stays within them. Pure: the clock is passed in."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, list[float]] = {}  # name -> [tokens, at]; tokens < 0: owed
+
+    def take(self, event: str, now: float) -> float:
+        """Spend one message of ``event`` and return the seconds to wait before sending it (0: now)."""
+        names = ["", event if event in EVENT_LIMITS else "_default"]
+        limits = [GLOBAL_LIMIT, EVENT_LIMITS.get(event, DEFAULT_LIMIT)]
+        waits = []
+        for name, (every, burst) in zip(names, limits, strict=True):
+            bucket = self._buckets.setdefault(name, [float(burst), now])
+            bucket[0] = min(float(burst), bucket[0] + (now - bucket[1]) / (every * LIMIT_MARGIN))
+            bucket[1] = now
+            waits.append(max(0.0, (1.0 - bucket[0]) * every * LIMIT_MARGIN))
+        for name in names:
+            self._buckets[name][0] -= 1.0
+        return max(waits)
 
 
 # ---- frames ----------------------------------------------------------------------------------
@@ -236,12 +278,10 @@ def jwt_error_action(text: str) -> str:
     return "refresh" if any(marker in text for marker in JWT_EXPIRY_MARKERS) else "fatal"
 
 
-def token_lifetime(token: str) -> float | None:
-    """Seconds between the token's ``iat`` and ``exp`` (both panel clock), None when unknown.
+def token_claims(token: str) -> dict | None:
+    """The token's claims, read without verifying (only Wings can): None when unreadable.
 
-    Read without verifying: only used to refresh ahead of time, measured on the local monotonic
-    clock from when the token was fetched, so clock skew between controller and panel is harmless.
-    """
+    Used to refresh ahead of expiry and to explain a refusal; never logged nor shown."""
     parts = token.split(".") if isinstance(token, str) else []
     if len(parts) != 3:
         return None
@@ -250,12 +290,27 @@ def token_lifetime(token: str) -> float | None:
         claims = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeError):
         return None
-    if not isinstance(claims, dict):
-        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def token_lifetime(token: str) -> float | None:
+    """Seconds between the token's ``iat`` and ``exp`` (both panel clock), None when unknown.
+
+    Only used to refresh ahead of time, measured on the local monotonic clock from when the token
+    was fetched, so clock skew between controller and panel is harmless.
+    """
+    claims = token_claims(token) or {}
     issued, expires = claims.get("iat"), claims.get("exp")
     if not isinstance(issued, (int, float)) or not isinstance(expires, (int, float)):
         return None
     return float(expires - issued) if expires > issued else None
+
+
+def token_has_scope(token: str) -> bool | None:
+    """Whether the token carries the ``scope`` claim that Wings 1.12.2+ requires (panels from
+    1.12.3 and Pelican emit it); None when the token cannot be read."""
+    claims = token_claims(token)
+    return None if claims is None else "scope" in claims
 
 
 def refresh_margin(lifetime: float) -> float:

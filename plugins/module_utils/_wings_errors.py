@@ -91,9 +91,29 @@ def close_error(code: int | None, reason: str, path: str | None, during_auth: bo
     return ConsoleError(message, status=code, code=error_code, detail=reason, path=path, hint=hint)
 
 
-def jwt_error(text: str, path: str | None) -> ConsoleError:
-    """The error for a ``jwt error`` that a fresh token does not cure."""
+MISSING_CONNECT = "missing connect permission"
+VERSION_SKEW_HINT = (
+    "the panel is older than 1.12.3 while the node runs Wings 1.12.2 or newer, which requires the "
+    "'websocket' scope that only panels from 1.12.3 put in the token: upgrade the panel to 1.12.3 or "
+    "newer (or keep Wings below 1.12.2)"
+)
+
+
+def jwt_error(text: str, path: str | None, token_scoped: bool | None = None) -> ConsoleError:
+    """The error for a ``jwt error`` that a fresh token does not cure.
+
+    ``token_scoped`` is whether the token carries a ``scope`` claim (None: unknown). Wings 1.12.2+
+    says "missing connect permission" both for a user without ``websocket.connect`` and for a token
+    without the scope an older panel does not emit: only the token tells them apart."""
     detail = strip_event_prefix(text)
+    if MISSING_CONNECT in detail and token_scoped is False:
+        return ConsoleError(
+            f"Wings rejected the websocket token: {detail}; the token has no 'scope' claim",
+            code="PanelWingsVersionSkew",
+            detail=text,
+            hint=VERSION_SKEW_HINT,
+            path=path,
+        )
     hint = "check the user's websocket.connect permission on this server"
     if "server uuid mismatch" in detail:
         hint = "the token was issued for another server: check the server reference"
@@ -132,13 +152,13 @@ def deleted_error(path: str | None) -> ConsoleError:
     )
 
 
-def event_error(event: str, text: str, path: str | None) -> ConsoleError | None:
+def event_error(event: str, text: str, path: str | None, token_scoped: bool | None = None) -> ConsoleError | None:
     """The error an event ends the session with (``jwt error``, ``daemon error``, ``deleted``), else None.
 
     Call it for a ``jwt error`` only when :func:`jwt_error_action` says ``"fatal"``.
     """
     if event == EVENT_JWT_ERROR:
-        return jwt_error(text, path)
+        return jwt_error(text, path, token_scoped)
     if event == EVENT_DAEMON_ERROR:
         return daemon_error(text, path)
     if event == EVENT_DELETED:
@@ -170,6 +190,9 @@ def lost_in_auth(when: str, exc: BaseException, path: str | None) -> ConsoleErro
     return ConsoleError(
         f"the websocket closed {when} authentication: {describe_drop(exc)}", code="WebsocketConnectionLost", path=path
     )
+
+
+HEALTHY = "check that the Wings node is healthy"
 
 
 def no_answer(what: str, seconds: float, hint: str, path: str | None) -> ConsoleError:

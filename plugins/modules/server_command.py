@@ -13,7 +13,9 @@ description:
     the panel's console does (each is recorded in the server's activity log).
   - Optionally collects the console lines the server prints after each command, until a
     regular expression matches or a timeout, from the node's websocket. The module listens
-    before it sends, so no line is missed.
+    before it sends; when the websocket is lost meanwhile, it reconnects and takes the lines
+    printed in between from the history Wings keeps (RV(gap_closed) says whether that could be
+    proven, and the task warns when it could not).
   - A command is never sent twice, even when the panel is slow or a request is retried.
   - Console commands are imperative - the task always reports a change when it sends one.
 author:
@@ -114,6 +116,28 @@ offline:
   description: Whether the server was offline, so that nothing was sent (only with O(ignore_offline=true)).
   returned: always
   type: bool
+reconnects:
+  description: Times the websocket was lost and regained while output was collected.
+  returned: when output was collected (O(output_timeout) above 0)
+  type: int
+gap_closed:
+  description:
+    - V(false) when console lines printed while the websocket was down may be missing from
+      RV(output) (Wings' history of 150 lines did not reach back to the last line seen); the task
+      warns then. As in M(gameops.pterodactyl.server_console_info).
+  returned: when output was collected (O(output_timeout) above 0)
+  type: bool
+missed_lines:
+  description: V(0), or V(null) when an unknown number of lines may be missing from RV(output).
+  returned: when output was collected (O(output_timeout) above 0)
+  type: int
+console_gaps:
+  description:
+    - Per reconnect, C(closed), C(missed_lines), C(recovered_lines) and C(reason), as in
+      M(gameops.pterodactyl.server_console_info).
+  returned: when output was collected (O(output_timeout) above 0)
+  type: list
+  elements: dict
 server:
   description: The server's identifier or UUID as used for the requests.
   returned: always
@@ -165,15 +189,19 @@ def new_result() -> dict:
     return {"changed": False, "output": [], "matched": False, "results": [], "sent": [], "offline": False}
 
 
-def no_match_error(plan: CommandPlan, entry: dict) -> PterodactylError | None:
-    """The failure for a command whose output did not match wait_for in time, or None."""
+def no_match_error(plan: CommandPlan, entry: dict, gap_closed: bool = True) -> PterodactylError | None:
+    """The failure for a command whose output did not match wait_for in time, or None; it says so
+    when lines printed while the websocket was down may be missing (``gap_closed`` false)."""
     if not (entry["timed_out"] and plan.wait_for and plan.fail_on_timeout):
         return None
+    hint = "raise output_timeout, fix wait_for, or set fail_on_timeout=false"
+    if not gap_closed:
+        hint = "the websocket was lost and some console lines may be missing (see console_gaps); " + hint
     return PterodactylError(
         f"no console line matched '{plan.wait_for}' within {plan.collect:g}s after '{entry['command']}'",
         code="WaitTimeout",
         detail=f"{len(entry['output'])} line(s) seen",
-        hint="raise output_timeout, fix wait_for, or set fail_on_timeout=false",
+        hint=hint,
     )
 
 
@@ -246,9 +274,19 @@ class CommandTask:
             entry = self._send_one(server_id, command, console)
             self.result["results"].append(entry)
             self.result["output"].extend(entry["output"])
-            error = no_match_error(self.plan, entry)
+            if console is not None:
+                self.result.update(console.continuity())
+            error = no_match_error(self.plan, entry, self.result.get("gap_closed", True))
             if error is not None:
+                self._warn_gaps(console)
                 raise error
+        self._warn_gaps(console)
+
+    def _warn_gaps(self, console) -> None:
+        """Warn once when lines printed while the websocket was down may be missing."""
+        message = console.continuity_warning() if console is not None else None
+        if message:
+            self.base.module.warn(message)
 
     def _send_one(self, server_id: str, command: str, console) -> dict:
         def send() -> None:

@@ -13,6 +13,9 @@ description:
     current power state, read live from the node's websocket.
   - Optionally follows the console for a number of seconds, or until a line matches a regular
     expression.
+  - When the websocket is lost while following, the module reconnects and takes the lines printed
+    meanwhile from the history Wings keeps, so that each line is returned once and in order;
+    RV(gap_closed) says whether that could be proven, and the task warns when it could not.
   - ANSI colour codes are removed from the lines.
   - Never changes anything and sends no console command.
 author:
@@ -99,6 +102,34 @@ timed_out:
   description: Whether O(follow) seconds passed before O(until) matched.
   returned: always
   type: bool
+reconnects:
+  description: How many times the Wings websocket was lost and regained during the task.
+  returned: always
+  type: int
+  sample: 0
+gap_closed:
+  description:
+    - Whether every console line printed while the websocket was down was recovered from the
+      history Wings keeps (its last 150 lines), so that RV(output) misses no line and repeats none.
+    - V(true) when the websocket was never lost. V(false) when the history did not reach back to
+      the last line seen (more than 150 lines were printed meanwhile, the server restarted or
+      stopped, or nothing had been seen yet); the task then also warns.
+  returned: always
+  type: bool
+  sample: true
+missed_lines:
+  description: How many console lines may be missing from RV(output) - V(0) when RV(gap_closed), V(null) when unknown.
+  returned: always
+  type: int
+  sample: 0
+console_gaps:
+  description:
+    - One entry per reconnect - C(closed) (bool), C(missed_lines) (V(0) or V(null) for unknown),
+      C(recovered_lines) (how many lines printed while the websocket was down came from Wings' history)
+      and C(reason) (why the gap is, or is not, proven closed).
+  returned: always
+  type: list
+  elements: dict
 msg:
   description: Why RV(history) is empty, when the server is offline.
   returned: when the server is offline and history was asked for
@@ -129,6 +160,14 @@ def new_result() -> dict:
     return {"changed": False, "history": [], "output": [], "matched": False, "timed_out": False}
 
 
+def continuity_part(session, warn) -> dict:
+    """The session's reconnects and console gaps for the result; ``warn`` when a gap stayed open."""
+    message = session.continuity_warning()
+    if message:
+        warn(message)
+    return session.continuity()
+
+
 def history_part(history: list[str], lines: int, state: str) -> dict:
     """The last ``lines`` of ``history``, and why it is empty when the server is offline."""
     part = {"history": history[-lines:]}
@@ -148,6 +187,7 @@ def read_console(base: PterodactylModule) -> dict:
         if params["follow"] > 0:
             result.update(session.follow(params["follow"], until=params["until"], max_lines=params["max_lines"]))
             result["state"] = session.state()
+        result.update(continuity_part(session, base.module.warn))
     return result
 
 

@@ -11,6 +11,7 @@ is what it received and ``panel.error_of(call)`` the PterodactylError a call rai
 Error scenarios: a test module's functions named ``case_*`` each build one error from ``panel`` and
 return it; a test that takes the argument ``error_case`` runs once for each of them (see
 :func:`pytest_generate_tests`), and the ``assert_keys_hidden`` fixture checks an error for the keys.
+The ``wings`` fixture is wings_fake.FakeWings in place of websocket-client (the console's tests).
 Fixtures and hooks only: nothing imports this file.
 """
 
@@ -21,9 +22,11 @@ import math
 import time
 
 import pytest
+import wings_fake
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import _console
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._client import PterodactylClient
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
 
@@ -168,3 +171,10 @@ def many_servers() -> list:
     return [
         FakePanel.server_item(f"{0xA0000000 + n:08x}", f"srv-{n:03d}", relationships=relationships) for n in range(250)
     ]
+
+
+@pytest.fixture
+def wings(monkeypatch):
+    fake = wings_fake.FakeWings()
+    monkeypatch.setattr(_console.websocket, "create_connection", fake.create_connection)
+    return fake

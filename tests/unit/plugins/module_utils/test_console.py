@@ -8,13 +8,11 @@ these pin down the event handling exactly and fast.
 
 from __future__ import annotations
 
-import base64
-import collections
-import json
 import time
 
 import pytest
 import websocket
+from wings_fake import ORIGIN, SOCKET_URL, FakeWings, assert_no_token, session
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils import _console, _token, _wings
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import (
@@ -24,160 +22,12 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import
 )
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._retry import Backoff
 
-SOCKET_URL = "ws://127.0.0.1:9/api/servers/0000-uuid/ws"
-ORIGIN = "http://panel.test"
-
-
-def make_token(serial: int, lifetime: int = 600) -> str:
-    claims = json.dumps({"iat": 1000, "exp": 1000 + lifetime, "n": serial}).encode()
-    body = base64.urlsafe_b64encode(claims).rstrip(b"=").decode()
-    return f"eyJhbGciOiJIUzI1NiJ9.{body}.secret-signature-{serial}"
-
-
-def frame(event: str, *args: str) -> tuple[int, str]:
-    message = {"event": event}
-    if args:
-        message["args"] = list(args)
-    return _wings.OPCODE_TEXT, json.dumps(message) + "\n"
-
-
-def is_gate(item) -> bool:
-    return isinstance(item, tuple) and item[0] == "gate"
-
-
-class FakeSocket:
-    def __init__(self, wings: FakeWings):
-        self.wings = wings
-        self.inbox: collections.deque = collections.deque()
-        self.sent: list[dict] = []
-        self.timeout = None
-        self.authenticated = False
-        self.closed = False
-        self.send_budget = wings.send_budget  # sends that succeed before the socket drops (None: all)
-
-    def settimeout(self, timeout):
-        self.timeout = timeout
-
-    def push(self, event: str, *args: str) -> None:
-        self.inbox.append(frame(event, *args))
-
-    def send(self, data: str) -> None:
-        if self.closed or self.send_budget == 0:
-            raise websocket.WebSocketConnectionClosedException("socket is already closed.")
-        if self.send_budget is not None:
-            self.send_budget -= 1
-        message = json.loads(data)
-        self.sent.append(message)
-        self.wings.on_message(self, message)
-
-    def later(self, delay: float) -> None:
-        """Frames pushed after this arrive ``delay`` seconds from now (a gate in the inbox)."""
-        self.inbox.append(("gate", time.monotonic() + delay))
-
-    def recv_data(self):
-        if self.inbox and is_gate(self.inbox[0]):
-            if time.monotonic() < self.inbox[0][1]:
-                time.sleep(min(self.timeout or 0.01, 0.01))
-                raise websocket.WebSocketTimeoutException("timed out")
-            self.inbox.popleft()
-        if self.inbox and not is_gate(self.inbox[0]):
-            item = self.inbox.popleft()
-            if isinstance(item, BaseException):
-                raise item
-            return item
-        time.sleep(min(self.timeout or 0.01, 0.01))
-        raise websocket.WebSocketTimeoutException("timed out")
-
-    def shutdown(self):
-        self.closed = True
-
-    def close(self, timeout=None):
-        self.closed = True
-
-
-class FakeWings:
-    """Answers like Wings: auth success + status on first auth, stats, logs while running."""
-
-    def __init__(self, state: str = "running", lifetime: int = 600):
-        self.state = state
-        self.lifetime = lifetime
-        self.sockets: list[FakeSocket] = []
-        self.origins: list[str] = []
-        self.tokens: list[str] = []
-        self.history = [f"[12:00:00] [Server thread/INFO]: line {i}" for i in range(5)]
-        self.handshake_status: int | None = None
-        self.on_auth = None  # hook(socket, message) run after the auth answer
-        self.throttle_next: set[str] = set()  # events answered once with "throttled"
-        self.sleeps: list[float] = []  # the session's sleeps (reconnect and throttle delays)
-        self.send_budget: int | None = None  # for new sockets
-        self.refusals = 0  # connections refused before the next one is accepted
-
-    def credentials(self) -> dict:
-        self.tokens.append(make_token(len(self.tokens) + 1, self.lifetime))
-        return {"token": self.tokens[-1], "socket": SOCKET_URL}
-
-    def create_connection(self, url, **options):
-        self.origins.append(options.get("origin"))
-        if self.refusals:
-            self.refusals -= 1
-            raise ConnectionRefusedError(111, "Connection refused")
-        if self.handshake_status:
-            raise websocket.WebSocketBadStatusException(
-                "Handshake status 403 Forbidden", self.handshake_status, "Forbidden", {}, b"Forbidden"
-            )
-        self.sockets.append(FakeSocket(self))
-        return self.sockets[-1]
-
-    def on_message(self, sock: FakeSocket, message: dict) -> None:
-        event = message["event"]
-        if event == "auth":
-            first = not sock.authenticated
-            sock.authenticated = True
-            sock.push("auth success")
-            if first:
-                sock.push("status", self.state)
-            if self.on_auth:
-                self.on_auth(sock, message)
-        elif event in self.throttle_next:
-            self.throttle_next.discard(event)
-            sock.push("throttled", event)
-        elif event == "send stats":
-            sock.push("stats", json.dumps({"state": self.state, "memory_bytes": 42}))
-        elif event == "send logs" and self.state != "offline":
-            for line in self.history:
-                sock.push("console output", line)
-
-    @property
-    def socket(self) -> FakeSocket:
-        return self.sockets[-1]
-
-
-@pytest.fixture
-def wings(monkeypatch):
-    fake = FakeWings()
-    monkeypatch.setattr(_console.websocket, "create_connection", fake.create_connection)
-    return fake
-
-
-def session(wings, **kwargs) -> _console.ConsoleSession:
-    kwargs.setdefault("timeout", 2.0)
-    con = _console.ConsoleSession(wings.credentials, origin=ORIGIN, **kwargs)
-    con._sleep = wings.sleeps.append  # record the delays instead of sleeping
-    return con
-
 
 def opened(wings, **kwargs) -> _console.ConsoleSession:
     """A session of ``wings`` that has already authenticated: where most tests start."""
     con = session(wings, **kwargs)
     con.open()
     return con
-
-
-def assert_no_token(wings: FakeWings, *texts) -> None:
-    for token in wings.tokens:
-        for text in texts:
-            assert token not in text
-            assert token.split(".")[2] not in text
 
 
 def test_open_authenticates_first_and_learns_state(wings):
@@ -249,7 +99,8 @@ def test_dropped_connection_reconnects_and_resyncs_with_stats(wings):
 
 
 def test_reconnect_attempts_are_bounded(wings):
-    con = opened(wings, max_reconnects=2)
+    con = session(wings, max_reconnects=2)
+    con.open()
     wings.socket.inbox.append(OSError("connection reset"))
     original = wings.create_connection
     calls = []
@@ -305,7 +156,7 @@ def test_throttled_backs_off_once_then_fails(wings, monkeypatch):
     con = opened(wings)
     wings.throttle_next.add("send stats")
     stats = con.stats()
-    assert stats["memory_bytes"] == 42
+    assert stats["memory_bytes"] == 42 and con.throttled_events == 1
     assert [m for m in wings.socket.sent if m["event"] == "send stats"] == [{"event": "send stats"}] * 2
     wings.socket.push("throttled", "global")
     with pytest.raises(ConsoleError, match="throttled"):
@@ -357,7 +208,7 @@ def test_run_command_lets_panel_errors_through(wings):
 
     with pytest.raises(PterodactylError) as info:
         con.run_command(send)
-    assert info.value.status == 502 and con._view.collector is None
+    assert info.value.status == 502 and con._stream.collector is None
 
 
 def test_wait_for_state_timeout_reports_seen_states(wings):
@@ -491,7 +342,8 @@ def test_a_drop_during_the_resend_after_a_reconnect_does_not_nest(wings):
 
 
 def test_a_drop_during_the_resync_fails_that_attempt_only(wings):
-    con = opened(wings, max_reconnects=3)
+    con = session(wings, max_reconnects=3)
+    con.open()
     wings.send_budget = 1  # new sockets take the auth, then drop
     wings.socket.inbox.append(OSError("connection reset"))
     depth = track_reconnects(con)

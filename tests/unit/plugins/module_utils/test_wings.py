@@ -328,3 +328,45 @@ def test_server_view_folds_states_and_counts_reports():
     assert not view.apply("auth success", [])
     assert view.seen == ["starting", "running"] and view.state_serial == 3 and view.stats_serial == 1
     assert view.apply("console output", ["ignored without a collector"])
+
+
+def test_send_budget_keeps_wings_1_12_limits():
+    budget = _wings.SendBudget()
+    assert [budget.take("send logs", 0.0) for _call in range(2)] == [0.0, 0.0]  # a burst of 2
+    assert budget.take("send logs", 0.0) == pytest.approx(5.0 * _wings.LIMIT_MARGIN)  # then one per 5 s
+    assert [budget.take("send stats", 100.0) for _call in range(4)] == [0.0] * 4  # the shared bucket: 4
+    assert budget.take("set state", 100.0) == pytest.approx(_wings.LIMIT_MARGIN)  # then one a second
+    fresh = _wings.SendBudget()
+    waits = [fresh.take("send logs" if i % 2 else "auth", 0.0) for i in range(4)]
+    waits += [fresh.take("send command", 0.0) for _call in range(8)]  # the global bucket holds 10
+    assert waits[:10] == [0.0] * 10 and waits[10] > 0
+
+
+def test_daemon_lines_are_told_from_game_lines():
+    assert _wings.is_daemon_line("[Pterodactyl Daemon]: Server marked as offline...")
+    assert _wings.is_daemon_line("[Pelican Daemon]: Checking server disk space usage")
+    assert not _wings.is_daemon_line("[12:00:01] [Server thread/INFO]: Done (4.211s)!")
+
+
+def test_token_scope_is_read_without_verifying():
+    def token(claims) -> str:
+        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+        return f"eyJhbGciOiJIUzI1NiJ9.{body}.sig"
+
+    assert _wings.token_has_scope(token({"permissions": ["*"], "scope": "websocket"})) is True
+    assert _wings.token_has_scope(token({"permissions": ["*"]})) is False
+    assert _wings.token_has_scope("not-a-token") is None
+
+
+@pytest.mark.parametrize(
+    "scoped, code",
+    [(False, "PanelWingsVersionSkew"), (True, "WebsocketTokenRejected"), (None, "WebsocketTokenRejected")],
+)
+def test_missing_connect_permission_and_the_version_skew(scoped, code):
+    text = "Error Event [7f3a]: jwt: missing connect permission"
+    error = _wings_errors.event_error("jwt error", text, "ws://node/x", scoped)
+    assert error.code == code and error.code in CLIENT_CODES and code in _wings.TERMINAL_CODES
+    if scoped is False:
+        assert "older than 1.12.3" in error.hint and "Wings 1.12.2 or newer" in error.hint
+    else:
+        assert "websocket.connect" in error.hint

@@ -9,6 +9,7 @@ A module's task takes the base (``params``, ``check_mode``, ``client``, ``server
 from __future__ import annotations
 
 import contextlib
+import types
 
 import pytest
 
@@ -48,12 +49,19 @@ class FakeClient:
         return lambda *args, **kwargs: self._answer(name, *args, **kwargs)
 
 
+NO_GAPS = {"reconnects": 0, "gap_closed": True, "missed_lines": 0, "console_gaps": []}
+
+
 class FakeConsole:
-    """A session whose state follows a script: each wait_for_state takes the next scripted answer."""
+    """A session whose state follows a script: each wait_for_state takes the next scripted answer.
+
+    ``continuity`` and ``continuity_warning`` answer "no reconnect" unless told otherwise."""
 
     def __init__(self, state: str = "offline", waits: list | None = None, **answers) -> None:
         self._state = state
         self.waits = list(waits or [])
+        answers.setdefault("continuity", dict(NO_GAPS))
+        answers.setdefault("continuity_warning", None)
         self.answers = answers
         self.asked: list = []
 
@@ -89,6 +97,8 @@ class FakeBase:
         self._console = console
         self.check_mode = check_mode
         self.opened: list[str] = []
+        self.warnings: list[str] = []
+        self.module = types.SimpleNamespace(warn=self.warnings.append)  # AnsibleModule.warn
 
     def server_id(self) -> str:
         return self.params.get("server") or "1a7ce997"
@@ -111,5 +121,6 @@ def fakes():
         Client = FakeClient
         Console = FakeConsole
         Failed = Failed
+        NO_GAPS = NO_GAPS
 
     return Fakes

@@ -102,3 +102,31 @@ def test_task_empty_command_fails_before_anything(fakes):
     with pytest.raises(fakes.Failed):
         sc.CommandTask(base).run()
     assert base.client.calls == []
+
+
+def test_task_wait_for_after_an_open_gap_warns_and_says_lines_may_be_missing(fakes):
+    gaps = {"reconnects": 1, "gap_closed": False, "missed_lines": None, "console_gaps": [{"closed": False}]}
+
+    def run_command(send, wait_for, max_lines, timeout):
+        send()
+        return {"output": [], "matched": False, "timed_out": True}
+
+    console = fakes.Console("running", run_command=run_command, continuity=gaps, continuity_warning="lines missing")
+    base = fakes.Base(params(command="list", wait_for="online", output_timeout=1), console=console)
+    with pytest.raises(PterodactylError) as caught:
+        sc.CommandTask(base).run()
+    assert "some console lines may be missing" in caught.value.hint
+    assert caught.value.result["gap_closed"] is False and caught.value.result["missed_lines"] is None
+    assert base.warnings == ["lines missing"]
+
+
+def test_task_collecting_output_returns_the_gaps(fakes):
+    def run_command(send, wait_for, max_lines, timeout):
+        send()
+        return {"output": ["There are 0 players online"], "matched": True, "timed_out": False}
+
+    base = fakes.Base(
+        params(command="list", wait_for="online"), console=fakes.Console("running", run_command=run_command)
+    )
+    result = sc.CommandTask(base).run()
+    assert result["matched"] and result["gap_closed"] and result["missed_lines"] == 0 and base.warnings == []

@@ -49,7 +49,23 @@ def test_read_console_history_and_follow(fakes):
         "output": ["c"],
         "matched": True,
         "timed_out": False,
+        **fakes.NO_GAPS,
     }
+    assert base.warnings == []
+
+
+def test_read_console_returns_the_gaps_and_warns_when_one_stays_open(fakes):
+    gaps = {"reconnects": 1, "gap_closed": False, "missed_lines": None, "console_gaps": [{"closed": False}]}
+    console = fakes.Console(
+        "running",
+        follow=lambda seconds, until, max_lines: {"output": ["c"], "matched": False, "timed_out": False},
+        continuity=gaps,
+        continuity_warning="an unknown number of console lines may be missing",
+    )
+    base = fakes.Base(dict(PARAMS, lines=0, follow=2.0), console=console)
+    result = sci.read_console(base)
+    assert result["gap_closed"] is False and result["missed_lines"] is None and result["reconnects"] == 1
+    assert base.warnings == ["an unknown number of console lines may be missing"]
 
 
 def test_read_console_no_history_asked(fakes):
