@@ -20,11 +20,17 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._client import
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import (
+    CONNECTION_NUMBERS,
     CONNECTION_OPTIONS,
     CONSOLE_OPTIONS,
+    NumberRule,
     Option,
+    check_numbers,
     client_kwargs,
 )
+
+# A task that waited out 429s longer than this says so in a warning (it always returns the figure).
+RATE_LIMIT_WARNING_SECONDS = 10.0
 
 # The ``server`` option of modules that act on one server (the ``connection.SERVER`` fragment).
 SERVER_SPEC = {"server": {"type": "str", "required": True}}
@@ -68,7 +74,8 @@ class PterodactylModule:
 
     ``websocket`` tells whether the task needs websocket-client: by default every module with
     ``console=True`` does; a callable of the module's parameters narrows it to the option values
-    that open the websocket.
+    that open the websocket. ``numbers`` gives the rules of the module's numeric options
+    (durations, counts); they and the connection options' are checked before anything is sent.
     """
 
     def __init__(
@@ -78,6 +85,7 @@ class PterodactylModule:
         server: bool = True,
         console: bool = False,
         websocket: bool | t.Callable[[dict], bool] | None = None,
+        numbers: dict[str, NumberRule] | None = None,
         **kwargs: t.Any,
     ) -> None:
         kwargs.setdefault("supports_check_mode", True)
@@ -86,6 +94,10 @@ class PterodactylModule:
         self._client: PterodactylClient | None = None
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+        try:
+            check_numbers(self.params, {**CONNECTION_NUMBERS, **(numbers or {})})
+        except PterodactylError as exc:
+            self.module.fail_json(msg=str(exc), failure=exc.to_failure())
         needs_websocket = console if websocket is None else websocket
         if callable(needs_websocket):
             needs_websocket = needs_websocket(self.params)
@@ -106,6 +118,11 @@ class PterodactylModule:
     @property
     def check_mode(self) -> bool:
         return self.module.check_mode
+
+    @property
+    def diff_mode(self) -> bool:
+        """Whether the task runs with ``--diff`` (then a changing module returns ``diff``)."""
+        return bool(self.module._diff)
 
     @property
     def client(self) -> PterodactylClient:
@@ -144,5 +161,17 @@ class PterodactylModule:
         try:
             result = action()
         except PterodactylError as exc:
-            self.module.fail_json(msg=str(exc), failure=exc.to_failure(), **exc.result)
-        self.module.exit_json(**result)
+            self.module.fail_json(msg=str(exc), failure=exc.to_failure(), **self._with_waits(exc.result))
+        self.module.exit_json(**self._with_waits(result))
+
+    def _with_waits(self, result: dict) -> dict:
+        """The result with ``rate_limited_seconds`` (when a client was built), warning about long waits."""
+        if self._client is None:
+            return result
+        waited = round(float(getattr(self._client, "rate_limited_seconds", 0.0)), 1)
+        if waited > RATE_LIMIT_WARNING_SECONDS:
+            self.module.warn(
+                f"the panel rate-limited this task: {waited:g}s were spent waiting out HTTP 429 answers; "
+                "spread the play (serial, fewer forks, throttle) or raise the panel's rate limit"
+            )
+        return {**result, "rate_limited_seconds": waited}

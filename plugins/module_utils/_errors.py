@@ -12,6 +12,9 @@ never carries one of the panel's exception names.
 
 ``result`` is a declared field: the part of a task's result that is true at the time of the
 failure (what was sent, the states seen), which the module base returns with the failure.
+``uncertain`` says that a request that changes something may have been acted on although it
+failed (a timeout or a dropped connection after it was sent, a 5xx): the caller must find out
+what happened before it sends the request again.
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ class PterodactylError(Exception):
         path: str | None = None,
         hint: str | None = None,
         result: dict | None = None,
+        uncertain: bool = False,
     ) -> None:
         self.message = message
         self.status = status
@@ -103,6 +107,7 @@ class PterodactylError(Exception):
         self.path = path
         self.hint = hint
         self.result: dict = dict(result or {})
+        self.uncertain = uncertain
         super().__init__(join_sentences(message, hint))
 
     def with_result(self, result: dict) -> PterodactylError:
@@ -147,6 +152,7 @@ class ConsoleTimeout(ConsoleError):
         wanted: Iterable[str] = (),
         timeout: float | None = None,
         path: str | None = None,
+        option: str | None = None,
     ) -> None:
         self.last_state = last_state
         self.seen = list(seen)
@@ -161,7 +167,7 @@ class ConsoleTimeout(ConsoleError):
             code="WaitTimeout",
             detail=message,
             path=path,
-            hint="raise the timeout, or check the server's console for why it hangs",
+            hint=f"raise {option or 'the timeout'}, or check the server's console for why it hangs",
         )
 
 

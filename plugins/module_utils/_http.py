@@ -12,6 +12,7 @@ query parameter. The API key never appears in messages, reprs or logs.
 
 from __future__ import annotations
 
+import email.utils
 import json as jsonlib
 import logging
 import threading
@@ -73,6 +74,8 @@ DEFAULT_USER_AGENT = f"gameops.pterodactyl/{COLLECTION_VERSION} (+ansible)"
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 TRANSIENT_STATUSES = frozenset((502, 503, 504))
 NOT_RESENT = "The panel may have received the request; it was not re-sent."
+# A 5xx that is a definite refusal, not an uncertain outcome: (status, code) as the panel sends them.
+DEFINITE_SERVER_ERRORS = frozenset({(502, "HttpException")})  # "Server must be online in order to send commands."
 
 
 # -- session plumbing --
@@ -155,6 +158,8 @@ class HttpTransport(Paginated):
         self.rate_limit_limit: int | None = None
         self.rate_limit_remaining: int | None = None
         self.request_count = 0
+        self.rate_limited_seconds = 0.0  # time spent waiting out 429s, over every request of this client
+        self.panel_clock_offset: float | None = None  # the panel's clock (Date header) minus ours, seconds
         self._lock = threading.Lock()
         self._sleep: Callable[[float], None] = time.sleep
         self._session = _make_session(self._auth, user_agent or DEFAULT_USER_AGENT)
@@ -222,6 +227,7 @@ class HttpTransport(Paginated):
                 self._retry_or_raise(exc, method, path, state)
                 continue
             self._remember_rate_limit(response)
+            self._remember_clock(response)
             if response.status_code == 429 and self._wait_for_rate_limit(response, state):
                 continue
             if self._retry_status(response.status_code, method, state):
@@ -279,6 +285,7 @@ class HttpTransport(Paginated):
             path=path,
             hint=hint,
             code=type(exc).__name__,
+            uncertain=method not in SAFE_METHODS and not connect_failed(exc),
         )
 
     def _retry_status(self, status: int, method: str, state: _AttemptState) -> bool:
@@ -292,6 +299,21 @@ class HttpTransport(Paginated):
     def _backoff(self, attempt: int) -> float:
         """The delay before retry ``attempt`` (from 1), by the one backoff policy."""
         return self._backoff_policy.delay(attempt)
+
+    # -- the panel's clock --
+
+    def _remember_clock(self, response: Any) -> None:
+        """Note how far the panel's clock (its ``Date`` header, whole seconds) is from ours."""
+        try:
+            when = email.utils.parsedate_to_datetime(response.headers.get("Date") or "")
+        except (TypeError, ValueError, IndexError):
+            return
+        if when.tzinfo is not None:
+            self.panel_clock_offset = when.timestamp() - time.time()
+
+    def panel_time(self) -> float:
+        """Now on the panel's clock (epoch seconds; ours until a response told the offset), +-1 s."""
+        return time.time() + (self.panel_clock_offset or 0.0)
 
     # -- rate limits --
 
@@ -322,6 +344,8 @@ class HttpTransport(Paginated):
         LOG.debug("rate limited, waiting %.1f s", delay)
         self._sleep(delay)
         state.waited += delay
+        with self._lock:
+            self.rate_limited_seconds += delay
         return True
 
     # -- responses --
@@ -386,6 +410,7 @@ class HttpTransport(Paginated):
             method=method,
             path=path,
             hint=hint,
+            uncertain=method not in SAFE_METHODS and status >= 500 and (status, code) not in DEFINITE_SERVER_ERRORS,
         )
 
     def _permission(self, method: str, path: str) -> str | tuple[str, ...] | None:

@@ -115,25 +115,75 @@ def key_kind(api_key: str) -> str:
     return "unknown"
 
 
-def number_option(value: Any, name: str, *, positive: bool = False) -> float:
-    """A finite number >= 0 (> 0 when ``positive``) from an option's value."""
+# Rules for numeric options, checked before anything is sent (one message style for all).
+SECONDS = "seconds"  # a finite number (float)
+COUNT = "count"  # a whole number (int)
+
+
+class NumberRule(NamedTuple):
+    kind: str  # SECONDS or COUNT
+    positive: bool = True  # > 0; otherwise >= 0
+    maximum: float | None = None
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it, roughly: -5, nan, inf, 'abc'."""
+    if isinstance(value, float) and (not math.isfinite(value) or value.is_integer()):
+        return f"{value:g}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _bounds_text(kind: str, positive: bool, maximum: float | None) -> str:
+    noun = "a whole number" if kind == COUNT else "a finite number"
+    if maximum is not None:
+        return f"{noun} from {1 if positive else 0} to {maximum:g}"
+    return f"{noun} {'greater than 0' if positive else 'of 0 or more'}"
+
+
+def number_option(value: Any, name: str, *, positive: bool = False, maximum: float | None = None) -> float:
+    """A finite number >= 0 (> 0 when ``positive``, <= ``maximum`` when given) from an option's value."""
     try:
-        number = float(value)
+        number = float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError):
-        raise invalid_option(f"{name} must be a number, not {value!r}") from None
-    if not math.isfinite(number) or number < 0:
-        raise invalid_option(f"{name} must be a finite number >= 0, not {value!r}")
-    if positive and number <= 0:
-        raise invalid_option(f"{name} must be greater than 0, not {value!r}")
+        number = math.nan
+    too_big = maximum is not None and number > maximum
+    if not math.isfinite(number) or number < 0 or (positive and number <= 0) or too_big:
+        raise invalid_option(f"{name} must be {_bounds_text(SECONDS, positive, maximum)}, not {_shown(value)}")
     return number
 
 
-def non_negative_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise invalid_option(f"{name} must be an integer >= 0, not {value!r}")
+def integer_option(value: Any, name: str, *, positive: bool = False, maximum: int | None = None) -> int:
+    """A whole number >= 0 (> 0 when ``positive``, <= ``maximum`` when given) from an option's value."""
+    valid = isinstance(value, int) and not isinstance(value, bool)
+    if valid and (value < 0 or (positive and value == 0) or (maximum is not None and value > maximum)):
+        valid = False
+    if not valid:
+        raise invalid_option(f"{name} must be {_bounds_text(COUNT, positive, maximum)}, not {_shown(value)}")
     return value
 
 
+def non_negative_int(value: Any, name: str) -> int:
+    return integer_option(value, name)
+
+
+def check_numbers(values: dict, rules: dict[str, NumberRule]) -> None:
+    """InvalidOption for the first option in ``rules`` whose value (when set) breaks its rule."""
+    for name, rule in rules.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        check = integer_option if rule.kind == COUNT else number_option
+        check(value, name, positive=rule.positive, maximum=rule.maximum)
+
+
+# The connection options' rules, for the modules and the inventory alike.
+CONNECTION_NUMBERS = {
+    "timeout": NumberRule(SECONDS),
+    "retries": NumberRule(COUNT, positive=False),
+    "rate_limit_wait": NumberRule(SECONDS, positive=False),
+}
+
+
 def check_limit(limit: int | None) -> None:
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise invalid_option(f"limit must be a positive integer, not {limit!r}")
+    if limit is not None:
+        integer_option(limit, "limit", positive=True)

@@ -14,11 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import (
-    PterodactylError,
-    excerpt,
-    invalid_option,
-)
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError, excerpt
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import number_option
 
 
 class WaitTimeout(PterodactylError):
@@ -75,6 +72,7 @@ def poll_until(
 
 
 def _check_seconds(value: Any, name: str) -> None:
-    """InvalidOption unless ``value`` is a finite number of seconds > 0 (a bool is not a number here)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise invalid_option(f"{name} must be a finite number greater than 0, not {value!r}")
+    """InvalidOption unless ``value`` is a finite number of seconds > 0 (a bool or a string is not a number here)."""
+    if isinstance(value, str):
+        value = math.nan
+    number_option(value, name, positive=True)

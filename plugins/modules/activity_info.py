@@ -109,6 +109,7 @@ from typing import NamedTuple
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._normalize import normalize_activity
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import COUNT, NumberRule
 
 SORTS = {"newest_first": "-timestamp", "oldest_first": "timestamp"}
 
@@ -138,8 +139,6 @@ def plan_activity(params: dict) -> ActivityPlan:
         raise ValueError(
             f"since must be an ISO 8601 timestamp such as 2026-11-28T10:00:00+00:00, not '{params['since']}'"
         ) from None
-    if params["limit"] < 0:
-        raise ValueError("limit must be 0 (every entry) or a positive number")
     limit = params["limit"] or None
     # With since, every page is read: the panel cannot filter by time.
     return ActivityPlan(params["event"], SORTS[params["sort"]], None if since else limit, since, limit, params["actor"])
@@ -170,6 +169,9 @@ def read_activity(base: PterodactylModule) -> dict:
     return activity_result(plan, items)
 
 
+NUMBERS = {"limit": NumberRule(COUNT, positive=False)}  # 0: every entry
+
+
 def main() -> None:
     base = PterodactylModule(
         {
@@ -178,7 +180,8 @@ def main() -> None:
             "limit": {"type": "int", "default": 100},
             "since": {"type": "str"},
             "actor": {"type": "bool", "default": True},
-        }
+        },
+        numbers=NUMBERS,
     )
     base.run(lambda: read_activity(base))
 

@@ -144,10 +144,13 @@ server:
   type: str
 """
 
+import time
 from typing import NamedTuple
 
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import _evidence
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import COUNT, SECONDS, NumberRule
 
 
 class CommandPlan(NamedTuple):
@@ -168,7 +171,7 @@ def command_list(params: dict) -> list[str]:
 def output_timeout(params: dict) -> float:
     """Seconds to collect output after each command: the option, else 10 with wait_for, else 0."""
     if params["output_timeout"] is not None:
-        return max(0.0, params["output_timeout"])
+        return params["output_timeout"]
     return 10.0 if params["wait_for"] else 0.0
 
 
@@ -185,8 +188,40 @@ def commands_problem(commands: list[str]) -> str | None:
     return None
 
 
+COMMAND_EVENT = "server:console.command"
+
+
 def new_result() -> dict:
-    return {"changed": False, "output": [], "matched": False, "results": [], "sent": [], "offline": False}
+    return {
+        "changed": False,
+        "output": [],
+        "matched": False,
+        "results": [],
+        "sent": [],
+        "offline": False,
+        "recovery": [],
+    }
+
+
+def commands_diff(commands: list[str]) -> dict:
+    """Diff mode: the commands sent (or that would be), one per line."""
+    return {"before": "", "after": "".join(f"{command}\n" for command in commands), "after_header": "console commands"}
+
+
+def unresolved_error(exc: PterodactylError, command: str, finding: _evidence.Finding) -> PterodactylError:
+    """The failure for a command that may or may not have run, when the panel could not tell."""
+    return PterodactylError(
+        f"'{command}' may or may not have run: {exc.message}; {finding.evidence}",
+        status=exc.status,
+        code=exc.code,
+        detail=exc.detail,
+        errors=exc.errors,
+        method=exc.method,
+        path=exc.path,
+        hint="It was not sent again, so that it cannot run twice. Grant the key's user activity.read "
+        "to let the module find out from the activity log, or check the server's console.",
+        uncertain=True,
+    )
 
 
 def no_match_error(plan: CommandPlan, entry: dict, gap_closed: bool = True) -> PterodactylError | None:
@@ -243,6 +278,8 @@ class CommandTask:
         self.client = base.client
         self.plan = plan_commands(base.params)
         self.result = new_result()
+        self.sent_at: list[tuple[str, float]] = []  # (command, panel time of its send), for the evidence
+        self.sleep = time.sleep  # between two reads of the activity log; replaced in tests
 
     def run(self) -> dict:
         problem = commands_problem(self.plan.commands)
@@ -250,6 +287,8 @@ class CommandTask:
             self.base.fail(problem, **self.result)
         server_id = self.base.server_id()
         self.result["server"] = server_id
+        if self.base.diff_mode:
+            self.result["diff"] = commands_diff(self.plan.commands)
         if self.base.check_mode:
             # Read-only checks only: the server exists and is visible to this key.
             self.client.get_server(server_id)
@@ -290,7 +329,7 @@ class CommandTask:
 
     def _send_one(self, server_id: str, command: str, console) -> dict:
         def send() -> None:
-            self.client.send_command(server_id, command)
+            self._deliver(server_id, command)
             self.result["sent"].append(command)
             self.result["changed"] = True
 
@@ -301,6 +340,41 @@ class CommandTask:
             send, wait_for=self.plan.wait_for, max_lines=self.plan.max_lines, timeout=self.plan.collect
         )
         return {"command": command, **collected}
+
+    def _deliver(self, server_id: str, command: str, resend: bool = True) -> None:
+        """POST the command; when that fails uncertainly, find out whether it ran and send it again only if not."""
+        since = self.client.panel_time()
+        try:
+            self.client.send_command(server_id, command)
+        except PterodactylError as exc:
+            if not exc.uncertain:
+                raise
+            finding = self._find_out(server_id, command, since)
+            action = "sent again" if resend and finding.outcome == _evidence.NOT_RUN else "not sent again"
+            self.result["recovery"].append(_evidence.recovery_entry(f"command '{command}'", exc, finding, action))
+            if finding.outcome == _evidence.NOT_RUN and resend:
+                return self._deliver(server_id, command, resend=False)
+            if finding.outcome != _evidence.RAN:
+                raise unresolved_error(exc, command, finding) from None
+        self.sent_at.append((command, since))
+        return None
+
+    def _find_out(self, server_id: str, command: str, since: float) -> _evidence.Finding:
+        """What the activity log says of ``command`` since ``since`` (the task's own earlier sends discounted)."""
+        window = since - _evidence.CLOCK_TOLERANCE_SECONDS - 1.0
+        known = sum(1 for sent, when in self.sent_at if sent == command and when >= window)
+        return _evidence.wait_for_activity(
+            self.client,
+            server_id,
+            COMMAND_EVENT,
+            since,
+            matches=lambda entry: (entry.get("properties") or {}).get("command") == command,
+            known=known,
+            sleep=self.sleep,
+        )
+
+
+NUMBERS = {"output_timeout": NumberRule(SECONDS, positive=False), "max_lines": NumberRule(COUNT)}
 
 
 def main() -> None:
@@ -315,6 +389,7 @@ def main() -> None:
             "ignore_offline": {"type": "bool", "default": False},
         },
         console=True,
+        numbers=NUMBERS,
         mutually_exclusive=[("command", "commands")],
         required_one_of=[("command", "commands")],
     )

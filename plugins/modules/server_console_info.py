@@ -138,21 +138,21 @@ msg:
 """
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import COUNT, SECONDS, NumberRule
 
 OFFLINE_MESSAGE = "The server is offline; Wings keeps no console history for a stopped server."
 HISTORY_LIMIT = 150
+NUMBERS = {
+    "lines": NumberRule(COUNT, positive=False, maximum=HISTORY_LIMIT),  # Wings keeps 150 lines
+    "follow": NumberRule(SECONDS, positive=False),
+    "max_lines": NumberRule(COUNT),
+}
 
 
 def options_problem(params: dict) -> str | None:
-    """Why the options cannot be used together, or None."""
-    if not 0 <= params["lines"] <= HISTORY_LIMIT:
-        return f"lines must be between 0 and {HISTORY_LIMIT} (Wings keeps {HISTORY_LIMIT} lines)"
-    if params["follow"] < 0:
-        return "follow must be 0 or more seconds"
+    """Why the options cannot be used together, or None (each number's own range is in NUMBERS)."""
     if params["until"] and params["follow"] <= 0:
         return "until needs follow: the longest time, in seconds, to wait for a matching line"
-    if params["max_lines"] is not None and params["max_lines"] < 1:
-        return "max_lines must be 1 or more"
     return None
 
 
@@ -200,6 +200,7 @@ def main() -> None:
             "max_lines": {"type": "int"},
         },
         console=True,
+        numbers=NUMBERS,
     )
     problem = options_problem(base.params)
     if problem:

@@ -110,11 +110,15 @@ server:
 import time
 from typing import NamedTuple
 
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import _evidence
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import ConsoleTimeout, PterodactylError
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._normalize import server_condition
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import SECONDS, NumberRule
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._routes import SIGNAL_PERMISSIONS
 
+STATES = ("offline", "starting", "running", "stopping")
+RESOLVE_SECONDS = 5.0  # after an uncertain POST: how long a still websocket means Wings did not act
 SIGNALS = {"started": "start", "stopped": "stop", "restarted": "restart", "killed": "kill"}
 TARGETS = {
     "started": frozenset({"running"}),
@@ -218,23 +222,57 @@ def refusal(server: dict, meta: dict, signal: str) -> PterodactylError | None:
     return None
 
 
-def crash_error(server: str, states_seen: list[str]) -> PterodactylError:
+def tail_text(lines: list[str], count: int = 3) -> str:
+    """The last ``count`` console lines for a message, or a note that there were none."""
+    shown = [line[:200] for line in lines[-count:]]
+    return " | ".join(shown) if shown else "none were printed while the module watched"
+
+
+def crash_error(server: str, states_seen: list[str], console_lines: list[str], when: str) -> PterodactylError:
+    """The failure for a server that went offline ``when`` (while starting, or N s after it ran)."""
     return PterodactylError(
-        f"server '{server}' went offline while starting (states seen: {', '.join(states_seen)})",
+        f"server '{server}' went offline {when} (states seen: {', '.join(states_seen)}); "
+        f"its last console lines: {tail_text(console_lines)}",
         code="ServerCrashed",
-        detail="the server stopped before it reported running",
-        hint="read its console (gameops.pterodactyl.server_console_info) to see why it stopped",
+        detail="the server stopped without being asked to",
+        hint="read last_console_lines in the result, or its whole console (gameops.pterodactyl.server_console_info)",
     )
 
 
+def timeout_error(target: str, exc: ConsoleTimeout, wait_timeout: float) -> ConsoleTimeout:
+    """A wait that ran out, naming the state the task wanted and the option to raise."""
+    return ConsoleTimeout(
+        exc.last_state, exc.seen, wanted=TARGETS[target], timeout=wait_timeout, path=exc.path, option="wait_timeout"
+    )
+
+
+def power_diff(previous: str, target: str, plan: PowerPlan) -> dict:
+    """Diff mode: the power state before, and the state the task brings the server to."""
+    after = previous if plan.signal is None and not plan.waits else sorted(TARGETS[target])[0]
+    return {"before": {"state": previous}, "after": {"state": after}}
+
+
+def changed_from(state: str, seen: list[str]) -> str | None:
+    """The first state in ``seen`` other than ``state``: evidence that a power action was acted on."""
+    return next((item for item in seen if item != state), None)
+
+
 class PowerTask:
-    """One run of the module: read the state, plan, send, wait."""
+    """One run of the module: read the state, plan, send, wait, watch."""
 
     def __init__(self, base: PterodactylModule) -> None:
         self.base = base
         self.client = base.client
         self.target = base.params["state"]
-        self.result = {"changed": False, "action": None, "waited": 0.0, "states_seen": []}
+        self.result = {
+            "changed": False,
+            "action": None,
+            "waited": 0.0,
+            "states_seen": [],
+            "recovery": [],
+            "last_console_lines": [],
+        }
+        self.console = None
 
     def run(self) -> dict:
         server_id = self.base.server_id()
@@ -244,40 +282,111 @@ class PowerTask:
         if error is not None:
             raise error
         with self.base.console(server_id) as console:
-            return self._apply(console, server_id)
+            self.console = console
+            try:
+                return self._apply(server_id)
+            except PterodactylError as exc:
+                raise exc.with_result(self._with_lines()) from None
 
-    def _apply(self, console, server_id: str) -> dict:
-        current = console.state()
+    def _with_lines(self) -> dict:
+        """The result with the console lines seen last (kept by the session while it waited)."""
+        self.result["last_console_lines"] = list(getattr(self.console, "recent_lines", None) or [])
+        return self.result
+
+    def _apply(self, server_id: str) -> dict:
+        current = self.console.state()
         self.result.update(previous_state=current, state=current)
         plan = plan_power(self.target, current, self.base.params["wait"])
+        if self.base.diff_mode:
+            self.result["diff"] = power_diff(current, self.target, plan)
         if plan.settle:
-            self._wait(console, plan.settle)
+            self._wait(plan.settle)
         if plan.signal is not None:
             self.result.update(changed=True, action=plan.signal)
             if self.base.check_mode:
                 return self.result
-            try:
-                self.client.send_power(server_id, plan.signal)
-            except PterodactylError as exc:
-                raise exc.with_result(self.result) from None
+            self._send(server_id, plan.signal)
         for states in plan.waits:
-            self._wait(console, states)
+            self._wait(states)
         if crashed(plan, self.result["state"]):
-            raise crash_error(self.result["server"], self.result["states_seen"]).with_result(self.result)
-        return self.result
+            raise crash_error(self.result["server"], self.result["states_seen"], self._recent(), "while starting")
+        self._watch_stable(plan)
+        return self._with_lines()
 
-    def _wait(self, console, states: frozenset) -> None:
+    def _recent(self) -> list[str]:
+        return list(getattr(self.console, "recent_lines", None) or [])
+
+    def _send(self, server_id: str, signal: str, resend: bool = True) -> None:
+        """POST the signal; when that fails uncertainly, find out whether it ran and send it again only if not."""
+        before = self.result["state"]
+        since = self.client.panel_time()
+        try:
+            self.client.send_power(server_id, signal)
+        except PterodactylError as exc:
+            if not exc.uncertain:
+                raise
+            finding = self._find_out(server_id, signal, before, since)
+            again = resend and finding.outcome == _evidence.NOT_RUN
+            entry = _evidence.recovery_entry(
+                f"power {signal}", exc, finding, "sent again" if again else "not sent again"
+            )
+            self.result["recovery"].append(entry)
+            if again:
+                return self._send(server_id, signal, resend=False)
+            if finding.outcome != _evidence.RAN:
+                raise exc from None
+        return None
+
+    def _find_out(self, server_id: str, signal: str, before: str, since: float) -> _evidence.Finding:
+        """Whether Wings acted on ``signal``: a state change on the websocket, else the activity log."""
+        others = set(STATES) - {before}
+        try:
+            state, seen = self.console.wait_for_state(others, RESOLVE_SECONDS)
+        except ConsoleTimeout:
+            state, seen = None, []
+        if state is not None:
+            self._record(state, seen, time.monotonic())
+            changed = changed_from(before, seen) or state
+            return _evidence.Finding(
+                _evidence.RAN, f"the websocket showed the server go from '{before}' to '{changed}'"
+            )
+        finding = _evidence.from_activity(self.client, server_id, f"server:power.{signal}", since)
+        quiet = f"the websocket showed no state change within {RESOLVE_SECONDS:g}s"
+        if finding.outcome == _evidence.UNKNOWN:
+            # Wings changes the state as soon as it acts on a signal: a still state says it did not.
+            return _evidence.Finding(_evidence.NOT_RUN, f"{quiet}; {finding.evidence}")
+        return _evidence.Finding(finding.outcome, f"{quiet}; {finding.evidence}")
+
+    def _watch_stable(self, plan: PowerPlan) -> None:
+        """``stable_for``: after reaching running, keep watching; leaving running in that window fails."""
+        stable_for = self.base.params.get("stable_for") or 0.0
+        if stable_for <= 0 or not plan.waits or self.result["state"] != "running":
+            return
+        started = time.monotonic()
+        try:
+            state, seen = self.console.wait_for_state({"offline", "stopping"}, stable_for)
+        except ConsoleTimeout:
+            self.result["stable_for"] = stable_for
+            return
+        self._record(state, seen, started)
+        left_after = round(time.monotonic() - started, 1)
+        raise crash_error(
+            self.result["server"], self.result["states_seen"], self._recent(), f"{left_after:g}s after it was running"
+        )
+
+    def _wait(self, states: frozenset) -> None:
         """Wait for one of ``states`` within what is left of ``wait_timeout``; record what was seen."""
         started = time.monotonic()
-        remaining = max(0.0, self.base.params["wait_timeout"] - self.result["waited"])
+        wait_timeout = self.base.params["wait_timeout"]
+        remaining = max(0.0, wait_timeout - self.result["waited"])
         try:
-            state, seen = console.wait_for_state(set(states), remaining)
-        except PterodactylError as exc:
-            if isinstance(exc, ConsoleTimeout):
-                self._record(exc.last_state, exc.seen, started)
-            else:
-                self._record(None, [], started)
-            raise exc.with_result(self.result) from None
+            state, seen = self.console.wait_for_state(set(states), remaining)
+        except ConsoleTimeout as exc:
+            self._record(exc.last_state, exc.seen, started)
+            raise timeout_error(self.target, exc, wait_timeout) from None
+        except PterodactylError:
+            self._record(None, [], started)
+            raise
         self._record(state, seen, started)
 
     def _record(self, state: str | None, seen: list[str], started: float) -> None:
@@ -289,14 +398,19 @@ class PowerTask:
             self.result["state"] = state
 
 
+NUMBERS = {"wait_timeout": NumberRule(SECONDS), "stable_for": NumberRule(SECONDS, positive=False)}
+
+
 def main() -> None:
     base = PterodactylModule(
         {
             "state": {"type": "str", "required": True, "choices": list(SIGNALS)},
             "wait": {"type": "bool", "default": True},
             "wait_timeout": {"type": "float", "default": 300.0},
+            "stable_for": {"type": "float", "default": 0.0},
         },
         console=True,
+        numbers=NUMBERS,
     )
     base.run(PowerTask(base).run)
 

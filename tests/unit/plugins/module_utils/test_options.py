@@ -168,17 +168,46 @@ def test_number_option_accepts(value, positive, number):
 @pytest.mark.parametrize(
     "value, positive, words",
     [
-        (None, False, "must be a number"),
-        ("soon", False, "must be a number"),
-        (float("nan"), False, "finite"),
-        (-1, False, ">= 0"),
-        (0, True, "greater than 0"),
+        (None, False, "must be a finite number of 0 or more, not None"),
+        ("soon", False, "must be a finite number of 0 or more, not 'soon'"),
+        (float("nan"), False, "must be a finite number of 0 or more, not nan"),
+        (float("inf"), True, "must be a finite number greater than 0, not inf"),
+        (-1, False, "must be a finite number of 0 or more, not -1"),
+        (-5.0, True, "must be a finite number greater than 0, not -5"),
+        (0, True, "must be a finite number greater than 0, not 0"),
+        (True, True, "must be a finite number greater than 0, not True"),
     ],
 )
 def test_number_option_rejects_naming_the_option(value, positive, words):
     with pytest.raises(PterodactylError) as info:
         _options.number_option(value, "rate_limit_wait", positive=positive)
-    assert "rate_limit_wait" in str(info.value) and words in str(info.value)
+    assert info.value.code == "InvalidOption"
+    assert str(info.value) == f"rate_limit_wait {words}"
+
+
+def test_number_option_maximum():
+    assert _options.number_option(150, "lines", maximum=150) == 150
+    with pytest.raises(PterodactylError, match="lines must be a finite number from 0 to 150, not 151"):
+        _options.number_option(151, "lines", maximum=150)
+
+
+@pytest.mark.parametrize(
+    "rules, values, message",
+    [
+        ({"wait_timeout": _options.NumberRule(_options.SECONDS)}, {"wait_timeout": -5.0}, "greater than 0, not -5"),
+        ({"stable_for": _options.NumberRule(_options.SECONDS, False)}, {"stable_for": -1.0}, "of 0 or more, not -1"),
+        ({"max_lines": _options.NumberRule(_options.COUNT)}, {"max_lines": 0}, "whole number greater than 0, not 0"),
+        ({"lines": _options.NumberRule(_options.COUNT, False, 150)}, {"lines": 200}, "from 0 to 150, not 200"),
+    ],
+)
+def test_check_numbers_names_the_option(rules, values, message):
+    with pytest.raises(PterodactylError) as info:
+        _options.check_numbers(values, rules)
+    assert str(info.value).startswith(next(iter(rules))) and str(info.value).endswith(message)
+
+
+def test_check_numbers_skips_unset_options():
+    assert _options.check_numbers({"wait_timeout": None}, {"wait_timeout": _options.NumberRule("seconds")}) is None
 
 
 @pytest.mark.parametrize("value, valid", [(0, True), (5, True), (-1, False), (True, False), (2.0, False), ("3", False)])
@@ -186,7 +215,7 @@ def test_non_negative_int(value, valid):
     if valid:
         assert _options.non_negative_int(value, "retries") == value
     else:
-        with pytest.raises(PterodactylError, match="retries must be an integer >= 0"):
+        with pytest.raises(PterodactylError, match="retries must be a whole number of 0 or more, not "):
             _options.non_negative_int(value, "retries")
 
 
@@ -197,7 +226,7 @@ def test_check_limit(limit, valid):
     if valid:
         assert _options.check_limit(limit) is None
     else:
-        with pytest.raises(PterodactylError, match="limit must be a positive integer"):
+        with pytest.raises(PterodactylError, match="limit must be a whole number greater than 0, not "):
             _options.check_limit(limit)
 
 

@@ -13,6 +13,8 @@ import types
 
 import pytest
 
+PANEL_NOW = 1_800_000_000.0  # 2027-01-15T08:00:00+00:00, the fake panel's "now"
+
 
 class Failed(Exception):
     """What FakeBase.fail raises (the real one ends the task with fail_json)."""
@@ -38,6 +40,10 @@ class FakeClient:
         if callable(answer):
             return answer(*args, **kwargs)
         return answer
+
+    def panel_time(self) -> float:
+        """The panel's clock: fixed, so that tests can write activity timestamps around it."""
+        return PANEL_NOW
 
     def get_server(self, server_id, include=None):
         self.calls.append(("get_server", (server_id,), {"include": include}))
@@ -68,6 +74,11 @@ class FakeConsole:
     def state(self) -> str:
         return self._state
 
+    @property
+    def recent_lines(self) -> list[str]:
+        """The console lines the session saw last (a scripted answer, none by default)."""
+        return list(self.answers.get("recent_lines", []))
+
     def wait_for_state(self, states, timeout):
         self.asked.append((frozenset(states), timeout))
         answer = self.waits.pop(0)
@@ -91,11 +102,13 @@ class FakeBase:
         client: FakeClient | None = None,
         console: FakeConsole | None = None,
         check_mode: bool = False,
+        diff_mode: bool = False,
     ) -> None:
         self.params = params
         self.client = client or FakeClient()
         self._console = console
         self.check_mode = check_mode
+        self.diff_mode = diff_mode
         self.opened: list[str] = []
         self.warnings: list[str] = []
         self.module = types.SimpleNamespace(warn=self.warnings.append)  # AnsibleModule.warn
@@ -122,5 +135,6 @@ def fakes():
         Console = FakeConsole
         Failed = Failed
         NO_GAPS = NO_GAPS
+        PANEL_NOW = PANEL_NOW
 
     return Fakes

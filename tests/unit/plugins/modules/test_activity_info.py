@@ -8,6 +8,8 @@ import datetime
 
 import pytest
 
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import check_numbers
 from ansible_collections.gameops.pterodactyl.plugins.modules import activity_info as ai
 
 PARAMS = {"server": "1a7ce997", "event": None, "sort": "newest_first", "limit": 100, "since": None, "actor": True}
@@ -39,12 +41,17 @@ def test_plan_since_reads_every_page():
     "values, message",
     [
         ({"since": "yesterday"}, "since must be an ISO 8601 timestamp"),
-        ({"limit": -1}, "limit must be 0"),
     ],
 )
 def test_plan_refuses(values, message):
     with pytest.raises(ValueError, match=message):
         ai.plan_activity(dict(PARAMS, **values))
+
+
+def test_limit_rule():
+    assert check_numbers({"limit": 0}, ai.NUMBERS) is None  # 0: every entry
+    with pytest.raises(PterodactylError, match="^limit must be a whole number of 0 or more, not -1$"):
+        check_numbers({"limit": -1}, ai.NUMBERS)
 
 
 def test_result_since_and_limit():

@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import check_numbers
 from ansible_collections.gameops.pterodactyl.plugins.modules import server_command as sc
 
 PARAMS = {
@@ -31,7 +34,10 @@ def test_plan_commands_and_listening_time():
     assert sc.plan_commands(params(commands=["a", "b"])).commands == ["a", "b"]
     assert sc.plan_commands(params(command="x")).collect == 0.0
     assert sc.plan_commands(params(command="x", wait_for="Done")).collect == 10.0
-    assert sc.plan_commands(params(command="x", output_timeout=-3)).collect == 0.0
+    with pytest.raises(PterodactylError, match="^output_timeout must be a finite number of 0 or more, not -3$"):
+        check_numbers(params(command="x", output_timeout=-3), sc.NUMBERS)
+    with pytest.raises(PterodactylError, match="^max_lines must be a whole number greater than 0, not 0$"):
+        check_numbers(params(command="x", max_lines=0), sc.NUMBERS)
     assert sc.plan_commands(params(command="x", output_timeout=2.5, wait_for="y")).collect == 2.5
 
 
@@ -130,3 +136,83 @@ def test_task_collecting_output_returns_the_gaps(fakes):
     )
     result = sc.CommandTask(base).run()
     assert result["matched"] and result["gap_closed"] and result["missed_lines"] == 0 and base.warnings == []
+
+
+# -- an uncertain POST is resolved from the activity log, never sent twice --
+
+UNCERTAIN = PterodactylError("POST /command failed: ReadTimeout", code="ReadTimeout", uncertain=True)
+
+
+def command_entry(fakes, command: str, offset: float = 0.5, entry_id: str = "c1") -> dict:
+    """A server:console.command activity entry ``offset`` seconds from the fake panel's now."""
+    stamp = datetime.datetime.fromtimestamp(fakes.PANEL_NOW + offset, datetime.UTC).isoformat()
+    return {"id": entry_id, "event": "server:console.command", "timestamp": stamp, "properties": {"command": command}}
+
+
+def sent_commands(client) -> list:
+    return [call[1][1] for call in client.calls if call[0] == "send_command"]
+
+
+def command_task(fakes, client, **values):
+    task = sc.CommandTask(fakes.Base(params(**values), client=client))
+    task.sleep = lambda _seconds: None
+    return task
+
+
+def fails_once(error):
+    answers = iter([error])
+
+    def send_command(*_args):
+        answer = next(answers, None)
+        if answer is not None:
+            raise answer
+
+    return send_command
+
+
+def test_uncertain_command_in_the_activity_log_is_not_sent_again(fakes):
+    client = fakes.Client(send_command=UNCERTAIN, list_activity=[command_entry(fakes, "say hi")])
+    result = command_task(fakes, client, command="say hi").run()
+    assert sent_commands(client) == ["say hi"] and result["sent"] == ["say hi"] and result["changed"]
+    (entry,) = result["recovery"]
+    assert entry["outcome"] == "ran" and entry["action"] == "not sent again" and "activity log has" in entry["evidence"]
+
+
+def test_uncertain_command_not_in_the_activity_log_is_sent_again_once(fakes):
+    other = command_entry(fakes, "say something else")
+    client = fakes.Client(send_command=fails_once(UNCERTAIN), list_activity=[other])
+    result = command_task(fakes, client, command="say hi").run()
+    assert sent_commands(client) == ["say hi", "say hi"] and result["sent"] == ["say hi"]
+    assert result["recovery"][0]["outcome"] == "not run" and result["recovery"][0]["action"] == "sent again"
+    # the log was read twice before deciding: the panel writes the entry only once Wings answered
+    assert [call[0] for call in client.calls].count("list_activity") == 2
+
+
+def test_uncertain_command_without_activity_read_fails_without_resending(fakes):
+    client = fakes.Client(send_command=UNCERTAIN, list_activity=PterodactylError("forbidden", status=403))
+    with pytest.raises(PterodactylError) as caught:
+        command_task(fakes, client, command="say hi").run()
+    error = caught.value
+    assert sent_commands(client) == ["say hi"] and error.uncertain
+    assert "may or may not have run" in error.message and "activity.read" in str(error)
+    assert error.result["sent"] == [] and error.result["recovery"][0]["outcome"] == "unknown"
+
+
+def test_the_same_command_twice_does_not_take_the_first_ones_entry_as_evidence(fakes):
+    answers = iter([None, UNCERTAIN])
+
+    def send_command(*_args):
+        answer = next(answers, None)
+        if answer is not None:
+            raise answer
+
+    client = fakes.Client(send_command=send_command, list_activity=[command_entry(fakes, "save-all")])
+    result = command_task(fakes, client, commands=["save-all", "save-all"]).run()
+    assert sent_commands(client) == ["save-all"] * 3 and result["sent"] == ["save-all", "save-all"]
+    assert result["recovery"][0]["outcome"] == "not run"
+
+
+def test_diff_lists_the_commands(fakes):
+    base = fakes.Base(params(commands=["say a", "save-all"]), check_mode=True, diff_mode=True)
+    result = sc.CommandTask(base).run()
+    assert result["diff"]["after"] == "say a\nsave-all\n" and result["diff"]["before"] == ""

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import check_numbers
 from ansible_collections.gameops.pterodactyl.plugins.modules import server_console_info as sci
 
 PARAMS = {"server": "1a7ce997", "lines": 150, "follow": 0.0, "until": None, "max_lines": None}
@@ -15,17 +17,33 @@ PARAMS = {"server": "1a7ce997", "lines": 150, "follow": 0.0, "until": None, "max
     "values, problem",
     [
         ({}, None),
-        ({"lines": 151}, "lines must be between 0 and 150"),
-        ({"lines": -1}, "lines must be between 0 and 150"),
-        ({"follow": -1.0}, "follow must be 0 or more"),
         ({"until": "Done"}, "until needs follow"),
         ({"until": "Done", "follow": 5.0}, None),
-        ({"max_lines": 0}, "max_lines must be 1 or more"),
     ],
 )
 def test_options_problem(values, problem):
     found = sci.options_problem(dict(PARAMS, **values))
     assert found == problem if problem is None else found.startswith(problem)
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({}, None),
+        ({"lines": 151}, "lines must be a whole number from 0 to 150, not 151"),
+        ({"lines": -1}, "lines must be a whole number from 0 to 150, not -1"),
+        ({"follow": -1.0}, "follow must be a finite number of 0 or more, not -1"),
+        ({"follow": float("nan")}, "follow must be a finite number of 0 or more, not nan"),
+        ({"max_lines": 0}, "max_lines must be a whole number greater than 0, not 0"),
+    ],
+)
+def test_number_rules(values, message):
+    if message is None:
+        assert check_numbers(dict(PARAMS, **values), sci.NUMBERS) is None
+    else:
+        with pytest.raises(PterodactylError) as info:
+            check_numbers(dict(PARAMS, **values), sci.NUMBERS)
+        assert str(info.value) == message and info.value.code == "InvalidOption"
 
 
 def test_history_part():

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import (
@@ -178,3 +180,149 @@ def test_task_send_failure_carries_the_partial_result(fakes):
     with pytest.raises(PterodactylError) as caught:
         sp.PowerTask(base).run()
     assert caught.value.result["action"] == "stop" and caught.value.result["previous_state"] == "running"
+
+
+# -- stable_for, crashes with console lines, timeouts, diff --
+
+
+def test_stable_for_a_crash_in_the_window_fails_with_the_last_console_lines(fakes):
+    lines = ["Done (2.1s)!", "java.lang.OutOfMemoryError: Java heap space", "Server thread crashed"]
+    console = fakes.Console(
+        "offline",
+        [
+            ("starting", ["offline", "starting"]),
+            ("running", ["starting", "running"]),
+            ("offline", ["running", "offline"]),
+        ],
+        recent_lines=lines,
+    )
+    base = fakes.Base(dict(PARAMS, stable_for=10.0), console=console)
+    with pytest.raises(PterodactylError) as caught:
+        sp.PowerTask(base).run()
+    error = caught.value
+    assert error.code == "ServerCrashed" and "after it was running" in error.message
+    assert "OutOfMemoryError" in error.message and "Server thread crashed" in error.message
+    assert error.result["last_console_lines"] == lines
+    assert error.result["states_seen"] == ["offline", "starting", "running", "offline"]
+    assert console.asked[-1] == (frozenset({"offline", "stopping"}), 10.0)
+
+
+def test_stable_for_a_server_that_stays_running_passes(fakes):
+    quiet = ConsoleTimeout("running", ["running"], wanted={"offline", "stopping"}, timeout=5)
+    console = fakes.Console("offline", [("starting", ["offline", "starting"]), ("running", ["running"]), quiet])
+    result = sp.PowerTask(fakes.Base(dict(PARAMS, stable_for=5.0), console=console)).run()
+    assert result["state"] == "running" and result["stable_for"] == 5.0 and result["changed"]
+
+
+def test_stable_for_is_not_watched_without_a_wait_for_running(fakes):
+    console = fakes.Console("running", [])
+    result = sp.PowerTask(fakes.Base(dict(PARAMS, stable_for=5.0), console=console)).run()
+    assert result["changed"] is False and console.asked == []
+
+
+def test_a_crash_while_starting_carries_the_console_lines(fakes):
+    console = fakes.Console(
+        "offline",
+        [("starting", ["offline", "starting"]), ("offline", ["starting", "offline"])],
+        recent_lines=["Failed to bind to port 25565"],
+    )
+    with pytest.raises(PterodactylError) as caught:
+        sp.PowerTask(fakes.Base(dict(PARAMS), console=console)).run()
+    assert "while starting" in caught.value.message and "Failed to bind to port 25565" in caught.value.message
+
+
+def test_timeout_names_the_target_state_and_the_option(fakes):
+    timeout = ConsoleTimeout("starting", ["offline", "starting"], wanted={"offline", "running"}, timeout=0.5)
+    task, _base, _console = run_task(fakes, "offline", [("starting", ["offline", "starting"]), timeout])
+    with pytest.raises(ConsoleTimeout) as caught:
+        task.run()
+    text = str(caught.value)
+    assert "waiting for running;" in text and "after 60s" in text and "raise wait_timeout" in text
+
+
+@pytest.mark.parametrize(
+    "current, target, after",
+    [("offline", "started", "running"), ("running", "started", "running"), ("running", "killed", "offline")],
+)
+def test_diff_shows_the_state_before_and_after(fakes, current, target, after):
+    console = fakes.Console(current)
+    base = fakes.Base(dict(PARAMS, state=target), console=console, check_mode=True, diff_mode=True)
+    result = sp.PowerTask(base).run()
+    assert result["diff"] == {"before": {"state": current}, "after": {"state": after}}
+
+
+# -- an uncertain POST is resolved, never sent twice --
+
+UNCERTAIN = PterodactylError("POST /power failed: HTTP 502", status=502, uncertain=True)
+QUIET = ConsoleTimeout("offline", ["offline"], wanted={"starting", "running", "stopping"}, timeout=5)
+
+
+def power_posts(client) -> list:
+    return [call[1] for call in client.calls if call[0] == "send_power"]
+
+
+def power_entry(fakes, offset: float = 0.0) -> dict:
+    """A server:power.start activity entry ``offset`` seconds from the fake panel's now."""
+    stamp = datetime.datetime.fromtimestamp(fakes.PANEL_NOW + offset, datetime.UTC).isoformat()
+    return {"id": "a1", "event": "server:power.start", "timestamp": stamp, "properties": {}}
+
+
+def test_uncertain_start_seen_on_the_websocket_is_not_sent_again(fakes):
+    client = fakes.Client(send_power=UNCERTAIN)
+    console = fakes.Console(
+        "offline", [("starting", ["offline", "starting"]), ("running", ["running"]), ("running", [])]
+    )
+    result = sp.PowerTask(fakes.Base(dict(PARAMS), client=client, console=console)).run()
+    assert power_posts(client) == [("1a7ce997", "start")]
+    (entry,) = result["recovery"]
+    assert entry["outcome"] == "ran" and entry["action"] == "not sent again"
+    assert "from 'offline' to 'starting'" in entry["evidence"]
+    assert result["state"] == "running"
+
+
+def fails_once(error: PterodactylError):
+    """A send_power that raises ``error`` the first time and succeeds after."""
+    answers = iter([error])
+
+    def send_power(*_args):
+        answer = next(answers, None)
+        if answer is not None:
+            raise answer
+
+    return send_power
+
+
+def test_uncertain_start_with_no_trace_is_sent_again_once(fakes):
+    client = fakes.Client(send_power=fails_once(UNCERTAIN), list_activity=[])
+    console = fakes.Console("offline", [QUIET, ("starting", ["offline", "starting"]), ("running", ["running"])])
+    result = sp.PowerTask(fakes.Base(dict(PARAMS), client=client, console=console)).run()
+    assert len(power_posts(client)) == 2
+    (entry,) = result["recovery"]
+    assert entry["outcome"] == "not run" and entry["action"] == "sent again"
+    assert "no state change within 5s" in entry["evidence"] and "no server:power.start entry" in entry["evidence"]
+
+
+def test_uncertain_start_in_the_activity_log_is_not_sent_again(fakes):
+    client = fakes.Client(send_power=UNCERTAIN, list_activity=[power_entry(fakes, 1.0)])
+    console = fakes.Console("offline", [QUIET, ("starting", ["offline", "starting"]), ("running", ["running"])])
+    result = sp.PowerTask(fakes.Base(dict(PARAMS), client=client, console=console)).run()
+    assert len(power_posts(client)) == 1 and result["recovery"][0]["outcome"] == "ran"
+
+
+def test_an_old_activity_entry_is_no_evidence(fakes):
+    client = fakes.Client(send_power=fails_once(UNCERTAIN), list_activity=[power_entry(fakes, -30.0)])
+    console = fakes.Console("offline", [QUIET, ("starting", ["offline", "starting"]), ("running", ["running"])])
+    result = sp.PowerTask(fakes.Base(dict(PARAMS), client=client, console=console)).run()
+    assert len(power_posts(client)) == 2 and result["recovery"][0]["outcome"] == "not run"
+
+
+def test_uncertain_twice_fails_without_a_third_post(fakes):
+    forbidden = PterodactylError("forbidden", status=403)
+    client = fakes.Client(send_power=UNCERTAIN, list_activity=forbidden)
+    console = fakes.Console("offline", [QUIET, QUIET])
+    with pytest.raises(PterodactylError) as caught:
+        sp.PowerTask(fakes.Base(dict(PARAMS), client=client, console=console)).run()
+    assert len(power_posts(client)) == 2
+    recovery = caught.value.result["recovery"]
+    assert [entry["action"] for entry in recovery] == ["sent again", "not sent again"]
+    assert "lacks activity.read" in recovery[0]["evidence"]
