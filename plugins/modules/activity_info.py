@@ -62,6 +62,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+rate_limited_seconds:
+  description:
+    - Seconds this task spent waiting out the panel's rate limit (HTTP 429 answers), within
+      O(rate_limit_wait). Above 10 seconds the task also warns.
+  returned: always
+  type: float
+  sample: 0.0
 entries:
   description: The activity entries, in the order asked for by O(sort).
   returned: always

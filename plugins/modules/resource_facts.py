@@ -47,6 +47,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+rate_limited_seconds:
+  description:
+    - Seconds this task spent waiting out the panel's rate limit (HTTP 429 answers), within
+      O(rate_limit_wait). Above 10 seconds the task also warns.
+  returned: always
+  type: float
+  sample: 0.0
 ansible_facts:
   description: Facts set for the host.
   returned: always

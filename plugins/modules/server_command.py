@@ -16,7 +16,12 @@ description:
     before it sends; when the websocket is lost meanwhile, it reconnects and takes the lines
     printed in between from the history Wings keeps (RV(gap_closed) says whether that could be
     proven, and the task warns when it could not).
-  - A command is never sent twice, even when the panel is slow or a request is retried.
+  - A command is never sent twice, even when the panel is slow or a request is retried. When the
+    answer to a command is lost (a timeout or a dropped connection after it was sent, a 5xx from
+    the panel or a proxy), the module looks in the panel's activity log (it needs C(activity.read))
+    for the command, and sends it again only when the panel did not run it; what it decided and
+    why is in RV(recovery). Without C(activity.read) such a command fails as uncertain, unsent.
+  - In diff mode the commands sent (or, in check mode, that would be sent) are shown.
   - Console commands are imperative - the task always reports a change when it sends one.
 author:
   - gameops.pterodactyl maintainers (@gameops)
@@ -92,6 +97,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+rate_limited_seconds:
+  description:
+    - Seconds this task spent waiting out the panel's rate limit (HTTP 429 answers), within
+      O(rate_limit_wait). Above 10 seconds the task also warns.
+  returned: always
+  type: float
+  sample: 0.0
 output:
   description: Console lines printed after the commands (ANSI colours removed), in order.
   returned: always
@@ -142,6 +154,29 @@ server:
   description: The server's identifier or UUID as used for the requests.
   returned: always
   type: str
+recovery:
+  description:
+    - One entry per command whose outcome was uncertain (its answer was lost or was a 5xx), with
+      how it was resolved from the activity log. Empty when every command was answered.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    request:
+      description: The command, e.g. C(command 'say hi').
+      type: str
+    error:
+      description: How the request failed.
+      type: str
+    outcome:
+      description: V(ran), V(not run) or V(unknown) (the activity log could not be read).
+      type: str
+    evidence:
+      description: What the decision rests on.
+      type: str
+    action:
+      description: V(sent again) (only when it did not run) or V(not sent again).
+      type: str
 """
 
 import time

@@ -84,6 +84,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+rate_limited_seconds:
+  description:
+    - Seconds this task spent waiting out the panel's rate limit (HTTP 429 answers), within
+      O(rate_limit_wait). Above 10 seconds the task also warns.
+  returned: always
+  type: float
+  sample: 0.0
 servers:
   description: The servers found, in the panel's order. Empty when none match.
   returned: always

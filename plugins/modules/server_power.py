@@ -22,6 +22,15 @@ description:
     state seen when O(wait_timeout) runs out.
   - With O(wait), a server that goes offline while it boots fails the task at once with
     C(failure.code=ServerCrashed), whether the module sent the start or found the server starting.
+    The failure carries the last console lines the module saw (RV(last_console_lines)), so the
+    reason the game gave is in the task's output.
+  - With O(stable_for), the module keeps watching a server it brought to running for that many
+    seconds more; a crash in that window fails the task the same way.
+  - A power request whose answer is lost (a timeout or a dropped connection after it was sent, a
+    5xx from the panel or a proxy) is not guessed at - the module finds out whether Wings acted on
+    it from the websocket's live state and the panel's activity log, and sends it again only when
+    it did not. What was decided, and on what evidence, is in RV(recovery). A power action is never
+    sent twice.
 author:
   - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:
@@ -43,9 +52,19 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: Seconds to wait for the state when O(wait=true).
+    description:
+      - Seconds to wait for the state when O(wait=true). A finite number greater than 0.
     type: float
     default: 300
+  stable_for:
+    description:
+      - With O(state=started) or O(state=restarted) and O(wait=true), seconds to keep watching
+        the server once it runs; if it goes offline or stops in that time, the task fails with
+        C(failure.code=ServerCrashed) and the last console lines. V(0) does not watch.
+      - Catches a server that reports running and crashes right after (a bad plugin, a world
+        that fails to load).
+    type: float
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -62,6 +81,13 @@ EXAMPLES = r"""
     state: restarted
     wait_timeout: 120
 
+- name: Start a server and fail if it does not stay up for 30 seconds
+  gameops.pterodactyl.server_power:
+    server: lobby
+    state: started
+    stable_for: 30
+  register: lobby_power
+
 - name: Stop every server of an inventory group, without waiting
   gameops.pterodactyl.server_power:
     server: "{{ pterodactyl_identifier }}"
@@ -70,6 +96,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+rate_limited_seconds:
+  description:
+    - Seconds this task spent waiting out the panel's rate limit (HTTP 429 answers), within
+      O(rate_limit_wait). Above 10 seconds the task also warns.
+  returned: always
+  type: float
+  sample: 0.0
 previous_state:
   description: The server's power state before the task, as Wings reported it.
   returned: always
@@ -105,6 +138,48 @@ server:
   returned: always
   type: str
   sample: 1a7ce997
+stable_for:
+  description: Seconds the server was watched, and stayed running, after it reached running (O(stable_for)).
+  returned: when the server stayed running for O(stable_for)
+  type: float
+  sample: 10.0
+last_console_lines:
+  description:
+    - The last console lines (up to 30, ANSI colours removed) the module saw on the websocket
+      while it waited. On a crash, the game's own account of why it stopped.
+  returned: always
+  type: list
+  elements: str
+  sample: ["[12:00:03] [Server thread/ERROR]: Failed to bind to port 25565"]
+recovery:
+  description:
+    - One entry per power request whose outcome was uncertain (the answer was lost or was a 5xx),
+      with how it was resolved. Empty when every request was answered.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    request:
+      description: The request, e.g. C(power start).
+      type: str
+    error:
+      description: How it failed.
+      type: str
+    outcome:
+      description: V(ran), V(not run) or V(unknown).
+      type: str
+    evidence:
+      description: What the decision rests on (the websocket's state changes, the activity log).
+      type: str
+    action:
+      description: V(sent again) (only when it did not run) or V(not sent again).
+      type: str
+  sample:
+    - request: power start
+      error: "POST /api/client/servers/1a7ce997/power failed: HTTP 502"
+      outcome: ran
+      evidence: "the websocket showed the server go from 'offline' to 'starting'"
+      action: not sent again
 """
 
 import time
