@@ -629,6 +629,9 @@ def add_wings_routes(app: web.Application, node_context: Any) -> None:
 
     app.router.add_get("/api/servers/{uuid}/ws", websocket, allow_head=False)  # other methods: 405
     app.router.add_post("/api/servers/{uuid}/ws/deny", deny)
+    # gin's NoRoute in Wings' router: any other path answers 404 with Wings' one-key error body
+    # (what a client gets when it is given the node's address instead of the panel's).
+    app.router.add_route("*", "/{tail:.*}", not_found)
     app.on_shutdown.append(on_shutdown)
     with contextlib.suppress(AttributeError, TypeError):
         ctx.drop_connections = drop_connections

@@ -19,9 +19,9 @@ options:
       - Root URL of the Pterodactyl or Pelican panel, for example V(https://panel.example.com).
       - A trailing V(/api/client) or V(/api) is removed, so a URL copied from the API
         documentation works too.
-      - If not set, the value of the E(PTERODACTYL_URL) environment variable is used.
+      - If not set, the value of the E(PTERODACTYL_URL) environment variable is used; one of
+        the two must give it.
     type: str
-    required: true
   api_key:
     description:
       - A client API key of the panel user the modules act as (it starts with V(ptlc_),
@@ -29,8 +29,8 @@ options:
       - Application keys (V(ptla_)) are refused by the client API.
       - If not set, the value of the E(PTERODACTYL_API_KEY) environment variable is used.
       - The key is never shown in output, results or logs.
+      - One of O(api_key) and E(PTERODACTYL_API_KEY) must give it.
     type: str
-    required: true
   validate_certs:
     description:
       - Whether to verify the panel's and the node's TLS certificates.
@@ -81,7 +81,9 @@ requirements:
 options:
   server:
     description:
-      - The server, as its 8-character identifier, its UUID or its exact name.
+      - The server, as its identifier (the 8 characters of the panel's URLs, or a C(serv_...) identifier
+        of a Pterodactyl 1.12 panel that uses them), its UUID or its exact name.
+      - An identifier or a UUID costs no request; a name costs one filtered list request.
       - An identifier or UUID costs no extra request; a name is looked up with one filtered
         request, and a name two servers share is refused with both identifiers listed.
       - With the inventory plugin, use C(module_defaults) to set it to

@@ -37,8 +37,8 @@ options:
       - Root URL of the panel, for example V(https://panel.example.com).
       - A trailing V(/api/client) or V(/api) is removed.
       - May be a Jinja2 template (a lookup, or a variable given with C(-e)).
+      - Needed, here or in E(PTERODACTYL_URL).
     type: str
-    required: true
     env:
       - name: PTERODACTYL_URL
   api_key:
@@ -48,8 +48,8 @@ options:
       - May be a Jinja2 template, for example a lookup or a vaulted variable given with C(-e @vault.yml),
         or an inline C(!vault) value.
       - The key is never written to the inventory cache and never shown in messages.
+      - Needed, here or in E(PTERODACTYL_API_KEY).
     type: str
-    required: true
     env:
       - name: PTERODACTYL_API_KEY
   validate_certs:
@@ -300,6 +300,7 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._options impor
     client_kwargs,
     server_filters,
 )
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._progress import Progress
 
 TEMPLATED_OPTIONS = ("url", "api_key")  # may be Jinja2 templates over the extra vars
 _TEMPLATE_MARKERS = ("{{", "{%", "{#")
@@ -426,15 +427,26 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except AnsibleError as exc:
             raise AnsibleParserError(f"Pterodactyl inventory: could not template {option}: {to_native(exc)}") from None
 
+    def _progress(self, what, client, total=None):
+        """A progress counter that tells the user, at -v and on stderr, how a long read goes."""
+        return Progress(what, self._say_progress, total=total, waited=lambda: client.rate_limited_seconds)
+
+    def _say_progress(self, line):
+        if self.display.verbosity >= 1:
+            self.display.display(f"pterodactyl inventory: {line}", stderr=True)
+
     def _list_servers(self, client):
         include = ["egg"] if self.get_option("include_egg") else None
+        progress = self._progress("servers listed", client)
         attributes = client.list_servers(
             type=self.get_option("type"),
             filters=server_filters(self._options),
             include=include,
             concurrent=True,
             workers=self.get_option("page_workers"),
+            on_page=progress.page,
         )
+        progress.finish()
         return [slim_server(normalize_server(item)) for item in attributes]
 
     # -- /resources, concurrently ---------------------------------------------- #
@@ -456,15 +468,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """Fetch /resources for each server with bounded workers; [(server, error)] for the failures."""
         stop = threading.Event()
         workers = max(1, min(int(self.get_option("resources_workers")), len(servers)))
+        progress = self._progress("servers' resources read", client, total=len(servers))
         executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pterodactyl-resources")
         try:
-            results = list(executor.map(lambda server: self._one_resources(client, server, stop), servers))
+            results = list(executor.map(lambda server: self._one_resources(client, server, stop, progress), servers))
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
+        progress.finish()
         return [(server, error) for server, error in zip(servers, results, strict=True) if error is not None]
 
     @staticmethod
-    def _one_resources(client, server, stop):
+    def _one_resources(client, server, stop, progress):
         """Fetch one server's resources into it; the error, or None."""
         if stop.is_set():
             return None
@@ -475,6 +489,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 stop.set()
             add_resources_error(server, to_native(exc))
             return exc
+        finally:
+            progress.add()
         return None
 
     def _report_resource_failures(self, failures):

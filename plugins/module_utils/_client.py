@@ -19,7 +19,9 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._routes import
 ACTIVITY_SORTS = ("timestamp", "-timestamp")
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_IDENTIFIER_RE = re.compile(r"^[0-9a-f]{8}$")
+# The panel's identifiers: the classic 8 hexadecimal characters, or Pterodactyl 1.12's opt-in
+# ``serv_`` form (panel#5548, #5636). Either is used as is, without a lookup.
+_IDENTIFIER_RE = re.compile(r"^(?:[0-9a-f]{8}|serv_[0-9A-Za-z]+)$")
 
 
 class PterodactylClient(HttpTransport):
@@ -72,6 +74,7 @@ class PterodactylClient(HttpTransport):
         concurrent: bool = False,
         workers: int = 4,
         limit: int | None = None,
+        on_page: Any = None,
     ) -> list[dict]:
         """Servers visible to the key, as ``attributes`` dicts (``relationships`` kept inside).
 
@@ -85,7 +88,9 @@ class PterodactylClient(HttpTransport):
             params["type"] = type
         if include:
             params["include"] = _join_include(include)
-        return self._list(render(ROUTES["list_servers"]), params, concurrent=concurrent, workers=workers, limit=limit)
+        return self._list(
+            render(ROUTES["list_servers"]), params, concurrent=concurrent, workers=workers, limit=limit, on_page=on_page
+        )
 
     def get_server(self, server: str, include: list[str] | str | None = None) -> tuple[dict, dict]:
         """(attributes, meta) of one server; meta has is_server_owner and user_permissions."""
@@ -120,7 +125,10 @@ class PterodactylClient(HttpTransport):
                 hint="Pass the server's identifier instead of its name.",
             )
         similar = [s.get("name") for s in candidates if str(s.get("name", "")).lower() == ref.lower()]
-        hint = "Names must match exactly (case-sensitive); you can also pass the 8-character identifier or the UUID."
+        hint = (
+            "Names must match exactly (case-sensitive); you can also pass the identifier "
+            "(8 characters, or serv_...) or the UUID."
+        )
         if similar:
             hint += f" Similar: {', '.join(repr(name) for name in similar[:5])}."
         return self._error(

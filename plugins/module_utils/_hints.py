@@ -119,7 +119,7 @@ def _hint_404(code, detail, errors, kind, permission):
     if "could not be found on the server" in detail:
         return (
             "No server with this identifier exists. Check the server identifier "
-            "(8 characters) or UUID, or pass the server's exact name."
+            "(8 characters, or serv_... on panels that use those) or UUID, or pass the server's exact name."
         )
     if "does not exist on this server" in detail:
         return (
@@ -195,6 +195,17 @@ def http_hint(
         return _hint_5xx(code, detail, status)
     handler = _HINTS.get(status)
     return handler(code, detail, errors, kind, permission) if handler else None
+
+
+WINGS_HINT = (
+    "This answer comes from a Wings node (its errors are one 'error' text, the panel's an 'errors' list), "
+    "not from the panel: set url to the panel's address (the one you open in a browser), not a node's."
+)
+
+
+def looks_like_wings(body: Any) -> bool:
+    """Whether an error body has the shape of a Wings node's (``{"error": "..."}``), not the panel's."""
+    return isinstance(body, dict) and isinstance(body.get("error"), str) and "errors" not in body
 
 
 def error_entries(body: Any) -> list[dict]:

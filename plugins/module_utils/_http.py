@@ -39,10 +39,12 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import
     redact,
 )
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._hints import (
+    WINGS_HINT,
     connect_failed,
     error_entries,
     http_hint,
     http_message,
+    looks_like_wings,
     network_cause,
     rate_limit_hint,
     redirect_hint,
@@ -390,11 +392,14 @@ class HttpTransport(Paginated):
 
     def _http_error(self, response: Any, method: str, path: str, state: _AttemptState) -> PterodactylError:
         status = response.status_code
-        errors = error_entries(_json_or_none(response.content))
+        decoded = _json_or_none(response.content)
+        errors = error_entries(decoded)
         first = errors[0] if errors else {}
         code, detail = first.get("code"), first.get("detail")
         if status == 429:
             hint = rate_limit_hint(state.waited, self.rate_limit_wait)
+        elif looks_like_wings(decoded):
+            hint = WINGS_HINT
         else:
             hint = http_hint(status, code, detail, errors, self._key_kind, self._permission(method, path))
         if method not in SAFE_METHODS and status in TRANSIENT_STATUSES and not errors:

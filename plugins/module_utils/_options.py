@@ -37,8 +37,10 @@ class Option(NamedTuple):
 
 # The options every module and the inventory take to reach the panel, with their environment variables.
 CONNECTION_OPTIONS = (
-    Option("url", "str", env="PTERODACTYL_URL", required=True),
-    Option("api_key", "str", env="PTERODACTYL_API_KEY", required=True, no_log=True),
+    # url and api_key are needed, but not "required" for Ansible: either the option or its
+    # environment variable gives them, and the message for a missing one names both.
+    Option("url", "str", env="PTERODACTYL_URL"),
+    Option("api_key", "str", env="PTERODACTYL_API_KEY", no_log=True),
     Option("validate_certs", "bool", True, env="PTERODACTYL_VALIDATE_CERTS"),
     Option("ca_path", "path", env="PTERODACTYL_CA_PATH"),
     Option("timeout", "float", 30.0, env="PTERODACTYL_TIMEOUT"),
@@ -71,6 +73,11 @@ def server_filters(values: dict) -> dict:
 
 def normalize_url(url: str) -> str:
     """The panel root: scheme://host[:port][/prefix], without /api/client or /api."""
+    if url is None:
+        raise invalid_option(
+            "url is missing: give the panel's address, e.g. https://panel.example.com, as url or in the "
+            "PTERODACTYL_URL environment variable"
+        )
     if not isinstance(url, str) or not url.strip():
         raise invalid_option("url is empty: give the panel's address, e.g. https://panel.example.com")
     parts = urlsplit(url.strip())
@@ -92,6 +99,11 @@ def normalize_url(url: str) -> str:
 
 def check_api_key(api_key: str) -> str:
     """The key without surrounding whitespace; raises if it cannot be a key."""
+    if api_key is None:
+        raise invalid_option(
+            "api_key is missing: give a client API key (ptlc_..., on Pelican pacc_...) as api_key or in the "
+            "PTERODACTYL_API_KEY environment variable; create one in the panel under Account > API Credentials"
+        )
     if not isinstance(api_key, str) or not api_key.strip():
         raise invalid_option(
             "api_key is empty: create a client API key in the panel (Account > API Credentials, "

@@ -21,7 +21,7 @@ extends_documentation_fragment:
 options:
   server:
     description:
-      - One server, as its 8-character identifier, its UUID or its exact name.
+      - One server, as its identifier (8 characters, or C(serv_...)), its UUID or its exact name.
       - When set, the filter options are not used and RV(user_permissions) is returned.
     type: str
   name:
@@ -98,7 +98,7 @@ servers:
   elements: dict
   contains:
     identifier:
-      description: The 8-character identifier used in the panel's URLs.
+      description: The identifier used in the panel's URLs (8 characters, or C(serv_...) on panels that use those).
       type: str
       sample: 1a7ce997
     uuid:

@@ -20,7 +20,7 @@ from hack import devenv
 from sandbox.launcher import launch
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-BIN = ROOT / ".venv" / "bin"
+BIN = devenv.BIN  # the running virtual environment (a worktree has no .venv of its own)
 EE = ROOT / "meta" / "execution-environment.yml"
 # Any HTTP(S) request through these proxies fails at once: proves a step needs no network.
 NO_NETWORK = {

@@ -18,10 +18,11 @@ import pytest
 import yaml
 from shared import run_inventory_playbook
 
+from hack import devenv
 from sandbox.launcher import launch
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-BIN = ROOT / ".venv" / "bin"
+BIN = devenv.BIN  # the running virtual environment (a worktree has no .venv of its own)
 PYTHON = BIN / "python" if (BIN / "python").exists() else pathlib.Path(sys.executable)
 REPORT = ROOT / ".build" / "reports" / "fleet_report.html"
 DEMO_DATA = ROOT / ".build" / "demo" / "data"

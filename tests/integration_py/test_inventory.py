@@ -23,7 +23,7 @@ from hack import devenv
 from sandbox.launcher import launch
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-BIN = ROOT / ".venv" / "bin"
+BIN = devenv.BIN  # the running virtual environment (a worktree has no .venv of its own)
 FLEET = pathlib.Path(__file__).resolve().parent / "fleets" / "inventory.yml"
 PLUGIN = "gameops.pterodactyl.pterodactyl"
 RUN_TIMEOUT = 90
@@ -558,3 +558,31 @@ def test_graph_of_a_small_fleet(tmp_path, sb):
     proc = run(tmp_path, ["ansible-inventory", "-i", path, "--graph"])
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == EXPECTED_GRAPH
+
+
+# --------------------------------------------------------------------------- #
+# Long reads say how they go (at -v, on stderr)
+# --------------------------------------------------------------------------- #
+
+
+def test_a_long_read_reports_progress_at_verbose(tmp_path):
+    big = launch(tmp_path / "sb", servers=250, virtual=True)
+    try:
+        slow_pages = {"route": "GET /api/client", "count": 6, "delay": 2.0}
+        big.control("POST", "/faults", json=slow_pages)
+        quiet = run(tmp_path, ["ansible-inventory", "-i", write_config(tmp_path, big), "--list"])
+        big.control("POST", "/faults", json=slow_pages)
+        told = run(tmp_path, ["ansible-inventory", "-i", write_config(tmp_path, big), "--list", "-v"])
+    finally:
+        assert big.stop() == 0, big.log()
+    assert quiet.returncode == 0 and told.returncode == 0, told.stderr
+    assert "pterodactyl inventory:" not in quiet.stderr + quiet.stdout
+    lines = [line for line in told.stderr.splitlines() if line.startswith("pterodactyl inventory: ")]
+    assert lines, told.stderr
+    assert all(" of 250 servers listed after " in line for line in lines), lines
+    assert lines[-1].endswith(
+        "250 of 250 servers listed after " + lines[-1].split(" after ")[1].split(",")[0] + ", done"
+    )
+    assert "pterodactyl inventory:" not in told.stdout  # the --list JSON stays clean
+    listed = told.stdout[told.stdout.index("{") :]  # -v also prints which config file is used
+    assert len(hostvars(plain(json.loads(listed)))) == 250

@@ -72,7 +72,7 @@ def test_concurrent_pagination_equals_sequential(panel, many_servers):
 # --------------------------------------------------------------------------- #
 
 
-@pytest.mark.parametrize("ref", ["abcd1234", "0e4f2a77-1d6b-4c9e-9a51-3f0f0c9b6d21"])
+@pytest.mark.parametrize("ref", ["abcd1234", "0e4f2a77-1d6b-4c9e-9a51-3f0f0c9b6d21", "serv_abcd1234", "serv_Q7x2Lm9P"])
 def test_identifier_and_uuid_need_no_request(panel, ref):
     client = panel.client(KEY)
     assert client.resolve_server_id(ref) == ref

@@ -83,8 +83,15 @@ def test_bad_url_scheme_names_the_problem(panel):
 def test_empty_api_key_rejected(key):
     with pytest.raises(PterodactylError) as info:
         PterodactylClient("https://panel.example.com", key)
-    assert "api_key is empty" in str(info.value)
+    assert ("api_key is missing" if key is None else "api_key is empty") in str(info.value)
+    assert "PTERODACTYL_API_KEY" in str(info.value)
     assert info.value.status is None
+
+
+def test_missing_url_names_the_environment_variable():
+    with pytest.raises(PterodactylError) as info:
+        PterodactylClient(None, "ptlc_x")
+    assert str(info.value).startswith("url is missing") and "PTERODACTYL_URL" in str(info.value)
 
 
 def test_api_key_with_whitespace_inside_rejected(panel):
