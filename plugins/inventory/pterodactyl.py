@@ -483,8 +483,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if stop.is_set():
             return None
         try:
-            # the uuid: it never changes, while a panel may switch its identifiers to serv_...
-            add_resources(server, client.get_resources(server.get("uuid") or server["identifier"]))
+            add_resources(server, client.get_resources(server["identifier"]))
         except PterodactylError as exc:
             if is_auth_error(exc):
                 stop.set()
