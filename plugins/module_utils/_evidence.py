@@ -93,6 +93,27 @@ def wait_for_activity(
     return finding
 
 
+def gave_up(error: PterodactylError, what: str, finding: Finding) -> PterodactylError:
+    """The failure when the one resend failed too (or the outcome could not be found out)."""
+    if finding.outcome == NOT_RUN:
+        message = f"{what} did not run: it was sent twice and failed both times ({error.message}); {finding.evidence}"
+        hint = "it was not sent a third time; check the panel and the node, then run the task again"
+    else:
+        message = f"{what} may or may not have run: {error.message}; {finding.evidence}"
+        hint = "it was not sent again, so that it cannot run twice; check the server's console or activity log"
+    return PterodactylError(
+        message,
+        status=error.status,
+        code=error.code,
+        detail=error.detail,
+        errors=error.errors,
+        method=error.method,
+        path=error.path,
+        hint=hint,
+        uncertain=finding.outcome != NOT_RUN,
+    )
+
+
 def recovery_entry(request: str, error: PterodactylError, finding: Finding, action: str) -> dict:
     """One ``recovery`` item of a result: the request, how it failed, what was found and done."""
     return {

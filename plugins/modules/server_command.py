@@ -389,8 +389,10 @@ class CommandTask:
             self.result["recovery"].append(_evidence.recovery_entry(f"command '{command}'", exc, finding, action))
             if finding.outcome == _evidence.NOT_RUN and resend:
                 return self._deliver(server_id, command, resend=False)
-            if finding.outcome != _evidence.RAN:
+            if finding.outcome == _evidence.UNKNOWN:
                 raise unresolved_error(exc, command, finding) from None
+            if finding.outcome == _evidence.NOT_RUN:
+                raise _evidence.gave_up(exc, f"'{command}'", finding) from None
         self.sent_at.append((command, since))
         return None
 

@@ -409,7 +409,7 @@ class PowerTask:
             if again:
                 return self._send(server_id, signal, resend=False)
             if finding.outcome != _evidence.RAN:
-                raise exc from None
+                raise _evidence.gave_up(exc, f"the power action '{signal}'", finding) from None
         return None
 
     def _find_out(self, server_id: str, signal: str, before: str, since: float) -> _evidence.Finding:
