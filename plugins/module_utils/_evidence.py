@@ -85,7 +85,7 @@ def wait_for_activity(
     """``from_activity``, read again after ``pause`` while it finds nothing: the panel writes the entry
     only once Wings has answered, which can be after our request gave up waiting."""
     finding = from_activity(client, server, event, since, **kwargs)
-    for _ in range(checks - 1):
+    for _check in range(checks - 1):
         if finding.outcome != NOT_RUN:
             break
         sleep(pause)
