@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import ipaddress
 import json
 import logging
@@ -18,6 +19,7 @@ import secrets
 import string
 import time
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import jwt
@@ -254,6 +256,7 @@ class Ctx:
         self.headers: dict[str, str] = {}
         self.query: dict = {}
         self.body: dict = {}
+        self.params: dict = {}  # the route's named groups (``server``, later ``backup``, ``schedule``...)
 
 
 # --------------------------------------------------------------------------- routes
@@ -270,6 +273,42 @@ ROUTES = [
     (re.compile(r"^/api/client/servers/(?P<server>[^/]+)/command$"), "api:client:server.command", ("POST",)),
     (re.compile(r"^/api/client/servers/(?P<server>[^/]+)/power$"), "api:client:server.power", ("POST",)),
 ]
+
+# --------------------------------------------------------------------------- resource families
+# A family module (sandbox/files.py; backups, startup, schedules... later) adds its routes with
+# ``route()`` when it is imported; ``load_families()`` imports every module named in FAMILIES (Panel does
+# it). Its handlers run behind the same pipeline as ROUTES (401, 400 JSON, 429, 404 bind, 403 application
+# key, 404 visibility, 409 state) and do the panel's 403 permission and 422 validation themselves, as the
+# real controllers' form requests do. Handler signature: ``async def handler(panel, ctx) -> web.StreamResponse``.
+FAMILIES: tuple[str, ...] = ()
+FAMILY_ROUTES: list[tuple[re.Pattern, str, tuple[str, ...]]] = []
+FamilyHandler = Callable[["Panel", Ctx], Awaitable[web.StreamResponse]]
+FAMILY_HANDLERS: dict[str, FamilyHandler] = {}
+
+
+def register_route(name: str, pattern: str, methods: tuple[str, ...] | list[str], handler: FamilyHandler) -> None:
+    """Add route ``name`` (an anchored regex on the path, named groups become ``ctx.params``)."""
+    if name in FAMILY_HANDLERS or any(name == known for _, known, _ in ROUTES):
+        raise ValueError(f"route {name} is already registered")
+    FAMILY_ROUTES.append((re.compile(pattern), name, tuple(methods)))
+    FAMILY_HANDLERS[name] = handler
+
+
+def route(name: str, pattern: str, methods: tuple[str, ...] | list[str]):
+    """Decorator form of :func:`register_route`."""
+
+    def decorate(handler: FamilyHandler) -> FamilyHandler:
+        register_route(name, pattern, methods, handler)
+        return handler
+
+    return decorate
+
+
+def load_families() -> None:
+    """Import every family module once (importing registers its routes)."""
+    for module in FAMILIES:
+        importlib.import_module(module)
+
 
 LOGIN_PAGE = (
     "<!DOCTYPE html><html><head><title>Pterodactyl</title></head>"
@@ -294,6 +333,7 @@ class Panel:
         self.request_log: list[dict] = []
         self.faults: list[dict] = []
         self.background: set[asyncio.Task] = set()
+        load_families()
 
     @property
     def pelican(self) -> bool:
@@ -315,7 +355,7 @@ class Panel:
 
     def match_route(self, path: str):
         """-> (name, params, methods) or (None, None, None)."""
-        for rx, name, methods in ROUTES:
+        for rx, name, methods in ROUTES + FAMILY_ROUTES:
             m = rx.match(path)
             if m:
                 return name, m.groupdict(), methods
@@ -386,6 +426,7 @@ class Panel:
         if request.method not in allowed:
             raise E.method_not_allowed(request.method, path, allowed)
         ctx = Ctx(request)
+        ctx.params = params
         try:
             return await self.pipeline(ctx, name, params)
         except ApiError as exc:
@@ -447,7 +488,7 @@ class Panel:
             self.check_server_access(ctx, name)
             if self.pelican and name == "api:client:server.ws":
                 self._pelican_ws_throttle(ctx)
-        handler = {
+        builtin = {
             "api:client.index": self.list_servers,
             "api:client.permissions": self.permissions,
             "api:client.account": self.account,
@@ -458,8 +499,8 @@ class Panel:
             "api:client:server.activity": self.server_activity,
             "api:client:server.command": self.command,
             "api:client:server.power": self.power,
-        }[name]
-        response = await handler(ctx)
+        }.get(name)
+        response = await (builtin(ctx) if builtin is not None else FAMILY_HANDLERS[name](self, ctx))
         for k, v in ctx.headers.items():
             response.headers[k] = v
         return response
