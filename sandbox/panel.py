@@ -451,7 +451,7 @@ class Panel:
         ctx.user = ctx.key.user
         request["sandbox_user"] = ctx.user.username
         # 400 malformed JSON
-        ctx.query = clean_input(php_parse_query(request.query_string))
+        ctx.query = clean_input(php_parse_query(request.rel_url.raw_query_string))
         await self.read_body(ctx)
         # 400 two-factor required (Pterodactyl only; GET /account is exempt)
         level = self.fleet.two_factor_required

@@ -15,7 +15,11 @@ from sandbox import errors as E
 from sandbox import fleet as fleet_mod
 from sandbox import panel as panel_mod
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = [
+    pytest.mark.timeout(30),
+    # the panel keeps its user in request["sandbox_user"], a plain string key (seen only in process)
+    pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning"),
+]
 
 NAME = "api:client:server.test-echo"
 PATTERN = r"^/api/client/servers/(?P<server>[^/]+)/test-echo/(?P<item>\d+)$"
@@ -24,7 +28,7 @@ PATTERN = r"^/api/client/servers/(?P<server>[^/]+)/test-echo/(?P<item>\d+)$"
 async def echo(panel, ctx):
     if not panel.fleet.can(ctx.user, ctx.server, "file.read"):
         raise E.forbidden()
-    return panel.json_response({"params": ctx.params, "server": ctx.server.identifier})
+    return panel.json_response({"params": ctx.params, "server": ctx.server.identifier, "query": ctx.query})
 
 
 @pytest.fixture
@@ -74,16 +78,19 @@ def test_a_registered_route_runs_behind_the_pipeline(registered):
     async def scenario(fleet, url, session):
         first, suspended = fleet.servers[0], fleet.servers[2]
 
-        async def call(ref, username="owner", method="POST", kind="client", item="7"):
+        async def call(ref, username="owner", method="POST", kind="client", item="7", query=""):
             headers = auth(fleet, username, kind) if username else {"Accept": "application/json"}
-            target = f"{url}/api/client/servers/{ref}/test-echo/{item}"
+            target = f"{url}/api/client/servers/{ref}/test-echo/{item}{query}"
             async with session.request(method, target, headers=headers) as r:
                 return r.status, await r.json(), r.headers
 
         status, body, headers = await call(first.identifier)
         assert status == 200
-        assert body == {"params": {"server": first.identifier, "item": "7"}, "server": first.identifier}
+        assert body == {"params": {"server": first.identifier, "item": "7"}, "server": first.identifier, "query": {}}
         assert headers["X-RateLimit-Limit"] == "100"
+        # PHP's parse_str over the raw query string: each value decoded once, "+" a space
+        status, body, _ = await call(first.identifier, query="?file=world%252Flevel+1.dat&a[]=x%26y&b=%20")
+        assert body["query"] == {"file": "world%2Flevel 1.dat", "a": {"0": "x&y"}, "b": None}
         status, body, headers = await call(first.uuid, method="GET")
         assert status == 405 and headers["Allow"] == "POST"
         assert (await call(first.identifier, username=None))[0] == 401
