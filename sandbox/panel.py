@@ -26,6 +26,7 @@ import jwt
 from aiohttp import web
 
 from . import errors as E
+from .activity import activity_properties
 from .errors import ApiError, php_compact
 from .fleet import PELICAN_PERMISSIONS, PERMISSION_GROUPS, SERV_PREFIX, ApiKey, Fleet, Server, User, iso
 from .wings import version_tuple
@@ -705,11 +706,7 @@ class Panel:
         return {"object": "server", "attributes": attrs}
 
     def activity_item(self, entry, viewer: User, includes: set[str]) -> dict:
-        props: Any = dict(entry.properties)
-        if "ip" in props and not self.pelican and entry.actor is not viewer:
-            props["ip"] = "[hidden]"
-        if not props:
-            props = [] if self.pelican else {}
+        props = activity_properties(entry.properties, self.pelican, hide_ip=entry.actor is not viewer)
         attrs: dict = {"id": hashlib.sha1(str(entry.id).encode()).hexdigest()}
         if not self.pelican:
             attrs["batch"] = None
