@@ -281,7 +281,7 @@ ROUTES = [
 # it). Its handlers run behind the same pipeline as ROUTES (401, 400 JSON, 429, 404 bind, 403 application
 # key, 404 visibility, 409 state) and do the panel's 403 permission and 422 validation themselves, as the
 # real controllers' form requests do. Handler signature: ``async def handler(panel, ctx) -> web.StreamResponse``.
-FAMILIES: tuple[str, ...] = ()
+FAMILIES = ("sandbox.files",)
 FAMILY_ROUTES: list[tuple[re.Pattern, str, tuple[str, ...]]] = []
 FamilyHandler = Callable[["Panel", Ctx], Awaitable[web.StreamResponse]]
 FAMILY_HANDLERS: dict[str, FamilyHandler] = {}
@@ -575,6 +575,8 @@ class Panel:
             and (self.pelican or detail not in (E.CONFLICT_SUSPENDED, E.CONFLICT_MAINTENANCE))
         ):
             return
+        if self.pelican and user.root_admin and route.startswith("api:client:server.files."):
+            return  # Pelican lets admins use the file manager in every conflict state (PCA §11.5)
         raise E.conflict(detail)
 
     # ----------------------------------------------------------------- transformers
@@ -1018,21 +1020,9 @@ class Panel:
         return self.json_response({"data": {"token": token, "socket": f"{socket}/api/servers/{server.uuid}/ws"}})
 
     def issue_token(self, user: User, server: Server, now: int | None = None) -> str:
-        now = int(time.time()) if now is None else now
-        if self.pelican:
-            jti = hashlib.sha256(f"{user.id}{server.uuid}".encode()).hexdigest()
-        else:
-            jti = hashlib.md5(f"{user.id}{server.uuid}".encode()).hexdigest()
-        claims: dict = {
-            "iss": self.panel_url,
-            "aud": [self.wings_url],
-            "jti": jti,
-            "iat": now,
-            "nbf": now - 300,
-            "exp": now + int(self.token_ttl),
-            "server_uuid": server.uuid,
-            "permissions": self.fleet.user_permissions(user, server),
-        }
+        jti, claims = self.node_jwt_claims(user, server, int(self.token_ttl), now)
+        claims["server_uuid"] = server.uuid
+        claims["permissions"] = self.fleet.user_permissions(user, server)
         if self.emits_scope and not self.pelican:
             claims["scope"] = "websocket"
         claims["user_uuid"] = user.uuid
@@ -1042,13 +1032,22 @@ class Panel:
         else:
             claims["user_id"] = user.id
             claims["unique_id"] = rand_alnum(16)
-        return jwt.encode(
-            claims,
-            server.node.daemon_token or self.node_context.daemon_token,
-            algorithm="HS256",
-            headers={"jti": jti},
-            sort_headers=False,
-        )
+        return self.sign_node_jwt(server, jti, claims)
+
+    def node_jwt_claims(self, user: User, server: Server, ttl: int, now: int | None = None) -> tuple[str, dict]:
+        """NodeJWTService's first claims, in its order: -> (jti, {iss, aud, jti, iat, nbf (-5 min), exp}).
+        ``jti`` is md5 (Pelican: sha256) of the user id and the server uuid."""
+        now = int(time.time()) if now is None else now
+        digest = hashlib.sha256 if self.pelican else hashlib.md5
+        jti = digest(f"{user.id}{server.uuid}".encode()).hexdigest()
+        claims = {"iss": self.panel_url, "aud": [self.wings_url], "jti": jti, "iat": now, "nbf": now - 300}
+        claims["exp"] = now + ttl
+        return jti, claims
+
+    def sign_node_jwt(self, server: Server, jti: str, claims: dict) -> str:
+        """HS256 with the node's daemon token; ``jti`` also as a JOSE header."""
+        key = server.node.daemon_token or self.node_context.daemon_token
+        return jwt.encode(claims, key, algorithm="HS256", headers={"jti": jti}, sort_headers=False)
 
 
 def _ip_allowed(ip: str, ranges: list[str]) -> bool:

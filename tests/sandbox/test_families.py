@@ -10,6 +10,7 @@ import asyncio
 import aiohttp
 import pytest
 from aiohttp import web
+from sandbox_expect import serving
 
 from sandbox import errors as E
 from sandbox import fleet as fleet_mod
@@ -55,16 +56,8 @@ def serve(scenario):
     async def main():
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", dispatch)
-        runner = web.AppRunner(app, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-        try:
-            async with aiohttp.ClientSession() as session:
-                await scenario(fleet, url, session)
-        finally:
-            await runner.cleanup()
+        async with serving(app) as url, aiohttp.ClientSession() as session:
+            await scenario(fleet, url, session)
 
     asyncio.run(main())
 
@@ -110,8 +103,11 @@ def test_a_registered_route_runs_behind_the_pipeline(registered):
     serve(scenario)
 
 
-def test_registry_refuses_a_name_twice(registered):
+def test_registry_refuses_a_name_twice_and_knows_the_files_family(registered):
     with pytest.raises(ValueError):
         panel_mod.register_route(NAME, PATTERN, ("GET",), echo)
     with pytest.raises(ValueError):
         panel_mod.register_route("api:client:server.view", r"^/nowhere$", ("GET",), echo)
+    panel_mod.load_families()
+    names = {name for _, name, _ in panel_mod.FAMILY_ROUTES}
+    assert {f"api:client:server.files.{op}" for op in ("list", "contents", "write", "upload", "chmod")} <= names
