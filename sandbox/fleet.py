@@ -10,7 +10,8 @@ Attributes the node side (``sandbox/power.py``, ``sandbox/wings.py``) relies on:
   ``Server.egg.startup_done`` / ``Server.egg.stop_command``, ``Server.node``,
   ``Server.status`` / ``Server.is_suspended``, the game options ``Server.boot_seconds``,
   ``Server.crash_after``, ``Server.noisy``, ``Server.invalid_utf8`` (also as the dict ``Server.game``),
-  ``Server.initial_state`` (``offline`` | ``running``) and ``Server.runtime`` (set by ``__main__``).
+  ``Server.initial_state`` (``offline`` | ``running``) and ``Server.runtime`` (set by ``__main__``);
+  ``Server.egg.file_denylist`` (the files API, sandbox/files_fs.py) and ``Server.egg.eula_required`` (the game).
 * :class:`NodeContext` is what ``sandbox.wings.add_wings_routes`` receives.
 """
 
@@ -164,6 +165,7 @@ class Egg:
     features: list[str] | None = None
     variables: list[EggVariable] = dataclasses.field(default_factory=list)
     file_denylist: list[str] = dataclasses.field(default_factory=list)  # gitignore lines Wings refuses (files API)
+    eula_required: bool = False  # the game refuses to boot until eula.txt says eula=true
     # default game options for servers of this egg
     boot_seconds: float = 1.0
     crash_after: float | None = None
@@ -619,6 +621,7 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
             if not isinstance(denylist, list):
                 raise FleetError(f"egg {egg.name}: file_denylist is a list of gitignore lines")
             egg.file_denylist = [str(line) for line in denylist]
+            egg.eula_required = _as_bool(spec.get("eula_required"))
             for v in spec.get("variables") or [
                 {"env_variable": "SERVER_JARFILE", "name": "Server Jar File", "default_value": "server.jar"}
             ]:
