@@ -29,6 +29,7 @@ from .errors import ApiError
 from .files_archive import compress, decompress
 from .files_fs import FsError, ServerFS, for_server, wings_error
 from .fleet import iso
+from .forms import as_list, checked_input
 from .golike import go_join
 from .panel import Ctx, Panel, route
 
@@ -38,7 +39,6 @@ TOO_LARGE = "The file you are attempting to open is too large to view in the fil
 BASE = r"^/api/client/servers/(?P<server>[^/]+)/files/"
 OPTIONAL_ROOT = ("root", "sometimes|nullable|string")
 REQUIRED_ROOT = ("root", "required|nullable|string")  # ``required`` fails on null whatever ``nullable`` says
-PHP_NUMERIC = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
 PELICAN_EXTENSIONS = ("zip", "tgz", "tar.gz", "txz", "tar.xz", "tbz2", "tar.bz2")
 # Pelican's DaemonFileRepository turns some Wings statuses into its own exceptions (all 500s for the client)
 PELICAN_CODES = {
@@ -65,11 +65,6 @@ def max_edit_size(panel: Panel) -> int:
     return int(getattr(panel, "max_edit_size", MAX_EDIT_SIZE))
 
 
-def permit(panel: Panel, ctx: Ctx, permission: str) -> None:
-    if not panel.fleet.can(ctx.user, ctx.server, permission):
-        raise E.forbidden()
-
-
 def daemon_error(panel: Panel, op: str, failure: WingsFailure) -> ApiError:
     if panel.pelican:
         return E.unexpected(PELICAN_CODES.get((op, failure.status), "RequestException"))
@@ -88,23 +83,10 @@ def fs_failure(panel: Panel, err: FsError) -> WingsFailure:
     return WingsFailure(*wings_error(err, panel.pelican))
 
 
-def checked_input(panel: Panel, ctx: Ctx, permission: str, rules: list[tuple[str, str]]) -> dict:
-    """The form request: 403 without ``permission``, then 422 on ``rules``; -> ``$request->all()``."""
-    permit(panel, ctx, permission)
-    data = {**ctx.query, **ctx.body}
-    validate(data, rules)
-    return data
-
-
 def node_fs(panel: Panel, ctx: Ctx) -> ServerFS:
     """The Wings call: 504 (Pelican 500) for an unreachable node, else the server's data folder."""
     panel.check_daemon(ctx.server)
     return for_server(ctx.server, pelican=panel.pelican)
-
-
-def as_list(value: list | dict) -> list:
-    """A PHP array's values (a JSON object with keys is one too)."""
-    return list(value.values()) if isinstance(value, dict) else list(value)
 
 
 def record(panel: Panel, ctx: Ctx, event: str, properties: dict) -> None:
@@ -134,67 +116,6 @@ def _atom(go_time: str) -> str:
         return iso(calendar.timegm(time.strptime(go_time, "%Y-%m-%dT%H:%M:%SZ")))
     except ValueError:
         return go_time
-
-
-# --------------------------------------------------------------------------- Laravel validation
-
-
-def _expand(data: dict, field: str) -> list[tuple[str, bool, Any]]:
-    """-> (attribute, present, value) for ``field``, ``files.*`` and ``files.*.name`` style keys."""
-    head, _, rest = field.partition(".*")
-    if not _:
-        return [(field, field in data, data.get(field))]
-    container = data.get(head)
-    if not isinstance(container, (list, dict)):
-        return []
-    keys = list(container.keys()) if isinstance(container, dict) else list(range(len(container)))
-    out = []
-    for key in keys:
-        item = container[key]
-        if not rest:
-            out.append((f"{head}.{key}", True, item))
-            continue
-        sub = rest.lstrip(".")
-        present = isinstance(item, dict) and sub in item
-        out.append((f"{head}.{key}.{sub}", present, item.get(sub) if isinstance(item, dict) else None))
-    return out
-
-
-def validate(data: dict, rules: list[tuple[str, str]]) -> None:
-    """The rules of the form requests (required, sometimes, nullable, string, array, numeric, in:...)."""
-    failures: list[tuple[str, str, dict]] = []
-    for field, spec in rules:
-        names = spec.split("|")
-        for attribute, present, value in _expand(data, field):
-            if "sometimes" in names and not present:
-                continue
-            for rule in names:
-                name, _, arg = rule.partition(":")
-                if name == "required":
-                    if value is None or value == "" or (isinstance(value, (list, dict)) and not value):
-                        failures.append((attribute, "required", {}))
-                        break
-                    continue
-                if name in ("sometimes", "nullable") or not present or (value is None and "nullable" in names):
-                    continue
-                if not _passes(name, arg, value):
-                    failures.append((attribute, name, {}))
-    if failures:
-        raise E.validation(failures)
-
-
-def _passes(rule: str, arg: str, value: Any) -> bool:
-    if rule == "string":
-        return isinstance(value, str)
-    if rule == "array":
-        return isinstance(value, (list, dict))
-    if rule == "numeric":
-        if isinstance(value, str):
-            return PHP_NUMERIC.match(value) is not None
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if rule == "in":
-        return isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value) in arg.split(",")
-    raise ValueError(f"rule {rule} is not emulated")
 
 
 def _root(value: Any) -> str:
