@@ -156,6 +156,7 @@ def ready_document(fleet: fleet_mod.Fleet, panel: Panel, control_url: str) -> di
                 "is_transferring": s.is_transferring,
                 "subusers": {k: list(v) for k, v in s.subusers.items()},
                 "allocation": f"{s.allocation.ip}:{s.allocation.port}",
+                "data_dir": str(s.runtime.data_dir) if s.runtime else None,
             }
             for s in fleet.servers
         ],
@@ -200,6 +201,7 @@ async def run(args) -> int:
         boot_time=time.time(),
         flavor=fleet.flavor,
         wings_version=fleet.wings_version,
+        fleet=fleet,
     )
     panel = Panel(fleet, node_context, rate_limit=rate_limit, token_ttl=args.token_ttl, rate_period=args.rate_period)
     panel.virtual = args.virtual
@@ -216,7 +218,8 @@ async def run(args) -> int:
         except ApiError as exc:
             return exc.response()
 
-    panel_app = web.Application(middlewares=[control.middleware], client_max_size=8 * 1024 * 1024)
+    # 100 MiB: the body limit of the documented install (nginx client_max_body_size, PHP post_max_size)
+    panel_app = web.Application(middlewares=[control.middleware], client_max_size=100 * 1024 * 1024)
     panel_app.router.add_route("*", "/{tail:.*}", dispatch)
     wings_app = web.Application()
     add_wings_routes(wings_app, node_context)

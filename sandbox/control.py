@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from . import errors as E
+from .files import MAX_EDIT_SIZE
 from .panel import Panel
 
 log = logging.getLogger("sandbox.control")
@@ -190,6 +191,9 @@ class Control:
                             "PATCH /servers/{identifier}",
                             "PUT /subusers",
                             "PATCH /settings",
+                            "GET /transfers/faults",
+                            "POST /transfers/faults",
+                            "DELETE /transfers/faults",
                             "POST /reset",
                             "GET /state",
                         ]
@@ -240,6 +244,7 @@ class Control:
                         self.panel.node_context.wings_version = self.fleet.wings_version
                     if body.get("panel_version") is not None:
                         self.fleet.panel_version = str(body["panel_version"])
+                    self.patch_file_settings(body)
                 return web.json_response(
                     {
                         "rate_limit": self.panel.rate_limit,
@@ -247,8 +252,19 @@ class Control:
                         "two_factor_required": self.fleet.two_factor_required,
                         "wings_version": self.fleet.wings_version,
                         "panel_version": self.fleet.panel_version,
+                        "upload_limit": self.panel.node_context.upload_limit,
+                        "max_edit_size": getattr(self.panel, "max_edit_size", MAX_EDIT_SIZE),
                     }
                 )
+            elif sub == "/transfers/faults":
+                faults = self.panel.node_context.transfer_faults
+                if method == "GET":
+                    return web.json_response(faults)
+                if method == "POST":
+                    return web.json_response(self.add_transfer_fault(body), status=201)
+                if method == "DELETE":
+                    faults.clear()
+                    return web.Response(status=204)
             elif sub == "/reset" and method == "POST":
                 self.reset()
                 return web.Response(status=204)
@@ -307,6 +323,34 @@ class Control:
                 added.append(fault)
         return added
 
+    def patch_file_settings(self, body: dict) -> None:
+        """``upload_limit`` (Wings' api.upload_limit, MB per file) and ``max_edit_size`` (bytes, the editor's)."""
+        for name in ("upload_limit", "max_edit_size"):
+            value = body.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ControlError(f"{name} must be a whole number >= 0", 422)
+        if body.get("upload_limit") is not None:
+            self.panel.node_context.upload_limit = body["upload_limit"]
+        if body.get("max_edit_size") is not None:
+            self.panel.max_edit_size = body["max_edit_size"]
+
+    def add_transfer_fault(self, body: dict) -> dict:
+        """Arm a fault on the node's next upload or download (sandbox/files_wings.py)."""
+        kind = body.get("kind")
+        if kind not in ("upload", "download"):
+            raise ControlError("kind must be upload or download", 422)
+        after = body.get("after_bytes", 0)
+        count = body.get("count", 1)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise ControlError("after_bytes must be a whole number >= 0", 422)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ControlError("count must be a whole number >= 1", 422)
+        fault = {"kind": kind, "after_bytes": after, "count": count, "leave_partial": bool(body.get("leave_partial"))}
+        self.panel.node_context.transfer_faults.append(fault)
+        return fault
+
     async def patch_server(self, server, body: dict) -> dict:
         if "status" in body:
             if body["status"] not in (
@@ -354,6 +398,7 @@ class Control:
             "subusers": dict(server.subusers),
             "description": server.description,
             "external_id": server.external_id,
+            "data_dir": str(server.runtime.data_dir) if server.runtime else None,
         }
 
     def put_subuser(self, body: dict) -> dict:
@@ -373,6 +418,7 @@ class Control:
     def reset(self) -> None:
         self.panel.request_log.clear()
         self.panel.faults.clear()
+        self.panel.node_context.transfer_faults.clear()
         self.panel.windows.clear()
         self.panel.resource_cache.clear()
 

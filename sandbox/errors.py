@@ -41,6 +41,8 @@ VALIDATION_MESSAGES = {
     "in": "The selected {attr} is invalid.",
     "string": "The {attr} must be a string.",
     "min": "The {attr} must be at least {min} characters.",
+    "array": "The {attr} must be an array.",
+    "numeric": "The {attr} must be a number.",
 }
 
 

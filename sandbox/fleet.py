@@ -10,7 +10,8 @@ Attributes the node side (``sandbox/power.py``, ``sandbox/wings.py``) relies on:
   ``Server.egg.startup_done`` / ``Server.egg.stop_command``, ``Server.node``,
   ``Server.status`` / ``Server.is_suspended``, the game options ``Server.boot_seconds``,
   ``Server.crash_after``, ``Server.noisy``, ``Server.invalid_utf8`` (also as the dict ``Server.game``),
-  ``Server.initial_state`` (``offline`` | ``running``) and ``Server.runtime`` (set by ``__main__``).
+  ``Server.initial_state`` (``offline`` | ``running``) and ``Server.runtime`` (set by ``__main__``);
+  ``Server.egg.file_denylist`` (the files API, sandbox/files_fs.py) and ``Server.egg.eula_required`` (the game).
 * :class:`NodeContext` is what ``sandbox.wings.add_wings_routes`` receives.
 """
 
@@ -163,6 +164,8 @@ class Egg:
     docker_image: str = "ghcr.io/pterodactyl/yolks:java_17"
     features: list[str] | None = None
     variables: list[EggVariable] = dataclasses.field(default_factory=list)
+    file_denylist: list[str] = dataclasses.field(default_factory=list)  # gitignore lines Wings refuses (files API)
+    eula_required: bool = False  # the game refuses to boot until eula.txt says eula=true
     # default game options for servers of this egg
     boot_seconds: float = 1.0
     crash_after: float | None = None
@@ -244,6 +247,11 @@ class NodeContext:
     flavor: str = "pterodactyl"
     wings_url: str = ""
     wings_version: str = DEFAULT_VERSION  # "1.12" turns on the Wings 1.12 websocket limits (sandbox/wings.py)
+    # the files API's node side (sandbox/files_wings.py, sandbox/signed_urls.py)
+    fleet: Any = None  # for the activity Wings reports to the panel (server:file.uploaded)
+    upload_limit: int = 100  # api.upload_limit: MB per uploaded file
+    used_unique_ids: dict[str, float] = dataclasses.field(default_factory=dict)  # signed URL unique_id -> expiry
+    transfer_faults: list[dict] = dataclasses.field(default_factory=list)  # armed upload/download faults
     # replaced by sandbox.wings.add_wings_routes
     drop_connections: Callable[..., Any] = lambda uuid=None: 0
 
@@ -609,6 +617,11 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
             egg.crash_after = spec.get("crash_after")
             egg.noisy = _noisy(spec.get("noisy"))
             egg.invalid_utf8 = _as_bool(spec.get("invalid_utf8"))
+            denylist = spec.get("file_denylist") or []
+            if not isinstance(denylist, list):
+                raise FleetError(f"egg {egg.name}: file_denylist is a list of gitignore lines")
+            egg.file_denylist = [str(line) for line in denylist]
+            egg.eula_required = _as_bool(spec.get("eula_required"))
             for v in spec.get("variables") or [
                 {"env_variable": "SERVER_JARFILE", "name": "Server Jar File", "default_value": "server.jar"}
             ]:

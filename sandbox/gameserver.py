@@ -11,8 +11,13 @@ Behaviour:
   second, ``--invalid-utf8`` prints a line holding bytes that are not UTF-8, ``--burst N`` prints
   N lines at once right after the done line;
 * ``--hang-on-stop`` ignores ``stop`` (for stop-timeout tests);
-* writes a few files (``world/``, ``server.properties``, ``logs/latest.log``) so disk usage is
-  non-zero;
+* reads ``server.properties`` from its data folder at boot (java.util.Properties syntax; written with
+  Minecraft-like defaults only when missing) and prints ``motd: <motd>`` and ``max-players: <n>`` after
+  ``Loading properties``; ``list`` answers with that ``max-players``;
+* ``--eula-required``: as Minecraft, refuses to boot until ``eula.txt`` holds ``eula=true`` (creating it with
+  ``eula=false`` when missing), printing ``You need to agree to the EULA in order to run the server. Go to
+  eula.txt for more info.`` and exiting with code 0;
+* writes a few files (``world/``, ``logs/latest.log``) so disk usage is non-zero;
 * ends itself when stdin closes (the daemon went away).
 """
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import threading
 import time
@@ -34,18 +40,54 @@ HELP_LINES = (
     "burst <count>: Prints <count> lines at once",
     "stop: Saves the world and stops the server",
 )
-BOOT_MESSAGES = (
-    "Starting minecraft server version 1.20.4",
-    "Loading properties",
-    "Default game type: SURVIVAL",
-    "Generating keypair",
-    "Starting Minecraft server on *:25565",
-    'Preparing level "world"',
-    "Preparing start region for dimension minecraft:overworld",
-    "Preparing spawn area: 0%",
-    "Preparing spawn area: 51%",
-    "Time elapsed: 412 ms",
-)
+EULA_REFUSAL = "You need to agree to the EULA in order to run the server. Go to eula.txt for more info."
+EULA_HEADER = "#By changing the setting below to TRUE you are indicating your agreement to our EULA (https://aka.ms/MinecraftEULA)."
+DEFAULT_PROPERTIES = {  # a subset of a fresh 1.20 server.properties, in Minecraft's (sorted) order
+    "allow-flight": "false",
+    "allow-nether": "true",
+    "difficulty": "easy",
+    "enable-command-block": "false",
+    "enable-rcon": "false",
+    "enforce-whitelist": "false",
+    "gamemode": "survival",
+    "hardcore": "false",
+    "level-name": "world",
+    "level-seed": "",
+    "max-players": "20",
+    "motd": "A Minecraft Server",
+    "online-mode": "true",
+    "pvp": "true",
+    "server-ip": "",
+    "server-port": "25565",
+    "spawn-protection": "16",
+    "view-distance": "10",
+    "white-list": "false",
+}
+
+
+def boot_messages(props: dict | None = None) -> list[str]:
+    """The boot lines before ``Done``, from the server's properties (defaults where missing or unreadable)."""
+    props = dict(DEFAULT_PROPERTIES, **(props or {}))
+
+    def shown(text: str) -> str:  # one console line, whatever the value holds
+        return text.replace("\r", "\\r").replace("\n", "\\n")
+
+    return [
+        "Starting minecraft server version 1.20.4",
+        "Loading properties",
+        f"motd: {shown(props['motd'])}",
+        f"max-players: {max_players(props)}",
+        f"Default game type: {shown(props['gamemode']).upper()}",
+        "Generating keypair",
+        f"Starting Minecraft server on {shown(props['server-ip']) or '*'}:{shown(props['server-port'])}",
+        f'Preparing level "{shown(props["level-name"])}"',
+        "Preparing start region for dimension minecraft:overworld",
+        "Preparing spawn area: 0%",
+        "Preparing spawn area: 51%",
+        "Time elapsed: 412 ms",
+    ]
+
+
 STOP_MESSAGES = (
     "Stopping server",
     "Saving players",
@@ -61,7 +103,128 @@ def stamp(message: str, level: str = "INFO", thread: str = "Server thread") -> s
     return f"[{time.strftime('%H:%M:%S')}] [{thread}/{level}]: {message}"
 
 
-def respond(command: str) -> tuple[list[str], bool]:
+# --------------------------------------------------------------------------- server.properties, eula.txt
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    """``java.util.Properties.load``: ``key=value``, ``key: value`` or ``key value``; ``#``/``!`` comment lines;
+    a line ending in an odd number of backslashes continues on the next (its leading blanks dropped);
+    escapes ``\\t \\n \\r \\f \\uXXXX`` and ``\\<any>`` (the character itself). A malformed ``\\u`` is
+    kept as written (Java would refuse the file)."""
+    props: dict[str, str] = {}
+    lines = re.split(r"\r\n|\r|\n", text)
+    i = 0
+    while i < len(lines):
+        line = lines[i].lstrip(" \t\f")
+        i += 1
+        if not line or line[0] in "#!":
+            continue
+        while (len(line) - len(line.rstrip("\\"))) % 2 == 1:
+            line = line[:-1]
+            if i >= len(lines):
+                break
+            line += lines[i].lstrip(" \t\f")
+            i += 1
+        key_end, value_start, separated, escaped = len(line), len(line), False, False
+        for pos, char in enumerate(line):
+            if char in "=:" and not escaped:
+                key_end, value_start, separated = pos, pos + 1, True
+                break
+            if char in " \t\f" and not escaped:
+                key_end, value_start = pos, pos + 1
+                break
+            escaped = char == "\\" and not escaped
+        while value_start < len(line):
+            char = line[value_start]
+            if char in "=:" and not separated:
+                separated = True
+            elif char not in " \t\f":
+                break
+            value_start += 1
+        props[_unescape(line[:key_end])] = _unescape(line[value_start:])
+    return props
+
+
+def _unescape(text: str) -> str:
+    out, i = [], 0
+    while i < len(text):
+        char = text[i]
+        i += 1
+        if char != "\\" or i >= len(text):
+            out.append(char)
+            continue
+        char = text[i]
+        i += 1
+        if char == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[i : i + 4]):
+            out.append(chr(int(text[i : i + 4], 16)))
+            i += 4
+        else:
+            out.append({"t": "\t", "n": "\n", "r": "\r", "f": "\f"}.get(char, char))
+    return "".join(out)
+
+
+def read_properties(path: str) -> dict[str, str] | None:
+    """A properties file (UTF-8, else ISO-8859-1 as Minecraft falls back to), or None when it is missing."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return None
+    try:
+        return parse_properties(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return parse_properties(raw.decode("latin-1"))
+
+
+def java_date() -> str:
+    return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime())
+
+
+def load_server_properties(data_dir: str, *, create: bool = True) -> dict[str, str]:
+    """``server.properties``: read, or (``create``) written with the defaults when missing."""
+    path = os.path.join(data_dir, "server.properties")
+    props = read_properties(path)
+    if props is not None:
+        return props
+    if create:
+        lines = ["#Minecraft server properties", "#" + java_date()]
+        lines += [f"{key}={value}" for key, value in DEFAULT_PROPERTIES.items()]
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(lines) + "\n")
+        except OSError:
+            pass
+    return dict(DEFAULT_PROPERTIES)
+
+
+def max_players(props: dict) -> int:
+    value = props.get("max-players", "20")
+    return int(value) if re.fullmatch(r"[+-]?\d{1,9}", value) else 20  # Integer.parseInt, else the default
+
+
+BOOT_MESSAGES = tuple(boot_messages())
+
+
+def eula_check(data_dir: str) -> tuple[bool, list[str]]:
+    """Minecraft's ``Eula``: -> (agreed, console lines); a missing ``eula.txt`` is written with ``eula=false``."""
+    path = os.path.join(data_dir, "eula.txt")
+    props = read_properties(path)
+    lines = []
+    if props is None:
+        lines.append(stamp("Failed to load eula.txt", level="WARN", thread="ServerMain"))
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(f"{EULA_HEADER}\n#{java_date()}\neula=false\n")
+        except OSError:
+            pass
+        props = {}
+    agreed = props.get("eula", "false").lower() == "true"  # Boolean.parseBoolean
+    if not agreed:
+        lines.append(stamp(EULA_REFUSAL, thread="ServerMain"))
+    return agreed, lines
+
+
+def respond(command: str, players: int = MAX_PLAYERS) -> tuple[list[str], bool]:
     """Console reply lines for one stdin command, and whether the command stops the server.
 
     Shared with the virtual runtime (sandbox/power.py) so both answer alike.  ``burst`` and
@@ -75,7 +238,7 @@ def respond(command: str) -> tuple[list[str], bool]:
     if name == "say":
         return [stamp("[Server] " + rest)], False
     if name == "list":
-        return [stamp(f"There are 0 of a max of {MAX_PLAYERS} players online: ")], False
+        return [stamp(f"There are 0 of a max of {players} players online: ")], False
     if name == "help":
         return [stamp(line) for line in HELP_LINES], False
     if name == "stop":
@@ -98,6 +261,7 @@ class Console:
         self._log = None
         if log_path:
             try:
+                os.makedirs(os.path.dirname(log_path), exist_ok=True)
                 self._log = open(log_path, "ab")  # noqa: SIM115 - kept open for the process's lifetime
             except OSError:
                 self._log = None
@@ -124,8 +288,8 @@ class Console:
             self.raw("".join(t + "\n" for t in texts).encode("utf-8"))
 
 
-def write_world(data_dir: str) -> None:
-    """A few files so the data folder has a non-zero size."""
+def write_world(data_dir: str, eula_required: bool = False) -> None:
+    """A few files so the data folder has a non-zero size (and ``eula.txt`` accepted unless it must be asked)."""
     try:
         os.makedirs(os.path.join(data_dir, "world", "region"), exist_ok=True)
         os.makedirs(os.path.join(data_dir, "logs"), exist_ok=True)
@@ -137,13 +301,10 @@ def write_world(data_dir: str) -> None:
         if not os.path.exists(region):
             with open(region, "wb") as fh:
                 fh.write(b"\0" * 8192 + os.urandom(24576))
-        with open(os.path.join(data_dir, "server.properties"), "w") as fh:
-            fh.write(
-                f"#Minecraft server properties\nmax-players={MAX_PLAYERS}\nlevel-name=world\n"
-                "server-port=25565\nmotd=A sandbox server\n"
-            )
-        with open(os.path.join(data_dir, "eula.txt"), "w") as fh:
-            fh.write("eula=true\n")
+        eula = os.path.join(data_dir, "eula.txt")
+        if not eula_required and not os.path.exists(eula):
+            with open(eula, "w") as fh:
+                fh.write("eula=true\n")
     except OSError:
         pass
 
@@ -161,6 +322,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=0, help="print N lines at once after boot")
     parser.add_argument("--stop-seconds", type=float, default=0.1, help="time spent saving on stop")
     parser.add_argument("--hang-on-stop", action="store_true", help="ignore the stop command (the daemon must kill it)")
+    parser.add_argument(
+        "--eula-required", action="store_true", help="refuse to boot until eula.txt holds eula=true (Minecraft)"
+    )
     parser.add_argument("--data-dir", default=".")
     return parser.parse_args(argv)
 
@@ -169,8 +333,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
     data_dir = os.path.abspath(args.data_dir)
-    write_world(data_dir)
+    props = load_server_properties(data_dir)
     console = Console(os.path.join(data_dir, "logs", "latest.log"))
+    if args.eula_required:
+        agreed, lines = eula_check(data_dir)
+        console.lines(lines)
+        if not agreed:
+            os._exit(0)  # Minecraft returns from main (no world yet): a clean exit the daemon sees as a crash
+    write_world(data_dir, args.eula_required)
+    players = max_players(props)
+    messages = boot_messages(props)
     stopping = threading.Event()
     booted = threading.Event()
 
@@ -230,9 +402,9 @@ def main(argv: list[str] | None = None) -> int:
                 next_at = time.monotonic()
 
     def boot() -> None:
-        steps = len(BOOT_MESSAGES)
+        steps = len(messages)
         pause = max(0.0, args.boot_seconds) / steps
-        for message in BOOT_MESSAGES:
+        for message in messages:
             if stopping.is_set():
                 return
             console.line(stamp(message))
@@ -270,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         command = raw.decode("utf-8", errors="replace").strip()
         if not command:
             continue
-        lines, stop = respond(command)
+        lines, stop = respond(command, players)
         if stop:
             if args.hang_on_stop:
                 console.line(stamp("Stopping server"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import ipaddress
 import json
 import logging
@@ -18,12 +19,14 @@ import secrets
 import string
 import time
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import jwt
 from aiohttp import web
 
 from . import errors as E
+from .activity import activity_properties
 from .errors import ApiError, php_compact
 from .fleet import PELICAN_PERMISSIONS, PERMISSION_GROUPS, SERV_PREFIX, ApiKey, Fleet, Server, User, iso
 from .wings import version_tuple
@@ -254,6 +257,7 @@ class Ctx:
         self.headers: dict[str, str] = {}
         self.query: dict = {}
         self.body: dict = {}
+        self.params: dict = {}  # the route's named groups (``server``, later ``backup``, ``schedule``...)
 
 
 # --------------------------------------------------------------------------- routes
@@ -270,6 +274,42 @@ ROUTES = [
     (re.compile(r"^/api/client/servers/(?P<server>[^/]+)/command$"), "api:client:server.command", ("POST",)),
     (re.compile(r"^/api/client/servers/(?P<server>[^/]+)/power$"), "api:client:server.power", ("POST",)),
 ]
+
+# --------------------------------------------------------------------------- resource families
+# A family module (sandbox/files.py; backups, startup, schedules... later) adds its routes with
+# ``route()`` when it is imported; ``load_families()`` imports every module named in FAMILIES (Panel does
+# it). Its handlers run behind the same pipeline as ROUTES (401, 400 JSON, 429, 404 bind, 403 application
+# key, 404 visibility, 409 state) and do the panel's 403 permission and 422 validation themselves, as the
+# real controllers' form requests do. Handler signature: ``async def handler(panel, ctx) -> web.StreamResponse``.
+FAMILIES = ("sandbox.files",)
+FAMILY_ROUTES: list[tuple[re.Pattern, str, tuple[str, ...]]] = []
+FamilyHandler = Callable[["Panel", Ctx], Awaitable[web.StreamResponse]]
+FAMILY_HANDLERS: dict[str, FamilyHandler] = {}
+
+
+def register_route(name: str, pattern: str, methods: tuple[str, ...] | list[str], handler: FamilyHandler) -> None:
+    """Add route ``name`` (an anchored regex on the path, named groups become ``ctx.params``)."""
+    if name in FAMILY_HANDLERS or any(name == known for _, known, _ in ROUTES):
+        raise ValueError(f"route {name} is already registered")
+    FAMILY_ROUTES.append((re.compile(pattern), name, tuple(methods)))
+    FAMILY_HANDLERS[name] = handler
+
+
+def route(name: str, pattern: str, methods: tuple[str, ...] | list[str]):
+    """Decorator form of :func:`register_route`."""
+
+    def decorate(handler: FamilyHandler) -> FamilyHandler:
+        register_route(name, pattern, methods, handler)
+        return handler
+
+    return decorate
+
+
+def load_families() -> None:
+    """Import every family module once (importing registers its routes)."""
+    for module in FAMILIES:
+        importlib.import_module(module)
+
 
 LOGIN_PAGE = (
     "<!DOCTYPE html><html><head><title>Pterodactyl</title></head>"
@@ -294,6 +334,7 @@ class Panel:
         self.request_log: list[dict] = []
         self.faults: list[dict] = []
         self.background: set[asyncio.Task] = set()
+        load_families()
 
     @property
     def pelican(self) -> bool:
@@ -315,7 +356,7 @@ class Panel:
 
     def match_route(self, path: str):
         """-> (name, params, methods) or (None, None, None)."""
-        for rx, name, methods in ROUTES:
+        for rx, name, methods in ROUTES + FAMILY_ROUTES:
             m = rx.match(path)
             if m:
                 return name, m.groupdict(), methods
@@ -386,6 +427,7 @@ class Panel:
         if request.method not in allowed:
             raise E.method_not_allowed(request.method, path, allowed)
         ctx = Ctx(request)
+        ctx.params = params
         try:
             return await self.pipeline(ctx, name, params)
         except ApiError as exc:
@@ -410,7 +452,7 @@ class Panel:
         ctx.user = ctx.key.user
         request["sandbox_user"] = ctx.user.username
         # 400 malformed JSON
-        ctx.query = clean_input(php_parse_query(request.query_string))
+        ctx.query = clean_input(php_parse_query(request.rel_url.raw_query_string))
         await self.read_body(ctx)
         # 400 two-factor required (Pterodactyl only; GET /account is exempt)
         level = self.fleet.two_factor_required
@@ -447,7 +489,7 @@ class Panel:
             self.check_server_access(ctx, name)
             if self.pelican and name == "api:client:server.ws":
                 self._pelican_ws_throttle(ctx)
-        handler = {
+        builtin = {
             "api:client.index": self.list_servers,
             "api:client.permissions": self.permissions,
             "api:client.account": self.account,
@@ -458,8 +500,8 @@ class Panel:
             "api:client:server.activity": self.server_activity,
             "api:client:server.command": self.command,
             "api:client:server.power": self.power,
-        }[name]
-        response = await handler(ctx)
+        }.get(name)
+        response = await (builtin(ctx) if builtin is not None else FAMILY_HANDLERS[name](self, ctx))
         for k, v in ctx.headers.items():
             response.headers[k] = v
         return response
@@ -533,6 +575,8 @@ class Panel:
             and (self.pelican or detail not in (E.CONFLICT_SUSPENDED, E.CONFLICT_MAINTENANCE))
         ):
             return
+        if self.pelican and user.root_admin and route.startswith("api:client:server.files."):
+            return  # Pelican lets admins use the file manager in every conflict state (PCA §11.5)
         raise E.conflict(detail)
 
     # ----------------------------------------------------------------- transformers
@@ -664,11 +708,7 @@ class Panel:
         return {"object": "server", "attributes": attrs}
 
     def activity_item(self, entry, viewer: User, includes: set[str]) -> dict:
-        props: Any = dict(entry.properties)
-        if "ip" in props and not self.pelican and entry.actor is not viewer:
-            props["ip"] = "[hidden]"
-        if not props:
-            props = [] if self.pelican else {}
+        props = activity_properties(entry.properties, self.pelican, hide_ip=entry.actor is not viewer)
         attrs: dict = {"id": hashlib.sha1(str(entry.id).encode()).hexdigest()}
         if not self.pelican:
             attrs["batch"] = None
@@ -980,21 +1020,9 @@ class Panel:
         return self.json_response({"data": {"token": token, "socket": f"{socket}/api/servers/{server.uuid}/ws"}})
 
     def issue_token(self, user: User, server: Server, now: int | None = None) -> str:
-        now = int(time.time()) if now is None else now
-        if self.pelican:
-            jti = hashlib.sha256(f"{user.id}{server.uuid}".encode()).hexdigest()
-        else:
-            jti = hashlib.md5(f"{user.id}{server.uuid}".encode()).hexdigest()
-        claims: dict = {
-            "iss": self.panel_url,
-            "aud": [self.wings_url],
-            "jti": jti,
-            "iat": now,
-            "nbf": now - 300,
-            "exp": now + int(self.token_ttl),
-            "server_uuid": server.uuid,
-            "permissions": self.fleet.user_permissions(user, server),
-        }
+        jti, claims = self.node_jwt_claims(user, server, int(self.token_ttl), now)
+        claims["server_uuid"] = server.uuid
+        claims["permissions"] = self.fleet.user_permissions(user, server)
         if self.emits_scope and not self.pelican:
             claims["scope"] = "websocket"
         claims["user_uuid"] = user.uuid
@@ -1004,13 +1032,22 @@ class Panel:
         else:
             claims["user_id"] = user.id
             claims["unique_id"] = rand_alnum(16)
-        return jwt.encode(
-            claims,
-            server.node.daemon_token or self.node_context.daemon_token,
-            algorithm="HS256",
-            headers={"jti": jti},
-            sort_headers=False,
-        )
+        return self.sign_node_jwt(server, jti, claims)
+
+    def node_jwt_claims(self, user: User, server: Server, ttl: int, now: int | None = None) -> tuple[str, dict]:
+        """NodeJWTService's first claims, in its order: -> (jti, {iss, aud, jti, iat, nbf (-5 min), exp}).
+        ``jti`` is md5 (Pelican: sha256) of the user id and the server uuid."""
+        now = int(time.time()) if now is None else now
+        digest = hashlib.sha256 if self.pelican else hashlib.md5
+        jti = digest(f"{user.id}{server.uuid}".encode()).hexdigest()
+        claims = {"iss": self.panel_url, "aud": [self.wings_url], "jti": jti, "iat": now, "nbf": now - 300}
+        claims["exp"] = now + ttl
+        return jti, claims
+
+    def sign_node_jwt(self, server: Server, jti: str, claims: dict) -> str:
+        """HS256 with the node's daemon token; ``jti`` also as a JOSE header."""
+        key = server.node.daemon_token or self.node_context.daemon_token
+        return jwt.encode(claims, key, algorithm="HS256", headers={"jti": jti}, sort_headers=False)
 
 
 def _ip_allowed(ip: str, ranges: list[str]) -> bool:

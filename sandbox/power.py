@@ -507,6 +507,8 @@ class ServerRuntime:
         self._daemon("Finished pulling Docker container image")
         if self.virtual:
             self._started_at = time.monotonic()
+            if _get(self._egg, "eula_required", False) and not self._virtual_eula():
+                return
             self._later(self.start_delay, self._virtual_booted)
             crash_after = self._game("crash_after")
             if crash_after is not None:
@@ -537,6 +539,8 @@ class ServerRuntime:
             argv += ["--burst", str(burst)]
         if self._game("hang_on_stop", False):
             argv.append("--hang-on-stop")
+        if _get(self._egg, "eula_required", False):
+            argv.append("--eula-required")
         return argv
 
     async def _spawn(self) -> None:
@@ -693,7 +697,11 @@ class ServerRuntime:
     def _virtual_booted(self) -> None:
         if self.state != STARTING:
             return
-        self._line(gameserver.stamp(gameserver.BOOT_MESSAGES[0]))
+        # the game's properties when the folder has them (virtual servers write none): motd and max-players lines
+        props = gameserver.read_properties(str(self.data_dir / "server.properties")) or {}
+        self._players = gameserver.max_players(props)
+        for message in gameserver.boot_messages(props)[:4]:
+            self._line(gameserver.stamp(message))
         self._line(gameserver.stamp(gameserver.DONE_TEMPLATE.format(self.start_delay)))
         if self.state == STARTING:  # an egg whose done string our lines do not contain
             self._set_state(RUNNING)
@@ -723,7 +731,7 @@ class ServerRuntime:
         self._later(interval, self._virtual_chatter, rate, count)
 
     def _virtual_command(self, command: str, schedule_offline: bool = True) -> None:
-        lines, stop = gameserver.respond(command)
+        lines, stop = gameserver.respond(command, getattr(self, "_players", gameserver.MAX_PLAYERS))
         if command == self.stop_command:
             stop = True
         for line in lines:
@@ -751,10 +759,21 @@ class ServerRuntime:
         self._exit_code = 0
         self._set_state(OFFLINE)
 
-    def _virtual_exit(self, code: int) -> None:
+    def _virtual_eula(self) -> bool:
+        """An egg with ``eula_required``: as the real game, refuse and exit (code 0) until eula.txt agrees."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        agreed, lines = gameserver.eula_check(str(self.data_dir))
+        for line in lines:
+            self._line(line)
+        if not agreed:
+            self._later(min(self.start_delay, 0.1), self._virtual_exit, 0, False)
+        return agreed
+
+    def _virtual_exit(self, code: int, crashed: bool = True) -> None:
         if self.state not in (STARTING, RUNNING):
             return
         self._cancel_timers()
-        self._line(gameserver.stamp("Encountered an unexpected exception", level="ERROR"))
+        if crashed:
+            self._line(gameserver.stamp("Encountered an unexpected exception", level="ERROR"))
         self._exit_code = code
         self._set_state(OFFLINE)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -481,9 +482,24 @@ def _parse_inbound(data: Any) -> tuple[str, list[str]] | None:
     return event, args
 
 
+# Routes a resource family adds to the node (sandbox/files_wings.py: /download/file, /upload/file); registered
+# when the family module is imported (sandbox.panel.load_families), added by add_wings_routes.
+WINGS_FAMILY_ROUTES: list[tuple[str, str, Any]] = []  # (method, path, handler(node_context, request))
+
+
+def register_route(method: str, path: str, handler) -> None:
+    """Add a node route; ``handler(node_context, request)`` answers it."""
+    WINGS_FAMILY_ROUTES.append((method, path, handler))
+
+
 def add_wings_routes(app: web.Application, node_context: Any) -> None:
-    """Register the Wings websocket on ``app`` and wire ``node_context.drop_connections``."""
+    """Register the Wings websocket (and the families' node routes) on ``app``; wire ``drop_connections``."""
     ctx = node_context
+    from .panel import load_families  # here: panel imports this module
+
+    load_families()
+    for method, path, handler in WINGS_FAMILY_ROUTES:
+        app.router.add_route(method, path, functools.partial(handler, ctx))
     sockets: set[WingsSocket] = set()
 
     def request_id(request: web.Request) -> str:

@@ -5,7 +5,10 @@ Imported by plain name (``from sandbox_expect import ...``): pytest puts this fo
 
 from __future__ import annotations
 
+import contextlib
 import time
+
+from aiohttp import web
 
 # The keys of a Wings stats event, in the order of Wings' Go struct (a client may rely on the order).
 WINGS_STATS_KEYS = [
@@ -31,3 +34,16 @@ def wait_for(predicate, timeout: float = 15.0, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout:.0f} s")
+
+
+@contextlib.asynccontextmanager
+async def serving(app: web.Application):
+    """Serve ``app`` on a free loopback port for the block; yields its base URL (in-process tests)."""
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    finally:
+        await runner.cleanup()

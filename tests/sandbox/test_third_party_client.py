@@ -8,6 +8,7 @@ and not merely what our own client expects.
 from __future__ import annotations
 
 import pytest
+import requests
 from sandbox_expect import wait_for
 
 pydactyl = pytest.importorskip("pydactyl")
@@ -67,3 +68,16 @@ def test_power_console_and_websocket(panel, api):
     assert events[:2] == ["auth success", "status"]
     log = panel.requests_log()
     assert [entry["status"] for entry in log if entry["method"] == "POST" and identifier in entry["path"]] == [204, 204]
+
+
+def test_files_list_read_write_and_download(panel, api):
+    identifier = panel["servers"][2]["identifier"]
+    files = api.client.servers.files
+    files.write_file(identifier, "config/motd.txt", "hello from py-dactyl\n")
+    listing = files.list_files(identifier, "config")
+    assert [item["attributes"]["name"] for item in listing["data"]] == ["motd.txt"]
+    assert listing["data"][0]["attributes"]["size"] == len("hello from py-dactyl\n")
+    assert files.get_file_contents(identifier, "config/motd.txt", json=False).text == "hello from py-dactyl\n"
+    url = files.download_file(identifier, "config/motd.txt")
+    assert url.startswith(panel["wings_url"] + "/download/file?token=")
+    assert requests.get(url, timeout=10).text == "hello from py-dactyl\n"
