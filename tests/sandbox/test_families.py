@@ -82,22 +82,22 @@ def test_a_registered_route_runs_behind_the_pipeline(registered):
         assert body == {"params": {"server": first.identifier, "item": "7"}, "server": first.identifier, "query": {}}
         assert headers["X-RateLimit-Limit"] == "100"
         # PHP's parse_str over the raw query string: each value decoded once, "+" a space
-        status, body, _ = await call(first.identifier, query="?file=world%252Flevel+1.dat&a[]=x%26y&b=%20")
+        status, body, _headers = await call(first.identifier, query="?file=world%252Flevel+1.dat&a[]=x%26y&b=%20")
         assert body["query"] == {"file": "world%2Flevel 1.dat", "a": {"0": "x&y"}, "b": None}
         status, body, headers = await call(first.uuid, method="GET")
         assert status == 405 and headers["Allow"] == "POST"
         assert (await call(first.identifier, username=None))[0] == 401
-        status, body, _ = await call("deadbeef")
+        status, body, _headers = await call("deadbeef")
         assert status == 404 and body["errors"][0]["detail"] == E.NOT_FOUND_UNKNOWN
-        status, body, _ = await call(first.identifier, username="admin", kind="application")
+        status, body, _headers = await call(first.identifier, username="admin", kind="application")
         assert status == 403 and body["errors"][0]["detail"] == E.APPLICATION_KEY
-        status, body, _ = await call(first.identifier, username="other")
+        status, body, _headers = await call(first.identifier, username="other")
         assert status == 404 and body["errors"][0]["detail"] == E.NOT_FOUND_HIDDEN
-        status, body, _ = await call(suspended.identifier)
+        status, body, _headers = await call(suspended.identifier)
         assert status == 409 and body["errors"][0]["detail"] == E.CONFLICT_SUSPENDED
-        status, body, _ = await call(first.identifier, username="helper")  # a subuser without file.read
+        status, body, _headers = await call(first.identifier, username="helper")  # a subuser without file.read
         assert status == 403 and body["errors"][0]["detail"] == E.UNAUTHORIZED
-        status, body, _ = await call(first.identifier, item="x")  # the pattern does not match
+        status, body, _headers = await call(first.identifier, item="x")  # the pattern does not match
         assert status == 404 and body["errors"][0]["code"] == "NotFoundHttpException"
 
     serve(scenario)
@@ -109,5 +109,5 @@ def test_registry_refuses_a_name_twice_and_knows_the_files_family(registered):
     with pytest.raises(ValueError):
         panel_mod.register_route("api:client:server.view", r"^/nowhere$", ("GET",), echo)
     panel_mod.load_families()
-    names = {name for _, name, _ in panel_mod.FAMILY_ROUTES}
+    names = {route[1] for route in panel_mod.FAMILY_ROUTES}
     assert {f"api:client:server.files.{op}" for op in ("list", "contents", "write", "upload", "chmod")} <= names

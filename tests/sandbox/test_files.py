@@ -178,7 +178,7 @@ ROUTES = [  # (method, op, permission, request keywords that pass validation)
 @pytest.mark.parametrize(("method", "op", "permission", "kwargs"), ROUTES, ids=[r[1] for r in ROUTES])
 def test_each_route_needs_its_permission(sb, files, method, op, permission, kwargs):
     files.put("a.txt", "x")
-    others = [p for _, _, p, _ in ROUTES if p != permission] + ["file.sftp", "websocket.connect"]
+    others = [route[2] for route in ROUTES if route[2] != permission] + ["file.sftp", "websocket.connect"]
     sb.control("PUT", "/subusers", json={"server": "files", "username": "helper", "permissions": others})
     response = files(method, op, "helper", **kwargs)
     assert response.status_code == 403 and error(response) == {
@@ -288,7 +288,7 @@ def test_rename_copy_delete_create_folder_chmod(files):
         remote_error(files("PUT", "rename", json={"root": "/", "files": [pair]}), 403, DENYLISTED)
     daemon_500(files("PUT", "rename", json={"root": "/", "files": [{"from": ".", "to": "x"}]}))
 
-    for _ in range(2):
+    for _attempt in range(2):
         assert files("POST", "copy", json={"location": "b.txt"}).status_code == 204
     assert files("POST", "copy", json={"location": "/pack.tar.gz"}).status_code == 204
     assert {"b copy.txt", "b copy 1.txt", "pack copy.tar.gz"} <= set(files.names())

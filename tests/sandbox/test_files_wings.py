@@ -179,13 +179,13 @@ def test_node_refuses_expired_unknown_and_foreign_tokens(tmp_path: pathlib.Path)
                 async with session.get(url, params={"token": token}) as r:
                     return r.status, await r.read(), r.headers
 
-            status, body, _ = await get(_token())
+            status, body, _headers = await get(_token())
             assert status == 200 and body == b"hello"
             for bad in (_token(exp=int(time.time()) - 2), _token(key="another-node-" + "z" * 40), "garbage", ""):
                 status, body, headers = await get(bad)
                 assert status == 500 and headers["Content-Type"].startswith("application/json")
                 assert re.fullmatch(rf'\{{"error":"{WINGS_GENERIC}","request_id":"{UUID}"\}}', body.decode())
-            status, body, _ = await get(_token(server_uuid="0" * 36))
+            status, body, _headers = await get(_token(server_uuid="0" * 36))
             assert status == 404 and body == b'{"error":"The requested resource was not found on this server."}'
             token = _token(unique_id="once")
             assert (await get(token))[0] == 200 and (await get(token))[0] == 404
