@@ -3,7 +3,7 @@
 """ConsoleSession keeps the console whole across a reconnect (the replay of Wings' history), keeps the
 last lines seen, stays within Wings 1.12's limits and explains a panel too old for its Wings; against
 the scripted socket of wings_fake.py. The splice itself: test_splice.py; the real thing against the
-sandbox: tests/integration_py/test_console_continuity.py.
+sandbox: tests/integration_py/test_console_gaps_live.py.
 """
 
 from __future__ import annotations
