@@ -282,7 +282,7 @@ ROUTES = [
 # it). Its handlers run behind the same pipeline as ROUTES (401, 400 JSON, 429, 404 bind, 403 application
 # key, 404 visibility, 409 state) and do the panel's 403 permission and 422 validation themselves, as the
 # real controllers' form requests do. Handler signature: ``async def handler(panel, ctx) -> web.StreamResponse``.
-FAMILIES = ("sandbox.files",)
+FAMILIES = ("sandbox.files", "sandbox.backups")
 FAMILY_ROUTES: list[tuple[re.Pattern, str, tuple[str, ...]]] = []
 FamilyHandler = Callable[["Panel", Ctx], Awaitable[web.StreamResponse]]
 FAMILY_HANDLERS: dict[str, FamilyHandler] = {}
