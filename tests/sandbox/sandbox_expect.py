@@ -79,7 +79,7 @@ def claims(url: str) -> tuple[dict, dict]:
     def part(text: str) -> dict:
         return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
 
-    header, payload, _ = token.split(".")
+    header, payload, _signature = token.split(".")
     return part(header), part(payload)
 
 

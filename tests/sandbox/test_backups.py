@@ -68,7 +68,7 @@ def test_create_view_list_shapes_and_activity(backups):
 
 def test_pagination_per_page_and_links(backups):
     server = Backups(backups.sb, "spare")
-    for _ in range(3):
+    for _attempt in range(3):
         server.made()
     page = server("GET", params={"per_page": 2}).json()
     pagination = page["meta"]["pagination"]

@@ -63,7 +63,7 @@ def test_restore_throttle_counts_every_request(backups):
     made = backups.made()
     path = f"/{made['uuid']}/restore"
     assert backups.sb.control("GET", "/settings").json()["backup_restore_throttle"] == {"count": 3, "period": 900}
-    for _ in range(3):
+    for _attempt in range(3):
         assert backups("POST", path, json={}).status_code == 422  # refused requests count too
     response = backups("POST", path, json={"truncate": False})
     assert response.status_code == 429 and error(response)["detail"] == "Too Many Attempts."
