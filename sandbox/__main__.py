@@ -85,6 +85,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="short: 8-character identifiers (default); serv: opt-in serv_ identifiers",
     )
     p.add_argument("--data-dir", help="folder for server data (default: a temporary folder removed at exit)")
+    p.add_argument(
+        "--backup-dir",
+        help="where the node keeps backup archives (default: <data-dir>/.backups, beside the servers' folders)",
+    )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed for uuids and names")
     p.add_argument("--log-level", default=os.environ.get("SANDBOX_LOG_LEVEL", "WARNING"))
     args = p.parse_args(argv)
@@ -160,6 +164,7 @@ def ready_document(fleet: fleet_mod.Fleet, panel: Panel, control_url: str) -> di
             }
             for s in fleet.servers
         ],
+        "backup_dir": str(panel.node_context.backup_dir) if panel.node_context.backup_dir else None,
         "rate_limit": panel.rate_limit,
         "rate_period": panel.rate_period,
         "token_ttl": panel.token_ttl,
@@ -202,6 +207,7 @@ async def run(args) -> int:
         flavor=fleet.flavor,
         wings_version=fleet.wings_version,
         fleet=fleet,
+        backup_dir=pathlib.Path(args.backup_dir) if args.backup_dir else data_root / ".backups",
     )
     panel = Panel(fleet, node_context, rate_limit=rate_limit, token_ttl=args.token_ttl, rate_period=args.rate_period)
     panel.virtual = args.virtual
@@ -263,6 +269,11 @@ async def run(args) -> int:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        for closer in list(node_context.closers):  # the families' background jobs (backups, restores)
+            try:
+                await asyncio.wait_for(closer(), 15)
+            except Exception:
+                log.debug("a family closer failed", exc_info=True)
         await asyncio.gather(*(s.runtime.close() for s in fleet.servers if s.runtime), return_exceptions=True)
         try:
             result = node_context.drop_connections(None)

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import backups
 from . import errors as E
 from .files import MAX_EDIT_SIZE
 from .panel import Panel
@@ -194,6 +195,9 @@ class Control:
                             "GET /transfers/faults",
                             "POST /transfers/faults",
                             "DELETE /transfers/faults",
+                            "GET /backups/faults",
+                            "POST /backups/faults",
+                            "DELETE /backups/faults",
                             "POST /reset",
                             "GET /state",
                         ]
@@ -245,6 +249,10 @@ class Control:
                     if body.get("panel_version") is not None:
                         self.fleet.panel_version = str(body["panel_version"])
                     self.patch_file_settings(body)
+                    try:
+                        backups.patch_settings(self.panel, body)
+                    except ValueError as exc:
+                        raise ControlError(str(exc), 422) from None
                 return web.json_response(
                     {
                         "rate_limit": self.panel.rate_limit,
@@ -254,14 +262,19 @@ class Control:
                         "panel_version": self.fleet.panel_version,
                         "upload_limit": self.panel.node_context.upload_limit,
                         "max_edit_size": getattr(self.panel, "max_edit_size", MAX_EDIT_SIZE),
+                        **backups.settings(self.panel),
                     }
                 )
-            elif sub == "/transfers/faults":
-                faults = self.panel.node_context.transfer_faults
+            elif sub in ("/transfers/faults", "/backups/faults"):
+                # the node's faults: transfers (sandbox/files_wings.py), backups (sandbox/backups_wings.py)
+                if sub == "/transfers/faults":
+                    faults, add = self.panel.node_context.transfer_faults, self.add_transfer_fault
+                else:
+                    faults, add = self.panel.node_context.backup_faults, self.add_backup_fault
                 if method == "GET":
                     return web.json_response(faults)
                 if method == "POST":
-                    return web.json_response(self.add_transfer_fault(body), status=201)
+                    return web.json_response(add(body), status=201)
                 if method == "DELETE":
                     faults.clear()
                     return web.Response(status=204)
@@ -351,6 +364,18 @@ class Control:
         self.panel.node_context.transfer_faults.append(fault)
         return fault
 
+    def add_backup_fault(self, body: dict) -> dict:
+        """Make the node's next ``count`` backups of a server fail (sandbox/backups_wings.py)."""
+        server = self.server(str(body.get("server", "")))
+        count = body.get("count", 1)
+        if body.get("fail", True) is not True:
+            raise ControlError("fail must be true (the only fault a backup has)", 422)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ControlError("count must be a whole number >= 1", 422)
+        fault = {"server": server.uuid, "fail": True, "count": count}
+        self.panel.node_context.backup_faults.append(fault)
+        return fault
+
     async def patch_server(self, server, body: dict) -> dict:
         if "status" in body:
             if body["status"] not in (
@@ -375,6 +400,13 @@ class Control:
             server.description = str(body["description"] or "")
         if "external_id" in body:
             server.external_id = body["external_id"]
+        if "feature_limits" in body:
+            limits = body["feature_limits"]
+            if not isinstance(limits, dict) or any(
+                isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in limits.values()
+            ):
+                raise ControlError("feature_limits is {name: whole number >= 0}, e.g. {'backups': 3}", 422)
+            server.feature_limits.update(limits)
         if "state" in body:
             state = body["state"]
             if state not in ("offline", "running"):
@@ -398,6 +430,7 @@ class Control:
             "subusers": dict(server.subusers),
             "description": server.description,
             "external_id": server.external_id,
+            "feature_limits": dict(server.feature_limits),
             "data_dir": str(server.runtime.data_dir) if server.runtime else None,
         }
 
@@ -419,6 +452,7 @@ class Control:
         self.panel.request_log.clear()
         self.panel.faults.clear()
         self.panel.node_context.transfer_faults.clear()
+        self.panel.node_context.backup_faults.clear()
         self.panel.windows.clear()
         self.panel.resource_cache.clear()
 

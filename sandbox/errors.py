@@ -43,6 +43,9 @@ VALIDATION_MESSAGES = {
     "min": "The {attr} must be at least {min} characters.",
     "array": "The {attr} must be an array.",
     "numeric": "The {attr} must be a number.",
+    "boolean": "The {attr} field must be true or false.",
+    "max": "The {attr} may not be greater than {max} characters.",
+    "max.array": "The {attr} may not have more than {max} items.",
 }
 
 
@@ -162,11 +165,12 @@ def unexpected(code: str = "Exception") -> ApiError:
 
 
 def validation(failures: list[tuple[str, str, dict]]) -> ApiError:
-    """failures: (field, rule, params) -> one envelope item per message."""
+    """failures: (field, rule, params) -> one envelope item per message (``params["message"]``: another text
+    than the rule's own, e.g. ``max.array``)."""
     items = []
     for field, rule, params in failures:
         attr = field.replace("_", " ")
-        detail = VALIDATION_MESSAGES[rule].format(attr=attr, **params)
+        detail = VALIDATION_MESSAGES[params.get("message", rule)].format(attr=attr, **params)
         items.append(
             {
                 "code": "ValidationException",

@@ -90,10 +90,16 @@ async def download_file(ctx: Any, request: web.Request) -> web.StreamResponse:
             raise WingsAnswer(wings_json(404, {"error": signed_urls.RESOURCE_NOT_FOUND}, rid))
     except WingsAnswer as answer:
         return answer.response
+    return await stream_file(ctx, request, target, st.st_size)
+
+
+async def stream_file(ctx: Any, request: web.Request, target: str, size: int) -> web.StreamResponse:
+    """A node download's answer (files and backups): ``size`` bytes of ``target`` as an attachment named by its
+    base name; an armed ``download`` transfer fault cuts it."""
     fault = take_fault(ctx, "download")
     response = web.StreamResponse(
         headers={
-            "Content-Length": str(st.st_size),
+            "Content-Length": str(size),
             "Content-Disposition": "attachment; filename=" + go_quote(os.path.basename(target)),
             "Content-Type": "application/octet-stream",
             "X-Request-Id": request_id(request),
@@ -102,8 +108,8 @@ async def download_file(ctx: Any, request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     sent = 0
     with open(target, "rb") as fh:
-        while sent < st.st_size:
-            chunk = fh.read(min(CHUNK, st.st_size - sent))
+        while sent < size:
+            chunk = fh.read(min(CHUNK, size - sent))
             if not chunk:
                 break
             if fault is not None and sent + len(chunk) > int(fault.get("after_bytes", 0)):
@@ -224,7 +230,7 @@ def _record_upload(ctx: Any, request: web.Request, token: Any, server: Any, file
     fleet.record("server:file.uploaded", actor, server, properties, ip=request.remote or "")
 
 
-def _guarded(handler):
+def guarded(handler):
     """An unexpected failure is Wings' generic 500 JSON (gin's recovery), not aiohttp's text page."""
 
     async def guarded(ctx: Any, request: web.Request) -> web.StreamResponse:
@@ -239,5 +245,5 @@ def _guarded(handler):
     return guarded
 
 
-register_route("GET", "/download/file", _guarded(download_file))
-register_route("POST", "/upload/file", _guarded(upload_file))
+register_route("GET", "/download/file", guarded(download_file))
+register_route("POST", "/upload/file", guarded(upload_file))

@@ -252,6 +252,12 @@ class NodeContext:
     upload_limit: int = 100  # api.upload_limit: MB per uploaded file
     used_unique_ids: dict[str, float] = dataclasses.field(default_factory=dict)  # signed URL unique_id -> expiry
     transfer_faults: list[dict] = dataclasses.field(default_factory=list)  # armed upload/download faults
+    # the backups' node side (sandbox/backups_wings.py)
+    backup_dir: Any = None  # system.backup_directory: where the archives are kept (None: a temporary folder)
+    backup_min_seconds: float = 0.5  # the least time a backup takes (so that "in progress" can be seen)
+    restore_stop_timeout: float = 120.0  # how long a restore waits for the server to stop (no kill)
+    backup_faults: list[dict] = dataclasses.field(default_factory=list)  # armed failures: {"server", "count"}
+    closers: list[Callable[[], Any]] = dataclasses.field(default_factory=list)  # awaited at shutdown (families)
     # replaced by sandbox.wings.add_wings_routes
     drop_connections: Callable[..., Any] = lambda uuid=None: 0
 
@@ -264,6 +270,7 @@ class Fleet:
         self.eggs: list[Egg] = []
         self.servers: list[Server] = []
         self.activity: list[ActivityEntry] = []
+        self.backups: list = []  # sandbox.backups.Backup rows, in insertion (id) order, soft-deleted ones too
         self.keys_by_identifier: dict[str, ApiKey] = {}
         self.roles: dict[str, str] = {}  # role -> username (owner/subuser/admin/application/other)
         self.two_factor_required = 0  # APP_2FA_REQUIRED: 0 nobody, 1 admins, 2 everyone

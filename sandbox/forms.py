@@ -3,8 +3,9 @@ unauthorized.``), then Laravel's validation rules (422, one envelope item per me
 
 Rules emulated: ``required`` (fails on null, ``""`` and an empty array, whatever ``nullable`` says: it is an
 implicit rule), ``sometimes``, ``nullable``, ``string``, ``array``, ``numeric`` (PHP's ``is_numeric``),
-``in:a,b``; wildcard keys ``files.*`` and ``files.*.name`` expand over an array's items (a nested key of an item
-that is not an array counts as missing); an attribute stops at its first failing ``required``.
+``in:a,b``, ``boolean`` (true, false, 1, 0, "1", "0"), ``max:N`` (characters of a string, items of an array);
+wildcard keys ``files.*`` and ``files.*.name`` expand over an array's items (a nested key of an item that is not
+an array counts as missing); an attribute stops at its first failing ``required``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from . import errors as E
 from .panel import Ctx, Panel
 
+BOOLEANS = (True, False, 0, 1, "0", "1")  # Laravel's validateBoolean
 PHP_NUMERIC = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
 
 
@@ -74,6 +76,13 @@ def validate(data: dict, rules: list[tuple[str, str]]) -> None:
                     continue
                 if name in ("sometimes", "nullable") or not present or (value is None and "nullable" in names):
                     continue
+                if name == "max":
+                    if _size(value) > float(arg):
+                        params = {"max": arg}
+                        if isinstance(value, (list, dict)):
+                            params["message"] = "max.array"
+                        failures.append((attribute, "max", params))
+                    continue
                 if not _passes(name, arg, value):
                     failures.append((attribute, name, {}))
     if failures:
@@ -89,6 +98,17 @@ def _passes(rule: str, arg: str, value: Any) -> bool:
         if isinstance(value, str):
             return PHP_NUMERIC.match(value) is not None
         return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if rule == "boolean":
+        return any(value is accepted or (type(value) is type(accepted) and value == accepted) for accepted in BOOLEANS)
     if rule == "in":
         return isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value) in arg.split(",")
     raise ValueError(f"rule {rule} is not emulated")
+
+
+def _size(value: Any) -> float:
+    """Laravel's ``getSize`` for an attribute without a numeric rule: items of an array, else characters."""
+    if isinstance(value, (list, dict)):
+        return len(value)
+    if isinstance(value, bool):
+        return 1 if value else 0
+    return len(str(value))

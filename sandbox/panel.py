@@ -207,8 +207,8 @@ def http_build_query(data: dict, prefix: str | None = None) -> str:
     return "&".join(parts)
 
 
-def php_int_param(value: Any, default: int) -> int | None:
-    """What `min($request->query('per_page', default), 100)` ends up paginating with (None: model default)."""
+def php_int_param(value: Any, default: int, maximum: int = 100) -> int | None:
+    """What `min($request->query('per_page', default), maximum)` ends up paginating with (None: model default)."""
     if value is None:
         return None
     if isinstance(value, (dict, list)):
@@ -216,8 +216,8 @@ def php_int_param(value: Any, default: int) -> int | None:
     try:
         number = float(value)
     except ValueError:
-        return 100  # PHP 8: a non-numeric string compares greater than 100
-    return int(min(number, 100))
+        return maximum  # PHP 8: a non-numeric string compares greater than the maximum
+    return int(min(number, maximum))
 
 
 def expects_json(request: web.Request) -> bool:
@@ -258,6 +258,7 @@ class Ctx:
         self.query: dict = {}
         self.body: dict = {}
         self.params: dict = {}  # the route's named groups (``server``, later ``backup``, ``schedule``...)
+        self.bound: dict = {}  # the models a family's binder found for those groups (``bound["backup"]``)
 
 
 # --------------------------------------------------------------------------- routes
@@ -281,28 +282,52 @@ ROUTES = [
 # it). Its handlers run behind the same pipeline as ROUTES (401, 400 JSON, 429, 404 bind, 403 application
 # key, 404 visibility, 409 state) and do the panel's 403 permission and 422 validation themselves, as the
 # real controllers' form requests do. Handler signature: ``async def handler(panel, ctx) -> web.StreamResponse``.
-FAMILIES = ("sandbox.files",)
+FAMILIES = ("sandbox.files", "sandbox.backups")
 FAMILY_ROUTES: list[tuple[re.Pattern, str, tuple[str, ...]]] = []
 FamilyHandler = Callable[["Panel", Ctx], Awaitable[web.StreamResponse]]
 FAMILY_HANDLERS: dict[str, FamilyHandler] = {}
+ROUTE_FLAVORS: dict[str, str] = {}  # route name -> the only flavor that has it (Pelican's extra routes)
+# route parameter -> binder(panel, server, value) -> the model, or an ApiError (404); run where the panel binds
+# the server (Laravel's SubstituteBindings binds every parameter of the route at once)
+Binder = Callable[["Panel", Server, str], Any]
+BINDERS: dict[str, Binder] = {}
+# Laravel's Router::$verbs: the order of the methods a 405 lists
+VERBS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-def register_route(name: str, pattern: str, methods: tuple[str, ...] | list[str], handler: FamilyHandler) -> None:
-    """Add route ``name`` (an anchored regex on the path, named groups become ``ctx.params``)."""
+def register_route(
+    name: str,
+    pattern: str,
+    methods: tuple[str, ...] | list[str],
+    handler: FamilyHandler,
+    *,
+    flavor: str | None = None,
+) -> None:
+    """Add route ``name`` (an anchored regex on the path, named groups become ``ctx.params``); ``flavor``:
+    only that panel has the route (the other answers 404 ``The route … could not be found.``)."""
     if name in FAMILY_HANDLERS or any(name == known for _, known, _ in ROUTES):
         raise ValueError(f"route {name} is already registered")
     FAMILY_ROUTES.append((re.compile(pattern), name, tuple(methods)))
     FAMILY_HANDLERS[name] = handler
+    if flavor is not None:
+        ROUTE_FLAVORS[name] = flavor
 
 
-def route(name: str, pattern: str, methods: tuple[str, ...] | list[str]):
+def route(name: str, pattern: str, methods: tuple[str, ...] | list[str], *, flavor: str | None = None):
     """Decorator form of :func:`register_route`."""
 
     def decorate(handler: FamilyHandler) -> FamilyHandler:
-        register_route(name, pattern, methods, handler)
+        register_route(name, pattern, methods, handler, flavor=flavor)
         return handler
 
     return decorate
+
+
+def register_binder(param: str, binder: Binder) -> None:
+    """Bind the route parameter ``param`` (e.g. ``backup``) to a model where the server is bound."""
+    if param in BINDERS or param == "server":
+        raise ValueError(f"a binder for {param} is already registered")
+    BINDERS[param] = binder
 
 
 def load_families() -> None:
@@ -354,13 +379,24 @@ class Panel:
             return None
         return key
 
-    def match_route(self, path: str):
-        """-> (name, params, methods) or (None, None, None)."""
+    def match_route(self, path: str, method: str | None = None):
+        """-> (name, params, methods) or (None, None, None). Several routes may share a path with other verbs:
+        the one that has ``method`` wins; none has it: the first, with every verb of the path (for the 405)."""
+        first = None
+        verbs: set[str] = set()
         for rx, name, methods in ROUTES + FAMILY_ROUTES:
+            if ROUTE_FLAVORS.get(name, self.flavor) != self.flavor:
+                continue
             m = rx.match(path)
-            if m:
+            if not m:
+                continue
+            if method is not None and (method in methods or (method == "HEAD" and "GET" in methods)):
                 return name, m.groupdict(), methods
-        return None, None, None
+            first = first or (name, m.groupdict())
+            verbs.update(methods)
+        if first is None:
+            return None, None, None
+        return first[0], first[1], tuple(v for v in VERBS if v in verbs)
 
     def bind(self, ref: str) -> Server | None:
         if self.pelican:
@@ -383,12 +419,12 @@ class Panel:
         return f"{request.scheme}://{request.host}"
 
     # ----------------------------------------------------------------- throttle
-    def _hit(self, bucket: str, limit: int) -> tuple[bool, int, float]:
-        """Laravel's fixed window: -> (allowed, remaining, window end)."""
+    def _hit(self, bucket: str, limit: int, period: float | None = None) -> tuple[bool, int, float]:
+        """Laravel's fixed window (``period`` s, default the client API's): -> (allowed, remaining, window end)."""
         now = time.time()
         win = self.windows.get(bucket)
         if win is None or now >= win[0]:
-            win = self.windows[bucket] = [now + self.rate_period, 0]
+            win = self.windows[bucket] = [now + (self.rate_period if period is None else period), 0]
         if win[1] >= limit:
             return False, 0, win[0]
         win[1] += 1
@@ -420,10 +456,10 @@ class Panel:
             path = path.rstrip("/") or "/"
         if request.method in ("GET", "HEAD") and path in ("/", "/auth/login", "/login"):
             return web.Response(text=LOGIN_PAGE, content_type="text/html")
-        name, params, methods = self.match_route(path)
+        name, params, methods = self.match_route(path, request.method)
         if name is None:
             raise E.route_not_found(path)
-        allowed = list(methods) + (["HEAD"] if "GET" in methods else [])
+        allowed = [v for v in VERBS if v in methods or (v == "HEAD" and "GET" in methods)]
         if request.method not in allowed:
             raise E.method_not_allowed(request.method, path, allowed)
         ctx = Ctx(request)
@@ -442,6 +478,7 @@ class Panel:
             ctx.server = self.bind(ref)
             if ctx.server is None:
                 raise E.not_found(E.NOT_FOUND_UNKNOWN)
+            self.bind_children(ctx)
         # 401
         ctx.key = self.lookup_key(request)
         if ctx.key is None:
@@ -482,6 +519,7 @@ class Panel:
             ctx.server = self.bind(ref)
             if ctx.server is None:
                 raise E.not_found(E.NOT_FOUND_UNKNOWN)
+            self.bind_children(ctx)
         # 403 application key
         if ctx.key.key_type == "application":
             raise E.forbidden(E.APPLICATION_KEY)
@@ -507,20 +545,32 @@ class Panel:
         return response
 
     def _pelican_ws_throttle(self, ctx: Ctx) -> None:
-        ok, remaining, end = self._hit("ws:" + ctx.server.uuid, PELICAN_WEBSOCKET_LIMIT)
+        self.resource_throttle(ctx, "ws:" + ctx.server.uuid, PELICAN_WEBSOCKET_LIMIT)
+
+    def resource_throttle(self, ctx: Ctx, bucket: str, limit: int, period: float | None = None) -> None:
+        """Pelican's per-server ``ResourceLimit`` throttles (a named ``ThrottleRequests``): every request counts,
+        the one over ``limit`` in the window (``period`` s, default the client API's) is a 429."""
+        ok, remaining, end = self._hit(bucket, limit, period)
         if not ok:
             retry = max(0, int(end - time.time() + 0.999))
             raise E.throttled(
                 {
-                    "X-RateLimit-Limit": str(PELICAN_WEBSOCKET_LIMIT),
+                    "X-RateLimit-Limit": str(limit),
                     "X-RateLimit-Remaining": "0",
                     "Retry-After": str(retry),
                     "X-RateLimit-Reset": str(int(time.time()) + retry),
                 }
             )
         if remaining < int(ctx.headers.get("X-RateLimit-Remaining", remaining + 1)):
-            ctx.headers["X-RateLimit-Limit"] = str(PELICAN_WEBSOCKET_LIMIT)
+            ctx.headers["X-RateLimit-Limit"] = str(limit)
             ctx.headers["X-RateLimit-Remaining"] = str(remaining)
+
+    def bind_children(self, ctx: Ctx) -> None:
+        """The route's other parameters, by their families' binders (a 404 when there is no such model)."""
+        for name, value in ctx.params.items():
+            binder = BINDERS.get(name)
+            if name != "server" and binder is not None and value is not None:
+                ctx.bound[name] = binder(self, ctx.server, value)
 
     async def read_body(self, ctx: Ctx) -> None:
         request = ctx.request
@@ -738,8 +788,8 @@ class Panel:
                     names.extend(v.split(","))
         return {n.strip() for n in names if n and n.strip()}
 
-    def paginate(self, ctx: Ctx, items: list, per_page_default: int, transform) -> dict:
-        per_page = php_int_param(ctx.query.get("per_page", per_page_default), per_page_default)
+    def paginate(self, ctx: Ctx, items: list, per_page_default: int, transform, *, max_per_page: int = 100) -> dict:
+        per_page = php_int_param(ctx.query.get("per_page", per_page_default), per_page_default, max_per_page)
         if per_page is None or per_page == 0 or per_page < 0:
             per_page = 15
         page_raw = self.input(ctx, "page")

@@ -99,6 +99,9 @@ class ServerRuntime:
         self.virtual = bool(virtual)
         self.state: str = OFFLINE
         self.history: collections.deque[str] = collections.deque(maxlen=HISTORY_SIZE)
+        # Wings' own flags (not the panel's status): a backup restore sets both while it runs
+        self.restoring = False  # Server.IsRestoring: power actions fail with "server is currently being restored"
+        self.suspended = False  # the server config's suspended flag (W12: 4409 / cut sockets, no start)
 
         def opt(name: str, default: Any) -> Any:
             if name in options:
@@ -188,7 +191,7 @@ class ServerRuntime:
 
     def _condition_error(self) -> PowerError | None:
         status = _get(self.server, "status")
-        if status == "restoring_backup":
+        if status == "restoring_backup" or self.restoring:
             return PowerError("server is currently being restored")
         if _get(self.server, "is_transferring", False):
             return PowerError("server is currently being transferred")
@@ -214,6 +217,10 @@ class ServerRuntime:
                 queue.put_nowait((event, args))
             except asyncio.QueueFull:
                 pass
+
+    def publish(self, event: str, args: list[str]) -> None:
+        """Put an event on the server's bus (the families' node side: backups, restores)."""
+        self._publish(event, args)
 
     def _daemon(self, message: str) -> None:
         self._publish("console output", [daemon_line(message, self.app_name)])
@@ -487,7 +494,7 @@ class ServerRuntime:
         if self.state != OFFLINE:
             raise PowerError("server is running")
         # onBeforeStart: panel sync (suspension), disk check, config files, permissions
-        if _get(self.server, "status") == "suspended":
+        if _get(self.server, "status") == "suspended" or self.suspended:
             raise PowerError("server is currently in a suspended state")
         disk_limit = self._limit("disk")
         if disk_limit > 0:
@@ -619,9 +626,16 @@ class ServerRuntime:
         except TimeoutError:
             return False
 
-    async def _stop(self) -> None:
+    async def wait_for_stop(self, timeout: float, *, terminate: bool = False) -> None:
+        """W ``Environment.WaitForStop``: the egg's stop action (no power lock, no condition checks), then wait
+        up to ``timeout`` for the process to end; still running then: killed with ``terminate``, else a
+        PowerError (what a backup restore does: it never kills)."""
+        await self._stop(timeout, terminate=terminate)
+
+    async def _stop(self, timeout: float | None = None, *, terminate: bool = True) -> None:
         if self.state == OFFLINE:
             return
+        timeout = self.stop_timeout if timeout is None else timeout
         stop = self.stop_command
         if stop.startswith("^"):
             # stop type "signal": Terminate with that signal (C and unknown names are SIGKILL)
@@ -644,8 +658,10 @@ class ServerRuntime:
                 await asyncio.wait_for(proc.stdin.drain(), 5)
             except (TimeoutError, OSError, ConnectionError, RuntimeError):
                 pass
-        if not await self._wait_exit(self.stop_timeout):
-            log.info("server %s: did not stop within %ss, killing it", self.uuid, self.stop_timeout)
+        if not await self._wait_exit(timeout):
+            if not terminate:
+                raise PowerError('environment/docker: error waiting on container to enter "not-running" state')
+            log.info("server %s: did not stop within %ss, killing it", self.uuid, timeout)
             await self._terminate(signal.SIGKILL)
 
     async def _terminate(self, sig: int) -> None:

@@ -52,6 +52,10 @@ POWER_PERMISSIONS = {
     "kill": "control.stop",
 }
 
+# the events SendJson only sends to a token with a permission (W ``router/websocket/websocket.go``); every
+# event whose name starts with "backup completed" needs "backup.read"
+EVENT_PERMISSIONS = {"install output": "admin.websocket.install", "transfer logs": "admin.websocket.transfer"}
+
 # Wings 1.12 (reference §1.1, §3.1)
 MAX_SOCKETS = 30
 TOO_MANY_SOCKETS = "Too many open websocket connections."
@@ -123,6 +127,12 @@ def go_json(obj: Any) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
+
+
+def is_suspended(server: Any) -> bool:
+    """The panel's status, or the node's own flag (set while a backup is restored)."""
+    runtime = getattr(server, "runtime", None)
+    return getattr(server, "status", None) == "suspended" or bool(getattr(runtime, "suspended", False))
 
 
 def error_event_text(message: str) -> str:
@@ -291,13 +301,18 @@ class WingsSocket:
         return True
 
     def suspended(self) -> bool:
-        return getattr(self.server, "status", None) == "suspended"
+        return is_suspended(self.server)
 
     async def send(self, event: str, args: list[str] | None = None) -> None:
-        """SendJson: an invalid token turns every event into a ``jwt error``."""
+        """SendJson: an invalid token turns every event into a ``jwt error``; some events need a permission."""
         error = self.token_error()
         if error is not None:
             await self.raw_send("jwt error", [error])
+            return
+        needed = EVENT_PERMISSIONS.get(event)
+        if event.startswith("backup completed"):
+            needed = "backup.read"
+        if needed is not None and self.token is not None and not self.token.has_permission(needed, self.ctx):
             return
         await self.raw_send(event, args)
 
@@ -557,7 +572,7 @@ def add_wings_routes(app: web.Application, node_context: Any) -> None:
             return upgrade_error(request, 403, "Forbidden", extra)
         ws.headers.update(extra)
         await ws.prepare(request)
-        if w12 and getattr(server, "status", None) == "suspended":
+        if w12 and is_suspended(server):
             await ws.close(code=CLOSE_SUSPENDED, message=b"server is suspended")
             return ws
         sock = WingsSocket(ctx, server, request, ws)

@@ -4,13 +4,11 @@ bound to one server, and the panel's texts. Imported by plain name (pytest puts 
 
 from __future__ import annotations
 
-import base64
-import json
 import pathlib
 import re
 
-import pytest
 import requests
+from sandbox_expect import ServerClient, launched
 
 from sandbox.launcher import Sandbox, launch
 
@@ -87,56 +85,17 @@ def launch_files(tmp: pathlib.Path, **options) -> Sandbox:
 
 def files_sandbox(name: str, **options):
     """A module-scoped fixture: :func:`launch_files` in its own folder, stopped (exit 0) at the end."""
-
-    @pytest.fixture(scope="module")
-    def sandbox(tmp_path_factory):
-        sb = launch_files(tmp_path_factory.mktemp(name), **options)
-        yield sb
-        assert sb.stop() == 0, sb.log()
-
-    return sandbox
+    return launched(name, launch_files, **options)
 
 
-def error(response: requests.Response) -> dict:
-    return response.json()["errors"][0]
-
-
-def claims(url: str) -> tuple[dict, dict]:
-    """(JOSE header, claims) of a signed URL's token, unverified."""
-    token = url.split("token=", 1)[1]
-
-    def part(text: str) -> dict:
-        return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-
-    header, payload, _signature = token.split(".")
-    return part(header), part(payload)
-
-
-class Files:
+class Files(ServerClient):
     """The files routes of one server, called as one user."""
 
-    def __init__(self, sb: Sandbox, server: str = "files", user: str = "owner"):
-        self.sb = sb
-        self.server = sb.server(server)
-        self.user = user
-
-    def key(self, user: str | None = None) -> str:
-        return self.sb["user_keys"][user or self.user][0]
+    default_server = "files"
 
     def __call__(self, method: str, op: str, user: str | None = None, **kwargs) -> requests.Response:
         path = f"/api/client/servers/{self.server['identifier']}/files/{op}"
         return self.sb.api(method, path, self.key(user), **kwargs)
-
-    @property
-    def root(self) -> pathlib.Path:
-        return pathlib.Path(self.server["data_dir"])
-
-    def put(self, name: str, data: bytes | str = b"") -> pathlib.Path:
-        """Write a file straight into the data folder (the tests' own set-up, not the API)."""
-        target = self.root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data.encode() if isinstance(data, str) else data)
-        return target
 
     def write(self, name: str, data: bytes | str, user: str | None = None) -> requests.Response:
         headers = {"Content-Type": "text/plain"}

@@ -5,9 +5,14 @@ Imported by plain name (``from sandbox_expect import ...``): pytest puts this fo
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
+import pathlib
 import time
 
+import pytest
+import requests
 from aiohttp import web
 
 # The keys of a Wings stats event, in the order of Wings' Go struct (a client may rely on the order).
@@ -47,3 +52,58 @@ async def serving(app: web.Application):
         yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
     finally:
         await runner.cleanup()
+
+
+def launched(name: str, launcher, *args, **options):
+    """A module-scoped fixture: ``launcher(folder, *args, **options)`` in its own folder, stopped (exit 0) at the
+    end (the families' ``files_sandbox``, ``backups_sandbox``)."""
+
+    @pytest.fixture(scope="module")
+    def sandbox(tmp_path_factory):
+        sb = launcher(tmp_path_factory.mktemp(name), *args, **options)
+        yield sb
+        assert sb.stop() == 0, sb.log()
+
+    return sandbox
+
+
+def error(response: requests.Response) -> dict:
+    """The first item of the panel's error envelope."""
+    return response.json()["errors"][0]
+
+
+def claims(url: str) -> tuple[dict, dict]:
+    """(JOSE header, claims) of a signed URL's token, unverified."""
+    token = url.split("token=", 1)[1]
+
+    def part(text: str) -> dict:
+        return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+
+    header, payload, _signature = token.split(".")
+    return part(header), part(payload)
+
+
+class ServerClient:
+    """A family's routes on one server of a launched sandbox, called as one user (subclasses add the routes)."""
+
+    default_server = ""
+
+    def __init__(self, sb, server: str | None = None, user: str = "owner"):
+        self.sb = sb
+        self.server = sb.server(server or self.default_server)
+        self.user = user
+
+    def key(self, user: str | None = None) -> str:
+        return self.sb["user_keys"][user or self.user][0]
+
+    @property
+    def root(self) -> pathlib.Path:
+        """The server's data folder."""
+        return pathlib.Path(self.server["data_dir"])
+
+    def put(self, name: str, data: bytes | str = b"") -> pathlib.Path:
+        """Write a file straight into the data folder (the tests' own set-up, not the API)."""
+        target = self.root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data.encode() if isinstance(data, str) else data)
+        return target

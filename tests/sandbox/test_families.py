@@ -111,3 +111,44 @@ def test_registry_refuses_a_name_twice_and_knows_the_files_family(registered):
     panel_mod.load_families()
     names = {route[1] for route in panel_mod.FAMILY_ROUTES}
     assert {f"api:client:server.files.{op}" for op in ("list", "contents", "write", "upload", "chmod")} <= names
+
+
+def test_routes_sharing_a_path_a_flavor_only_route_and_a_binder():
+    """Several verbs on one path (the 405 lists them in Laravel's order), a route only one panel has, and a family's
+    binder for another route parameter, run where the server is bound (before the 403 of an application key)."""
+    names = ["api:client:server.test-item.view", "api:client:server.test-item.delete", "api:client:server.test-pl"]
+    item = r"^/api/client/servers/(?P<server>[^/]+)/test-item/(?P<item>[^/]+)$"
+    panel_mod.register_route(names[0], item, ("GET",), echo)
+    panel_mod.register_route(names[1], item, ("DELETE",), echo)
+    panel_mod.register_route(names[2], item[:-1] + "/pl$", ("PUT",), echo, flavor="pelican")
+
+    def bind(panel, server, value):
+        if value != "known":
+            raise E.not_found(E.NOT_FOUND_UNKNOWN)
+        return {"item": value, "server": server.identifier}
+
+    panel_mod.register_binder("item", bind)
+    try:
+
+        async def scenario(fleet, url, session):
+            base = f"{url}/api/client/servers/{fleet.servers[0].identifier}/test-item"
+            async with session.get(base + "/known", headers=auth(fleet, "owner")) as r:
+                assert r.status == 200
+            async with session.delete(base + "/known", headers=auth(fleet, "owner")) as r:
+                assert r.status == 200
+            async with session.put(base + "/known", headers=auth(fleet, "owner")) as r:
+                assert r.status == 405 and r.headers["Allow"] == "GET, HEAD, DELETE"
+            async with session.get(base + "/unknown", headers=auth(fleet, "admin", "application")) as r:
+                assert r.status == 404 and (await r.json())["errors"][0]["detail"] == E.NOT_FOUND_UNKNOWN
+            async with session.put(base + "/known/pl", headers=auth(fleet, "owner")) as r:
+                assert r.status == 404 and (await r.json())["errors"][0]["detail"].endswith("/pl could not be found.")
+
+        serve(scenario)
+        with pytest.raises(ValueError):
+            panel_mod.register_binder("item", bind)
+    finally:
+        panel_mod.FAMILY_ROUTES[:] = [r for r in panel_mod.FAMILY_ROUTES if r[1] not in names]
+        for name in names:
+            panel_mod.FAMILY_HANDLERS.pop(name, None)
+        panel_mod.ROUTE_FLAVORS.pop(names[2], None)
+        panel_mod.BINDERS.pop("item", None)

@@ -21,10 +21,10 @@ from files_expect import (
     NO_DISK,
     WINGS_GENERIC,
     Files,
-    error,
     files_sandbox,
     remote,
 )
+from sandbox_expect import error
 
 from sandbox.golike import go_stable_sort
 

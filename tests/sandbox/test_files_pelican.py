@@ -10,7 +10,8 @@ import zipfile
 
 import pytest
 import requests
-from files_expect import DENYLISTED, GENERIC_500, NOT_ON_SERVER, Files, claims, error, files_sandbox
+from files_expect import DENYLISTED, GENERIC_500, NOT_ON_SERVER, Files, files_sandbox
+from sandbox_expect import claims, error
 
 pytestmark = pytest.mark.timeout(120)
 

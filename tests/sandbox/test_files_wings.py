@@ -17,8 +17,8 @@ import jwt
 import pytest
 import requests
 from aiohttp import web
-from files_expect import DENYLISTED, NOT_ON_SERVER, UUID, WINGS_GENERIC, Files, claims, files_sandbox
-from sandbox_expect import serving
+from files_expect import DENYLISTED, NOT_ON_SERVER, UUID, WINGS_GENERIC, Files, files_sandbox
+from sandbox_expect import claims, serving
 
 from sandbox.fleet import NodeContext
 from sandbox.wings import add_wings_routes
