@@ -32,22 +32,19 @@ else:
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._answers import (
+    NOT_RESENT,
+    SAFE_METHODS,
+    TRANSIENT_STATUSES,
+    Answers,
+)
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import (
     PterodactylError,
-    body_text,
-    excerpt,
     redact,
 )
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._hints import (
-    WINGS_HINT,
     connect_failed,
-    error_entries,
-    http_hint,
-    http_message,
-    looks_like_wings,
     network_cause,
-    rate_limit_hint,
-    redirect_hint,
     transient_network_error,
 )
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import (
@@ -73,11 +70,6 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._version impor
 LOG = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = f"gameops.pterodactyl/{COLLECTION_VERSION} (+ansible)"
-SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
-TRANSIENT_STATUSES = frozenset((502, 503, 504))
-NOT_RESENT = "The panel may have received the request; it was not re-sent."
-# A 5xx that is a definite refusal, not an uncertain outcome: (status, code) as the panel sends them.
-DEFINITE_SERVER_ERRORS = frozenset({(502, "HttpException")})  # "Server must be online in order to send commands."
 
 
 # -- session plumbing --
@@ -123,7 +115,7 @@ class _AttemptState:
 # -- the transport --
 
 
-class HttpTransport(Paginated):
+class HttpTransport(Answers, Paginated):
     """Requests to one panel with one API key: retries, rate limits, decoding, pagination."""
 
     def __init__(
@@ -219,12 +211,26 @@ class HttpTransport(Paginated):
 
         ``path`` is relative to base_url, e.g. ``/api/client``. Raises PterodactylError.
         """
-        method = method.upper()
-        path = clean_path(path)
+        payload = None if json is None else (jsonlib.dumps(json).encode("utf-8"), "application/json")
+        method, path = method.upper(), clean_path(path)
+        return self._decode_success(self._exchange(method, path, params, payload), method, path)
+
+    def request_raw(
+        self, method: str, path: str, *, params: dict | None = None, data: bytes | None = None, content_type: str = ""
+    ) -> bytes:
+        """One API call whose bodies are not JSON (a file's bytes): the answer's body as the panel sent it.
+
+        ``data`` is sent as is with ``content_type`` (the panel's write route forwards the raw body).
+        """
+        payload = None if data is None else (bytes(data), content_type or "application/octet-stream")
+        return self._exchange(method.upper(), clean_path(path), params, payload).content
+
+    def _exchange(self, method: str, path: str, params: dict | None, payload: tuple[bytes, str] | None) -> Any:
+        """The request loop: retries and rate-limit waits; the 2xx response, else the error raised."""
         state = _AttemptState()
         while True:
             try:
-                response = self._send(method, path, params, json)
+                response = self._send(method, path, params, payload)
             except requests.exceptions.RequestException as exc:
                 self._retry_or_raise(exc, method, path, state)
                 continue
@@ -234,7 +240,7 @@ class HttpTransport(Paginated):
                 continue
             if self._retry_status(response.status_code, method, state):
                 continue
-            return self._result(response, method, path, state)
+            return self._success(response, method, path, state)
 
     def get(self, path: str, params: dict | None = None) -> dict | None:
         return self.request("GET", path, params=params)
@@ -251,7 +257,7 @@ class HttpTransport(Paginated):
     def delete(self, path: str, params: dict | None = None) -> dict | None:
         return self.request("DELETE", path, params=params)
 
-    def _send(self, method: str, path: str, params: dict | None, body: Any) -> Any:
+    def _send(self, method: str, path: str, params: dict | None, payload: tuple[bytes, str] | None) -> Any:
         with self._lock:
             self.request_count += 1
         kwargs: dict[str, Any] = {
@@ -260,9 +266,9 @@ class HttpTransport(Paginated):
             "allow_redirects": False,
             "verify": self._verify,
         }
-        if body is not None:
-            kwargs["json"] = body
-            kwargs["headers"] = {"Content-Type": "application/json"}
+        if payload is not None:
+            kwargs["data"], content_type = payload
+            kwargs["headers"] = {"Content-Type": content_type}
         response = self._session.request(method, self.base_url + path, **kwargs)
         LOG.debug("%s %s -> HTTP %s", method, path, response.status_code)
         return response
@@ -352,83 +358,15 @@ class HttpTransport(Paginated):
 
     # -- responses --
 
-    def _result(self, response: Any, method: str, path: str, state: _AttemptState) -> dict | None:
+    def _success(self, response: Any, method: str, path: str, state: _AttemptState) -> Any:
+        """``response`` when it is a 2xx; otherwise the error it stands for is raised."""
         status = response.status_code
         if 200 <= status < 300:
-            return self._decode_success(response, method, path)
+            return response
         if 300 <= status < 400:
             raise self._redirect_error(response, method, path)
         raise self._http_error(response, method, path, state)
 
-    def _decode_success(self, response: Any, method: str, path: str) -> dict | None:
-        status = response.status_code
-        if status == 204 or not response.content.strip():
-            return None
-        try:
-            body = jsonlib.loads(response.content)
-        except ValueError:
-            raise self._unexpected_answer(
-                f"{method} {path} failed: HTTP {status} with a body that is not JSON: {excerpt(_text(response))!r}",
-                path,
-                method=method,
-                status=status,
-                hint="Check that url is the panel's root address; another web page answered.",
-            ) from None
-        if not isinstance(body, dict):
-            message = f"{method} {path} failed: HTTP {status} with an unexpected JSON {type(body).__name__}"
-            raise self._unexpected_answer(message, path, method=method, status=status)
-        return body
-
-    def _redirect_error(self, response: Any, method: str, path: str) -> PterodactylError:
-        location = response.headers.get("Location", "")
-        shown = excerpt(location.split("?", 1)[0], 120) or "(no Location header)"
-        return self._error(
-            f"{method} {path} failed: HTTP {response.status_code} redirect to {shown}",
-            status=response.status_code,
-            method=method,
-            path=path,
-            hint=redirect_hint(location, self.base_url),
-        )
-
-    def _http_error(self, response: Any, method: str, path: str, state: _AttemptState) -> PterodactylError:
-        status = response.status_code
-        decoded = _json_or_none(response.content)
-        errors = error_entries(decoded)
-        first = errors[0] if errors else {}
-        code, detail = first.get("code"), first.get("detail")
-        if status == 429:
-            hint = rate_limit_hint(state.waited, self.rate_limit_wait)
-        elif looks_like_wings(decoded):
-            hint = WINGS_HINT
-        else:
-            hint = http_hint(status, code, detail, errors, self._key_kind, self._permission(method, path))
-        if method not in SAFE_METHODS and status in TRANSIENT_STATUSES and not errors:
-            # A proxy answered: the panel may or may not have acted on the request.
-            hint = f"{hint} {NOT_RESENT}" if hint else NOT_RESENT
-        body = _text(response) if response.content.strip() else None
-        return self._error(
-            http_message(method, path, status, code, detail, body),
-            status=status,
-            code=code,
-            detail=detail,
-            errors=errors,
-            method=method,
-            path=path,
-            hint=hint,
-            uncertain=method not in SAFE_METHODS and status >= 500 and (status, code) not in DEFINITE_SERVER_ERRORS,
-        )
-
     def _permission(self, method: str, path: str) -> str | tuple[str, ...] | None:
         """The subuser permission ``method path`` needs, for the hint of a 403; the client knows it."""
-        return None
-
-
-def _text(response: Any) -> str:
-    return body_text(response.content, encoding=response.encoding) or ""
-
-
-def _json_or_none(content: bytes) -> Any:
-    try:
-        return jsonlib.loads(content)
-    except ValueError:
         return None
