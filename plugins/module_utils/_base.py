@@ -136,6 +136,20 @@ class PterodactylModule:
                 self.module.fail_json(msg=str(exc), failure=exc.to_failure())
         return self._client
 
+    def transfer(self):
+        """A Transfer for Wings' signed URLs, with the connection's TLS options and timeout."""
+        # pylint: disable-next=import-outside-toplevel
+        from ansible_collections.gameops.pterodactyl.plugins.module_utils._transfer import Transfer
+
+        params = self.params
+        return Transfer(validate_certs=params["validate_certs"], ca_path=params["ca_path"], timeout=params["timeout"])
+
+    def show_in_diff(self, option: str) -> None:
+        """Let a ``no_log`` option's value appear in ``--diff`` output (only there: a diff was asked for)."""
+        value = self.params.get(option)
+        if self.diff_mode and value:
+            self.module.no_log_values.discard(value)
+
     def console(self, server_id: str):
         """A websocket console session for one server (a context manager)."""
         client = self.client

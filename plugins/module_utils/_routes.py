@@ -55,19 +55,24 @@ ROUTES = _table(
     Route("server_activity", "GET", SERVER + "/activity", "activity.read"),
     Route("power", "POST", SERVER + "/power", POWER_PERMISSIONS, ("signal",)),
     Route("command", "POST", SERVER + "/command", "control.console", ("command",)),
+    # files: query parameters directory= / file=; the write route's body is the raw file content
+    Route("files_list", "GET", SERVER + "/files/list", "file.read"),
+    Route("files_contents", "GET", SERVER + "/files/contents", "file.read-content"),
+    Route("files_download", "GET", SERVER + "/files/download", "file.read-content"),
+    Route("files_upload", "GET", SERVER + "/files/upload", "file.create"),
+    Route("files_write", "POST", SERVER + "/files/write", "file.create"),
+    Route("files_rename", "PUT", SERVER + "/files/rename", "file.update", ("root", "files")),
+    Route("files_create_folder", "POST", SERVER + "/files/create-folder", "file.create", ("name",)),
+    Route("files_delete", "POST", SERVER + "/files/delete", "file.delete", ("root", "files")),
+    Route("files_chmod", "POST", SERVER + "/files/chmod", "file.update", ("root", "files")),
 )
 
 # NOT YET USED by the client or a module: rows for the next issues. Method, path and permission
 # are checked against both panels; the body keys are recorded once a module sends the request.
 NOT_YET_USED = _table(
+    Route("files_copy", "POST", SERVER + "/files/copy", "file.create"),
     Route("permissions", "GET", CLIENT_API + "/permissions"),
     Route("account_activity", "GET", CLIENT_API + "/account/activity"),
-    Route("files_list", "GET", SERVER + "/files/list", "file.read"),
-    Route("files_contents", "GET", SERVER + "/files/contents", "file.read-content"),
-    Route("files_write", "POST", SERVER + "/files/write", "file.create"),
-    Route("files_rename", "PUT", SERVER + "/files/rename", "file.update"),
-    Route("files_create_folder", "POST", SERVER + "/files/create-folder", "file.create"),
-    Route("files_delete", "POST", SERVER + "/files/delete", "file.delete"),
     Route("backups_list", "GET", SERVER + "/backups", "backup.read"),
     Route("backups_create", "POST", SERVER + "/backups", "backup.create"),
     Route("backups_restore", "POST", SERVER + "/backups/{backup}/restore", "backup.restore"),

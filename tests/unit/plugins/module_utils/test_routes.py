@@ -144,6 +144,10 @@ SERVER_PERMISSIONS = {
     ("PUT", f"{S}/files/rename"): "file.update",
     ("POST", f"{S}/files/create-folder"): "file.create",
     ("POST", f"{S}/files/delete"): "file.delete",
+    ("GET", f"{S}/files/download"): "file.read-content",
+    ("GET", f"{S}/files/upload"): "file.create",
+    ("POST", f"{S}/files/copy"): "file.create",
+    ("POST", f"{S}/files/chmod"): "file.update",
     ("GET", f"{S}/backups"): "backup.read",
     ("POST", f"{S}/backups"): "backup.create",
     ("POST", f"{S}/backups/{{backup}}/restore"): "backup.restore",
@@ -176,7 +180,15 @@ PERMISSIONS = {
 # SendPowerRequest::permission() of both panels, by signal.
 SIGNALS = {"start": "control.start", "stop": "control.stop", "kill": "control.stop", "restart": "control.restart"}
 # The keys each panel's rules() require in the body of the routes the client sends a body to.
-BODIES = {("POST", f"/api/client{S}/power"): ("signal",), ("POST", f"/api/client{S}/command"): ("command",)}
+# (R/Files/*Request.php rules(): "required", or "required|nullable" keys that must be present.)
+BODIES = {
+    ("POST", f"/api/client{S}/power"): ("signal",),
+    ("POST", f"/api/client{S}/command"): ("command",),
+    ("PUT", f"/api/client{S}/files/rename"): ("root", "files"),
+    ("POST", f"/api/client{S}/files/create-folder"): ("name",),
+    ("POST", f"/api/client{S}/files/delete"): ("root", "files"),
+    ("POST", f"/api/client{S}/files/chmod"): ("root", "files"),
+}
 
 PANELS = sorted(UPSTREAM)
 ROW_NAMES = sorted(ALL_ROWS)
@@ -236,7 +248,7 @@ def test_the_tables_do_not_overlap_and_each_row_is_named_by_its_key():
 def test_every_route_the_client_calls_is_used_by_the_client_and_no_other():
     source = inspect.getsource(_client)
     used = set(re.findall(r'ROUTES\["([a-z_]+)"\]', source))
-    used |= set(re.findall(r'self\._(?:call|read)\("([a-z_]+)"', source))
+    used |= set(re.findall(r'self\._(?:call|read|signed_url)\("([a-z_]+)"', source))
     assert used == set(ROUTES), f"unused rows: {sorted(set(ROUTES) - used)}, unknown: {sorted(used - set(ROUTES))}"
     assert not any(f'"{name}"' in source for name in NOT_YET_USED)
 
