@@ -1,0 +1,145 @@
+# Copyright (c) gameops.pterodactyl contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Server paths, modes and diffs (_files), and Wings' signed-URL transfers (_transfer) against a
+local HTTP server: streamed both ways, Wings' errors named, the URL's token never shown."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from werkzeug.wrappers import Response
+
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import _files
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._transfer import Transfer
+
+pytestmark = [pytest.mark.timeout(30), pytest.mark.usefixtures("no_proxies")]
+TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.c2lnbmVk.S3cr3tS1gnatur3"
+
+
+@pytest.mark.parametrize(
+    "value, path, directory, name",
+    [
+        ("server.properties", "/server.properties", "/", "server.properties"),
+        ("/plugins//Essentials/./config.yml", "/plugins/Essentials/config.yml", "/plugins/Essentials", "config.yml"),
+        ("plugins/x/../y.yml", "/plugins/y.yml", "/plugins", "y.yml"),
+        ("/", "/", "/", ""),
+        ("world\\region\\r.0.0.mca", "/world/region/r.0.0.mca", "/world/region", "r.0.0.mca"),
+    ],
+)
+def test_server_path(value, path, directory, name):
+    assert _files.server_path(value) == (path, directory, name)
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        ("", "path is empty"),
+        ("../etc/passwd", "leaves the server's root"),
+        ("a/../../b", "leaves the server's root"),
+        ("/home/container/server.properties", "use '/server.properties'"),
+        ("/var/lib/pterodactyl/volumes/0e4f2a77-1d6b/plugins/x.jar", "use '/plugins/x.jar'"),
+    ],
+)
+def test_server_path_refusals(value, words):
+    with pytest.raises(PterodactylError) as caught:
+        _files.server_path(value)
+    assert words in str(caught.value) and caught.value.code == "InvalidOption"
+
+
+@pytest.mark.parametrize(
+    "value, bits", [("0640", "640"), ("640", "640"), ("0755", "755"), ("4755", "4755"), (None, None)]
+)
+def test_octal_mode(value, bits):
+    assert _files.octal_mode(value) == bits
+
+
+@pytest.mark.parametrize("value", ["rw-r--r--", "0999", "77777", 420, "", "0o644"])
+def test_octal_mode_refusals(value):
+    with pytest.raises(PterodactylError, match="octal string"):
+        _files.octal_mode(value)
+
+
+def test_file_info_of_a_panel_file_object():
+    info = _files.file_info(
+        {
+            "name": "w",
+            "mode": "drwxr-xr-x",
+            "mode_bits": "755",
+            "size": 4096,
+            "is_file": False,
+            "is_symlink": False,
+            "mimetype": "inode/directory",
+            "modified_at": "2026-12-02T12:00:00+00:00",
+        }
+    )
+    assert info.is_directory and not info.is_file and info.mode == "0755"
+    assert _files.info_dict(info)["is_file"] is False
+
+
+def test_diff_sides():
+    assert _files.diff_side(b"a=1\n", "before") == "a=1\n"
+    assert _files.diff_side(None, "before") == ""
+    assert _files.diff_side(b"\x00\x01", "after").startswith("(binary file after, 2 bytes, sha256 ")
+    big = b"x" * (_files.DIFF_SIZE_LIMIT + 1)
+    assert "large or binary file after" in _files.diff_side(big, "after")
+    assert _files.diff_side(None, "after", 10, "ab").startswith("(large or binary file after, 10 bytes, sha256 ab)")
+
+
+# -- Wings transfers --
+
+
+def test_download_streams_into_the_sink_without_the_panel_key(httpserver):
+    data = bytes(range(256)) * 20000
+    httpserver.expect_request("/download/file", query_string={"token": TOKEN}).respond_with_data(data)
+    chunks = []
+    size = Transfer().download(httpserver.url_for("/download/file") + f"?token={TOKEN}", chunks.append)
+    assert size == len(data) and b"".join(chunks) == data and len(chunks) > 1
+    (request, _response) = httpserver.log[0]
+    assert "Authorization" not in request.headers
+
+
+def test_upload_is_multipart_field_files_into_the_directory(httpserver):
+    seen = {}
+
+    def handler(request):
+        upload = request.files["files"]
+        seen.update(directory=request.args["directory"], name=upload.filename, data=upload.read())
+        return Response("", status=200)
+
+    httpserver.expect_request("/upload/file", method="POST").respond_with_handler(handler)
+    payload = b"\x00jar bytes" * 1000
+    Transfer().upload(
+        httpserver.url_for("/upload/file") + f"?token={TOKEN}", "/plugins", ".x.jar.part", io.BytesIO(payload)
+    )
+    assert seen == {"directory": "/plugins", "name": ".x.jar.part", "data": payload}
+
+
+@pytest.mark.parametrize(
+    "status, body, words",
+    [
+        (
+            400,
+            b'{"error":"File x.jar is larger than the maximum file upload size of 100 MB."}',
+            "maximum file upload size",
+        ),
+        (403, b'{"error":"This file cannot be modified: present in egg denylist."}', "denylist"),
+        (500, b"<html>oops</html>", "expired"),
+    ],
+)
+def test_wings_errors_are_named_and_the_token_is_not(httpserver, status, body, words):
+    httpserver.expect_request("/upload/file", method="POST").respond_with_data(body, status=status)
+    with pytest.raises(PterodactylError) as caught:
+        Transfer().upload(httpserver.url_for("/upload/file") + f"?token={TOKEN}", "/", "x.jar", io.BytesIO(b"x"))
+    text = str(caught.value) + repr(caught.value) + str(caught.value.to_failure())
+    assert words in text and caught.value.status == status
+    assert TOKEN not in text and "S3cr3t" not in text and "token=" not in text
+    assert caught.value.uncertain is (status >= 500)
+
+
+def test_sha256_of_a_local_file(tmp_path):
+    local = tmp_path / "f.bin"
+    local.write_bytes(b"abc" * 1_000_000)
+    assert _files.sha256_of_file(str(local)) == (hashlib.sha256(b"abc" * 1_000_000).hexdigest(), 3_000_000)
