@@ -420,7 +420,7 @@ def main() -> None:
         mutually_exclusive=[("content", "src")],
     )
     base.show_in_diff("content")
-    base.run(FileTask(base).run)
+    base.run(lambda: FileTask(base).run())
 
 
 if __name__ == "__main__":
