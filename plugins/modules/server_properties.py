@@ -14,9 +14,9 @@ description:
   - Only the given keys are touched - comments, blank lines, the order and every other key stay
     as they are; a new key is appended. The file is written only when a value differs (one
     request to read, one to write).
-  - Reads the file as C(java.util.Properties) does (C(key=value), C(key: value), C(key value),
-    C(#) and C(!) comments, escapes, continued lines), and writes changed keys as Java writes
-    them. Values are compared as the strings the server will read - V(true), V(20), V(A world).
+  - Reads the file as C(java.util.Properties) does - a key and its value separated by C(=), C(:) or
+    white space, C(#) and C(!) comments, escapes, continued lines - and writes changed keys as Java
+    writes them. Values are compared as the strings the server will read - V(true), V(20), V(A world).
   - Values of keys that name a secret (C(rcon.password), or any key with C(password), C(secret)
     or C(token) in it) are masked in results and diffs.
   - The server reads its properties when it starts - restart it (M(gameops.pterodactyl.server_power))
