@@ -167,16 +167,17 @@ def unexpected(code: str = "Exception") -> ApiError:
 def validation(failures: list[tuple[str, str, dict]]) -> ApiError:
     """failures: (field, rule, params) -> one envelope item per message (``params["message"]``: another text
     than the rule's own, e.g. ``max.array``)."""
-    items = []
+    messages = []
     for field, rule, params in failures:
         attr = field.replace("_", " ")
-        detail = VALIDATION_MESSAGES[params.get("message", rule)].format(attr=attr, **params)
-        items.append(
-            {
-                "code": "ValidationException",
-                "status": "422",
-                "detail": detail,
-                "meta": {"source_field": field, "rule": rule},
-            }
-        )
+        messages.append((field, rule, VALIDATION_MESSAGES[params.get("message", rule)].format(attr=attr, **params)))
+    return validation_failed(messages)
+
+
+def validation_failed(messages: list[tuple[str, str, str]]) -> ApiError:
+    """(field, rule, message already worded) -> the 422 envelope, one item per message (sandbox/rules.py)."""
+    items = [
+        {"code": "ValidationException", "status": "422", "detail": text, "meta": {"source_field": field, "rule": rule}}
+        for field, rule, text in messages
+    ]
     return ApiError(422, "ValidationException", items[0]["detail"], pretty=False, errors=items)
