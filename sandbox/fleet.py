@@ -151,6 +151,10 @@ class EggVariable:
     user_viewable: bool = True
     user_editable: bool = True
     rules: str = "required|string|max:20"
+    # the startup family (sandbox/startup.py): Pelican lists by ``sort``; ``rule_list`` keeps a fleet file's list
+    # of rules (PL validates each element as one rule, PT explodes ``rules`` on "|")
+    sort: int | None = None
+    rule_list: list[str] | None = None
 
 
 @dataclasses.dataclass(eq=False)
@@ -166,6 +170,14 @@ class Egg:
     variables: list[EggVariable] = dataclasses.field(default_factory=list)
     file_denylist: list[str] = dataclasses.field(default_factory=list)  # gitignore lines Wings refuses (files API)
     eula_required: bool = False  # the game refuses to boot until eula.txt says eula=true
+    # the startup family: display name -> image (the panel's ``docker_images``), the variable the game prints as
+    # its version (``latest`` or empty means ``latest_version``), versions that crash at boot / fail to install
+    docker_images: dict[str, str] = dataclasses.field(default_factory=dict)
+    version_variable: str | None = None
+    latest_version: str = "1.20.4"
+    crash_versions: list[str] = dataclasses.field(default_factory=list)
+    install_fail_versions: list[str] = dataclasses.field(default_factory=list)
+    install_seconds: float = 1.0  # how long the emulated install script runs
     # default game options for servers of this egg
     boot_seconds: float = 1.0
     crash_after: float | None = None
@@ -201,6 +213,7 @@ class Server:
     variable_values: dict[str, str] = dataclasses.field(default_factory=dict)
     subusers: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # username -> permissions
     initial_state: str = "offline"
+    docker_image: str = ""  # the server's own image ("" = the egg's default); an admin may set one outside the map
     boot_seconds: float = 1.0
     crash_after: float | None = None
     noisy: bool = False
@@ -280,6 +293,7 @@ class Fleet:
         self.panel_version = DEFAULT_VERSION  # the panel's (1.12.3+ emits the JWT scope claim)
         self.panel_version_set = False  # given in the fleet file (then --version does not change it)
         self.identifier_style = "short"
+        self.editable_descriptions = True  # Pelican's PANEL_EDITABLE_SERVER_DESCRIPTIONS (sandbox/settings.py)
         self._next_key_id = 1
         self._next_activity_id = 1
 
@@ -388,6 +402,10 @@ class Fleet:
 # --------------------------------------------------------------------------- building
 
 
+# The default eggs' images, as the Minecraft eggs list them (display name -> image).
+JAVA_IMAGES = {f"Java {v}": f"ghcr.io/pterodactyl/yolks:java_{v}" for v in (21, 17, 16, 11, 8)}
+
+
 def _default_eggs(rng: random.Random) -> list[Egg]:
     paper = Egg(
         1,
@@ -397,6 +415,8 @@ def _default_eggs(rng: random.Random) -> list[Egg]:
         stop_command="stop",
         startup="java -Xms128M -Xmx{{SERVER_MEMORY}}M -Dterminal.jline=false -jar {{SERVER_JARFILE}}",
         docker_image="ghcr.io/pterodactyl/yolks:java_21",
+        docker_images=dict(JAVA_IMAGES),
+        version_variable="MINECRAFT_VERSION",
         features=["eula", "java_version", "pid_limit"],
         variables=[
             EggVariable("Minecraft Version", "Version of Minecraft to run.", "MINECRAFT_VERSION", "latest"),
@@ -418,6 +438,8 @@ def _default_eggs(rng: random.Random) -> list[Egg]:
         stop_command="stop",
         startup="java -Xms128M -Xmx{{SERVER_MEMORY}}M -jar {{SERVER_JARFILE}}",
         docker_image="ghcr.io/pterodactyl/yolks:java_17",
+        docker_images=dict(JAVA_IMAGES),
+        version_variable="VANILLA_VERSION",
         features=["eula", "java_version"],
         variables=[
             EggVariable("Server Jar File", "Name of the server jar.", "SERVER_JARFILE", "server.jar"),
@@ -476,6 +498,7 @@ def _new_server(
         limits={"memory": 1024, "swap": 0, "disk": 5120, "io": 500, "cpu": 200, "threads": None, "oom_disabled": True},
         feature_limits={"databases": 0, "allocations": 0, "backups": 0},
         allocations=[Allocation(sid, "127.0.0.1", port)],
+        docker_image=egg.docker_image,
         **{option: getattr(egg, option) for option in GAME_OPTIONS},
     )
     fleet.servers.append(s)
@@ -557,6 +580,7 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
     rng = random.Random(doc.get("seed", seed))
     fleet = Fleet(doc.get("flavor", flavor) if flavor == "pterodactyl" else flavor)
     fleet.two_factor_required = int(doc.get("two_factor_required", 0) or 0)
+    fleet.editable_descriptions = _as_bool(doc.get("editable_descriptions", True))
     if doc.get("wings_version") is not None:
         fleet.wings_version = str(doc["wings_version"])
         fleet.panel_version = fleet.wings_version
@@ -643,6 +667,7 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
                         v.get("rules", "required|string|max:20"),
                     )
                 )
+            _startup_options(egg, spec)
             fleet.eggs.append(egg)
 
     for i, spec in enumerate(doc.get("servers") or []):
@@ -682,6 +707,7 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
                 for j, a in enumerate(spec["allocations"])
             ]
         s.variable_values.update({k: str(v) for k, v in (spec.get("variables") or {}).items()})
+        s.docker_image = str(spec.get("docker_image") or egg.docker_image)
         for uname, perms in (spec.get("subusers") or {}).items():
             fleet.user(uname)
             s.subusers[uname] = list(perms or [])
@@ -704,6 +730,39 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
     if style is not None:
         return apply_identifier_style(fleet, str(style))
     return _finish(fleet)
+
+
+def _startup_options(egg: Egg, spec: dict) -> None:
+    """An egg's startup options of a fleet file: ``docker_images`` (a mapping, or a list of images), the
+    version options and the variables' ``sort`` / list ``rules`` (checked against the emulated Laravel rules)."""
+    from .rules import RuleError, check_rule_names  # here: rules imports the panel side, which imports this module
+
+    images = spec.get("docker_images")
+    if isinstance(images, list):
+        images = {str(image): str(image) for image in images}
+    if images is not None and (not isinstance(images, dict) or not images):
+        raise FleetError(f"egg {egg.name}: docker_images is a mapping of display names to images (or a list)")
+    egg.docker_images = {str(k): str(v) for k, v in (images or {egg.docker_image: egg.docker_image}).items()}
+    if "docker_image" not in spec:
+        egg.docker_image = next(iter(egg.docker_images.values()))
+    version = spec.get("version_variable")
+    egg.version_variable = str(version) if version else None
+    egg.latest_version = str(spec.get("latest_version", egg.latest_version))
+    for option in ("crash_versions", "install_fail_versions"):
+        values = spec.get(option) or []
+        if not isinstance(values, list):
+            raise FleetError(f"egg {egg.name}: {option} is a list of values of its version_variable")
+        setattr(egg, option, [str(value) for value in values])
+    egg.install_seconds = float(spec.get("install_seconds", egg.install_seconds))
+    for i, (var, doc) in enumerate(zip(egg.variables, spec.get("variables") or [], strict=False)):
+        var.sort = int(doc["sort"]) if doc.get("sort") is not None else None
+        if isinstance(var.rules, list):
+            var.rule_list = [str(rule) for rule in var.rules]
+            var.rules = "|".join(var.rule_list)
+        try:
+            check_rule_names(var.rule_list if var.rule_list is not None else str(var.rules))
+        except RuleError as exc:
+            raise FleetError(f"egg {egg.name}, variable {i + 1} ({var.env_variable}): {exc}") from None
 
 
 def _guess_roles(fleet: Fleet, roles: dict) -> dict:
