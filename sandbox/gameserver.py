@@ -11,6 +11,10 @@ Behaviour:
   second, ``--invalid-utf8`` prints a line holding bytes that are not UTF-8, ``--burst N`` prints
   N lines at once right after the done line;
 * ``--hang-on-stop`` ignores ``stop`` (for stop-timeout tests);
+* ``--version-variable NAME``: the version in the first boot line is the value of that environment variable (as
+  the egg's variables reach a container), ``latest`` or empty meaning ``--latest-version``; with
+  ``--crash-versions a,b`` a listed version fails at boot (``Failed to start the minecraft server`` and a stack
+  trace naming it, exit code 1);
 * reads ``server.properties`` from its data folder at boot (java.util.Properties syntax; written with
   Minecraft-like defaults only when missing) and prints ``motd: <motd>`` and ``max-players: <n>`` after
   ``Loading properties``; ``list`` answers with that ``max-players``;
@@ -31,6 +35,7 @@ import threading
 import time
 
 MAX_PLAYERS = 20
+VERSION = "1.20.4"  # without --version-variable
 DONE_TEMPLATE = 'Done ({:.3f}s)! For help, type "help"'
 HELP_LINES = (
     "--------- Help: Index (1/1) ----------------------",
@@ -65,7 +70,7 @@ DEFAULT_PROPERTIES = {  # a subset of a fresh 1.20 server.properties, in Minecra
 }
 
 
-def boot_messages(props: dict | None = None) -> list[str]:
+def boot_messages(props: dict | None = None, version: str = VERSION) -> list[str]:
     """The boot lines before ``Done``, from the server's properties (defaults where missing or unreadable)."""
     props = dict(DEFAULT_PROPERTIES, **(props or {}))
 
@@ -73,7 +78,7 @@ def boot_messages(props: dict | None = None) -> list[str]:
         return text.replace("\r", "\\r").replace("\n", "\\n")
 
     return [
-        "Starting minecraft server version 1.20.4",
+        f"Starting minecraft server version {version}",
         "Loading properties",
         f"motd: {shown(props['motd'])}",
         f"max-players: {max_players(props)}",
@@ -96,6 +101,22 @@ STOP_MESSAGES = (
     "ThreadedAnvilChunkStorage (world): All chunks are saved",
     "ThreadedAnvilChunkStorage: All dimensions are saved",
 )
+
+
+def version_of(environ: dict, variable: str | None, latest: str = VERSION) -> str:
+    """The game's version: the ``variable``'s value in ``environ``; ``latest`` or empty is ``latest``."""
+    value = str(environ.get(variable, "") if variable else "").strip()
+    return latest if value.lower() in ("", "latest") else value
+
+
+def version_crash(version: str) -> list[str]:
+    """What a version that cannot run prints at boot (after the version line), before it exits with code 1."""
+    return [
+        stamp("Failed to start the minecraft server", level="ERROR", thread="ServerMain"),
+        f"java.lang.IllegalStateException: Unsupported data version for minecraft server version {version}",
+        "\tat net.minecraft.server.Main.main(Main.java:218)",
+        "\tat io.papermc.paperclip.Paperclip.main(Paperclip.java:42)",
+    ]
 
 
 def stamp(message: str, level: str = "INFO", thread: str = "Server thread") -> str:
@@ -325,6 +346,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--eula-required", action="store_true", help="refuse to boot until eula.txt holds eula=true (Minecraft)"
     )
+    parser.add_argument("--version-variable", default=None, help="environment variable holding the game version")
+    parser.add_argument("--latest-version", default=VERSION, help="what 'latest' (or no value) means")
+    parser.add_argument("--crash-versions", default="", help="comma-separated versions that fail at boot")
     parser.add_argument("--data-dir", default=".")
     return parser.parse_args(argv)
 
@@ -342,7 +366,12 @@ def main(argv: list[str] | None = None) -> int:
             os._exit(0)  # Minecraft returns from main (no world yet): a clean exit the daemon sees as a crash
     write_world(data_dir, args.eula_required)
     players = max_players(props)
-    messages = boot_messages(props)
+    version = version_of(os.environ, args.version_variable, args.latest_version)
+    messages = boot_messages(props, version)
+    raw_version = os.environ.get(args.version_variable or "", "")
+    if args.version_variable and {version, raw_version} & set(filter(None, args.crash_versions.split(","))):
+        console.lines([stamp(message) for message in messages[:2]] + version_crash(version))
+        os._exit(1)
     stopping = threading.Event()
     booted = threading.Event()
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import psutil
 
-from . import gameserver
+from . import eggvars, gameserver
 
 log = logging.getLogger("sandbox.power")
 
@@ -361,6 +361,19 @@ class ServerRuntime:
             self._line_bytes(pending)
 
     # ------------------------------------------------------------------ public API
+    def executing_power_action(self) -> bool:
+        """Wings' ``ExecutingPowerAction``: the power lock is held (a reinstall is refused then)."""
+        return self._lock.locked()
+
+    def run_in_background(self, coro) -> asyncio.Task:
+        """A task of this server's (a reinstall): cancelled by close()."""
+        return self._background(coro)
+
+    def _server_environment(self) -> dict[str, str]:
+        """The egg's variables and Wings' own (eggvars.environment), minus names the Python process needs."""
+        env = eggvars.environment(self.server) if _get(self.server, "egg") is not None else {}
+        return {k: v for k, v in env.items() if k != "PATH" and not k.startswith(("PYTHON", "LD_"))}
+
     def is_running(self) -> bool:
         """Docker's view: starting, running and stopping count as running."""
         return self.state != OFFLINE
@@ -548,13 +561,13 @@ class ServerRuntime:
             argv.append("--hang-on-stop")
         if _get(self._egg, "eula_required", False):
             argv.append("--eula-required")
-        return argv
+        return argv + eggvars.game_arguments(self.server)
 
     async def _spawn(self) -> None:
         if self._closed:
             raise PowerError("the sandbox is shutting down")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
+        env = dict(os.environ, **self._server_environment(), PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
         creating = asyncio.ensure_future(
             asyncio.create_subprocess_exec(
                 *self._command_line(),
@@ -716,7 +729,14 @@ class ServerRuntime:
         # the game's properties when the folder has them (virtual servers write none): motd and max-players lines
         props = gameserver.read_properties(str(self.data_dir / "server.properties")) or {}
         self._players = gameserver.max_players(props)
-        for message in gameserver.boot_messages(props)[:4]:
+        version = eggvars.game_version(self.server) or gameserver.VERSION
+        messages = gameserver.boot_messages(props, version)
+        if self._crashing_version(version):
+            for line in [gameserver.stamp(message) for message in messages[:2]] + gameserver.version_crash(version):
+                self._line(line)
+            self._virtual_exit(1, crashed=False)
+            return
+        for message in messages[:4]:
             self._line(gameserver.stamp(message))
         self._line(gameserver.stamp(gameserver.DONE_TEMPLATE.format(self.start_delay)))
         if self.state == STARTING:  # an egg whose done string our lines do not contain
@@ -731,6 +751,13 @@ class ServerRuntime:
             noisy = DEFAULTS["noisy_rate"]
         if noisy and float(noisy) > 0:
             self._virtual_chatter(float(noisy), 0)
+
+    def _crashing_version(self, version: str) -> bool:
+        """The egg's ``crash_versions`` hold this version (or the variable's raw value)."""
+        crash = set(_get(self._egg, "crash_versions", None) or [])
+        name = _get(self._egg, "version_variable", None)
+        raw = self._server_environment().get(str(name).upper(), "") if name else ""
+        return bool(crash & {version, raw})
 
     def _virtual_chatter(self, rate: float, count: int) -> None:
         """Noisy virtual servers: ``rate`` lines a second, in batches of at most ten ticks a second."""
