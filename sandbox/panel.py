@@ -282,7 +282,7 @@ ROUTES = [
 # it). Its handlers run behind the same pipeline as ROUTES (401, 400 JSON, 429, 404 bind, 403 application
 # key, 404 visibility, 409 state) and do the panel's 403 permission and 422 validation themselves, as the
 # real controllers' form requests do. Handler signature: ``async def handler(panel, ctx) -> web.StreamResponse``.
-FAMILIES = ("sandbox.files", "sandbox.backups")
+FAMILIES = ("sandbox.files", "sandbox.backups", "sandbox.startup", "sandbox.settings")
 FAMILY_ROUTES: list[tuple[re.Pattern, str, tuple[str, ...]]] = []
 FamilyHandler = Callable[["Panel", Ctx], Awaitable[web.StreamResponse]]
 FAMILY_HANDLERS: dict[str, FamilyHandler] = {}
@@ -746,7 +746,7 @@ class Panel:
             "description": server.description,
             "limits": limits,
             "invocation": invocation,
-            "docker_image": server.egg.docker_image,
+            "docker_image": server.docker_image or server.egg.docker_image,
             "egg_features": server.egg.features,
             "feature_limits": dict(server.feature_limits),
             "status": server.status,
@@ -755,6 +755,8 @@ class Panel:
             "is_transferring": server.is_transferring,
             "relationships": relationships,
         }
+        if self.pelican and not getattr(self.fleet, "editable_descriptions", True):
+            del attrs["description"]  # PANEL_EDITABLE_SERVER_DESCRIPTIONS=false
         return {"object": "server", "attributes": attrs}
 
     def activity_item(self, entry, viewer: User, includes: set[str]) -> dict:
