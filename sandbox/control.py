@@ -16,8 +16,9 @@ from typing import Any
 
 from aiohttp import web
 
-from . import backups
+from . import backups, eggvars, install
 from . import errors as E
+from . import settings as settings_family
 from .files import MAX_EDIT_SIZE
 from .panel import Panel
 
@@ -198,6 +199,9 @@ class Control:
                             "GET /backups/faults",
                             "POST /backups/faults",
                             "DELETE /backups/faults",
+                            "GET /installs/faults",
+                            "POST /installs/faults",
+                            "DELETE /installs/faults",
                             "POST /reset",
                             "GET /state",
                         ]
@@ -251,6 +255,7 @@ class Control:
                     self.patch_file_settings(body)
                     try:
                         backups.patch_settings(self.panel, body)
+                        settings_family.patch_control_settings(self.panel, body)
                     except ValueError as exc:
                         raise ControlError(str(exc), 422) from None
                 return web.json_response(
@@ -263,14 +268,18 @@ class Control:
                         "upload_limit": self.panel.node_context.upload_limit,
                         "max_edit_size": getattr(self.panel, "max_edit_size", MAX_EDIT_SIZE),
                         **backups.settings(self.panel),
+                        **settings_family.control_settings(self.panel),
                     }
                 )
-            elif sub in ("/transfers/faults", "/backups/faults"):
-                # the node's faults: transfers (sandbox/files_wings.py), backups (sandbox/backups_wings.py)
+            elif sub in ("/transfers/faults", "/backups/faults", "/installs/faults"):
+                # the node's faults: transfers (sandbox/files_wings.py), backups (sandbox/backups_wings.py),
+                # reinstalls (sandbox/install.py)
                 if sub == "/transfers/faults":
                     faults, add = self.panel.node_context.transfer_faults, self.add_transfer_fault
-                else:
+                elif sub == "/backups/faults":
                     faults, add = self.panel.node_context.backup_faults, self.add_backup_fault
+                else:
+                    faults, add = install.settings(self.panel.node_context).faults, self.add_install_fault
                 if method == "GET":
                     return web.json_response(faults)
                 if method == "POST":
@@ -376,6 +385,14 @@ class Control:
         self.panel.node_context.backup_faults.append(fault)
         return fault
 
+    def add_install_fault(self, body: dict) -> dict:
+        """``{"server", "count": 1, "stage": "pull"|"script"}``: the server's next reinstalls fail."""
+        server = self.server(str(body.get("server", "")))
+        try:
+            return install.add_fault(self.panel.node_context, server, body)
+        except ValueError as exc:
+            raise ControlError(str(exc), 422) from None
+
     async def patch_server(self, server, body: dict) -> dict:
         if "status" in body:
             if body["status"] not in (
@@ -407,6 +424,10 @@ class Control:
             ):
                 raise ControlError("feature_limits is {name: whole number >= 0}, e.g. {'backups': 3}", 422)
             server.feature_limits.update(limits)
+        if "docker_image" in body:  # an image an administrator set (it may be outside the egg's images)
+            server.docker_image = str(body["docker_image"])
+        if isinstance(body.get("variables"), dict):
+            server.variable_values.update({str(k): str(v) for k, v in body["variables"].items()})
         if "state" in body:
             state = body["state"]
             if state not in ("offline", "running"):
@@ -432,6 +453,8 @@ class Control:
             "external_id": server.external_id,
             "feature_limits": dict(server.feature_limits),
             "data_dir": str(server.runtime.data_dir) if server.runtime else None,
+            "docker_image": eggvars.docker_image(server),
+            "variables": {var.env_variable: eggvars.server_value(server, var) for var in eggvars.variables(server)},
         }
 
     def put_subuser(self, body: dict) -> dict:
@@ -453,6 +476,7 @@ class Control:
         self.panel.faults.clear()
         self.panel.node_context.transfer_faults.clear()
         self.panel.node_context.backup_faults.clear()
+        install.settings(self.panel.node_context).faults.clear()
         self.panel.windows.clear()
         self.panel.resource_cache.clear()
 

@@ -59,6 +59,18 @@ def settings(node_context: Any) -> InstallSettings:
     return found
 
 
+def add_fault(node_context: Any, server: Any, body: dict) -> dict:
+    """``POST <control_url>/installs/faults`` ``{"count": 1, "stage": "pull"|"script"}``; ValueError for a bad one."""
+    count, stage = body.get("count", 1), body.get("stage", "pull")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError("count must be a whole number >= 1")
+    if stage not in FAULT_STAGES:
+        raise ValueError(f"stage must be one of {', '.join(FAULT_STAGES)}")
+    fault = {"server": server.uuid, "count": count, "stage": stage}
+    settings(node_context).faults.append(fault)
+    return fault
+
+
 def take_fault(node_context: Any, server: Any) -> dict | None:
     for fault in settings(node_context).faults:
         if fault["server"] == server.uuid and fault["count"] > 0:

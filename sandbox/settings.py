@@ -110,3 +110,32 @@ async def reinstall(panel: Panel, ctx: Ctx) -> web.Response:
         raise daemon_error(panel, "reinstall", WingsFailure(409, str(exc))) from None
     record(panel, ctx, "server:reinstall")
     return panel.json_response([], 202)
+
+
+def control_settings(panel: Panel) -> dict:
+    """The family's part of ``GET <control_url>/settings``."""
+    conf = install.settings(panel.node_context)
+    return {
+        "editable_descriptions": getattr(panel.fleet, "editable_descriptions", True),
+        "install_exit_code_checked": conf.exit_code_checked,
+        "reinstall_stop_timeout": conf.stop_timeout,
+    }
+
+
+def patch_control_settings(panel: Panel, body: dict) -> None:
+    """``PATCH <control_url>/settings``: Pelican's ``PANEL_EDITABLE_SERVER_DESCRIPTIONS``, whether a failing install
+    script fails the install, how long a reinstall waits for the stop command before a kill (Wings: 10 s);
+    ValueError for a bad value."""
+    for name in ("editable_descriptions", "install_exit_code_checked"):
+        if body.get(name) is not None and not isinstance(body[name], bool):
+            raise ValueError(f"{name} must be true or false")
+    timeout = body.get("reinstall_stop_timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0):
+        raise ValueError("reinstall_stop_timeout must be a number of seconds >= 0")
+    conf = install.settings(panel.node_context)
+    if body.get("editable_descriptions") is not None:
+        panel.fleet.editable_descriptions = body["editable_descriptions"]
+    if body.get("install_exit_code_checked") is not None:
+        conf.exit_code_checked = body["install_exit_code_checked"]
+    if timeout is not None:
+        conf.stop_timeout = float(timeout)
