@@ -38,6 +38,26 @@ EVENT_JWT_ERROR = "jwt error"
 EVENT_DAEMON_ERROR = "daemon error"
 EVENT_THROTTLED = "throttled"
 EVENT_DELETED = "deleted"
+EVENT_BACKUP_COMPLETED = (
+    "backup completed"  # args[0]: JSON {"checksum", "checksum_type", "file_size", "is_successful", "uuid"}
+)
+EVENT_BACKUP_RESTORE_COMPLETED = "backup restore completed"
+EVENT_INSTALL_STARTED = "install started"
+EVENT_INSTALL_OUTPUT = "install output"  # one line of the install script (admins only: admin.websocket.install)
+EVENT_INSTALL_COMPLETED = "install completed"
+EVENT_DAEMON_MESSAGE = "daemon message"
+# Server news a session keeps for waits (ConsoleSession.wait_for_event) besides states, stats and lines.
+KEPT_EVENTS = frozenset(
+    (
+        EVENT_BACKUP_COMPLETED,
+        EVENT_BACKUP_RESTORE_COMPLETED,
+        EVENT_INSTALL_STARTED,
+        EVENT_INSTALL_OUTPUT,
+        EVENT_INSTALL_COMPLETED,
+        EVENT_DAEMON_MESSAGE,
+        "transfer status",
+    )
+)
 
 # Expiry-type "jwt error" texts: refresh the token and re-authenticate (as the panel's own UI does).
 JWT_EXPIRY_MARKERS = ("jwt: exp claim is invalid", "jwt: created too far in past (denylist)")

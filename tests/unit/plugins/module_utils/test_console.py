@@ -351,3 +351,27 @@ def test_a_drop_during_the_resync_fails_that_attempt_only(wings):
         con.follow(2)
     assert info.value.code == "WebsocketConnectionLost" and "lost again while reconnecting" in str(info.value)
     assert depth == {"now": 0, "max": 1, "calls": 1} and len(wings.sockets) == 4 and len(wings.sleeps) == 3
+
+
+# ---- other events: backups, installs ----
+
+
+def test_wait_for_event_sees_only_what_follows_the_mark(wings):
+    con = opened(wings)
+    wings.socket.push("backup completed", '{"uuid": "old", "is_successful": true}')
+    mark = con.event_mark()  # the old completion arrived before the mark
+    wings.socket.later(0.2)
+    wings.socket.push("daemon message", "(restoring): world/level.dat")
+    wings.socket.push("backup completed", '{"uuid": "b1", "is_successful": true}')
+    args = con.wait_for_event("backup completed", since=mark, timeout=5, match=lambda a: '"b1"' in a[0])
+    assert '"b1"' in args[0]
+    assert con.events("daemon message", mark) == [["(restoring): world/level.dat"]]
+    assert con.events("backup completed", 0)[0] == ['{"uuid": "old", "is_successful": true}']
+
+
+def test_wait_for_event_times_out_naming_the_event(wings):
+    con = opened(wings)
+    mark = con.event_mark()
+    with pytest.raises(ConsoleTimeout) as caught:
+        con.wait_for_event("install completed", since=mark, timeout=0.3)
+    assert caught.value.code == "WaitTimeout" and "the 'install completed' event" in str(caught.value)
