@@ -10,6 +10,7 @@ error with the API key scrubbed), ``_unexpected_answer``, ``_key_kind``, ``_perm
 from __future__ import annotations
 
 import json as jsonlib
+import time
 from typing import Any
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError, body_text, excerpt
@@ -21,7 +22,9 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._hints import 
     looks_like_wings,
     rate_limit_hint,
     redirect_hint,
+    throttle_hint,
 )
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._retry import retry_after_seconds
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 TRANSIENT_STATUSES = frozenset((502, 503, 504))
@@ -70,7 +73,10 @@ class Answers:
         errors = error_entries(decoded)
         first = errors[0] if errors else {}
         code, detail = first.get("code"), first.get("detail")
-        if status == 429:
+        if status == 429 and code == "TooManyRequestsHttpException":  # a per-server throttle (backups)
+            retry = retry_after_seconds(response.headers.get("Retry-After"), time.time())
+            hint = throttle_hint(detail, retry, state.waited, self.rate_limit_wait)
+        elif status == 429:
             hint = rate_limit_hint(state.waited, self.rate_limit_wait)
         elif looks_like_wings(decoded):
             hint = WINGS_HINT

@@ -42,6 +42,9 @@ CLIENT_CODES = {
     "PermissionMissing": "the key's user lacks the subuser permission the action needs",
     # outcomes the collection observed
     "ServerCrashed": "the server went offline while it was starting",
+    "BackupFailed": "the node reported a backup unsuccessful",
+    "BackupLimitReached": "the server is at its backup limit and no backup may be deleted to make room",
+    "BackupLocked": "the backup is locked (force: true unlocks it before deleting)",
     "WaitTimeout": "a state, a console line or a completion did not come within the timeout",
     "UnexpectedAnswer": "the panel answered with something that is not the documented shape",
     "UploadIncomplete": "an upload through the node did not arrive whole (the file was left as it was)",

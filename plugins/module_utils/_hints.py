@@ -10,6 +10,7 @@ again. Private to the collection.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -230,6 +231,18 @@ def http_message(method: str, path: str, status: int, code: str | None, detail: 
     if body is None:
         return head + " with an empty body"
     return f"{head}, body: {excerpt(body)!r}"
+
+
+def throttle_hint(detail: str | None, retry_after: float | None, waited: float, budget: float) -> str:
+    """The hint of a per-server throttle of the panel (backups: 2 per 600 s by default), not the rate limit."""
+    when = ""
+    if retry_after is not None:
+        at = time.strftime("%H:%M:%S UTC", time.gmtime(time.time() + retry_after))
+        when = f" The next one is allowed in {retry_after:.0f} s (after {at})."
+    return (
+        f"The panel throttles this action: {detail or 'too many at once'}{when} "
+        f"Waited {waited:.0f} s of rate_limit_wait={budget:g} s; raise rate_limit_wait to wait for it, or try later."
+    )
 
 
 def rate_limit_hint(waited: float, budget: float) -> str:

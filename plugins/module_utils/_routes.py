@@ -65,6 +65,13 @@ ROUTES = _table(
     Route("files_create_folder", "POST", SERVER + "/files/create-folder", "file.create", ("name",)),
     Route("files_delete", "POST", SERVER + "/files/delete", "file.delete", ("root", "files")),
     Route("files_chmod", "POST", SERVER + "/files/chmod", "file.update", ("root", "files")),
+    # backups ({backup} is the backup's uuid); the list is paginated by 50 at most
+    Route("backups_list", "GET", SERVER + "/backups", "backup.read"),
+    Route("backups_create", "POST", SERVER + "/backups", "backup.create"),
+    Route("backups_view", "GET", SERVER + "/backups/{backup}", "backup.read"),
+    Route("backups_lock", "POST", SERVER + "/backups/{backup}/lock", "backup.delete"),
+    Route("backups_restore", "POST", SERVER + "/backups/{backup}/restore", "backup.restore", ("truncate",)),
+    Route("backups_delete", "DELETE", SERVER + "/backups/{backup}", "backup.delete"),
 )
 
 # NOT YET USED by the client or a module: rows for the next issues. Method, path and permission
@@ -73,10 +80,6 @@ NOT_YET_USED = _table(
     Route("files_copy", "POST", SERVER + "/files/copy", "file.create"),
     Route("permissions", "GET", CLIENT_API + "/permissions"),
     Route("account_activity", "GET", CLIENT_API + "/account/activity"),
-    Route("backups_list", "GET", SERVER + "/backups", "backup.read"),
-    Route("backups_create", "POST", SERVER + "/backups", "backup.create"),
-    Route("backups_restore", "POST", SERVER + "/backups/{backup}/restore", "backup.restore"),
-    Route("backups_delete", "DELETE", SERVER + "/backups/{backup}", "backup.delete"),
     Route("startup", "GET", SERVER + "/startup", "startup.read"),
     Route("startup_variable", "PUT", SERVER + "/startup/variable", "startup.update"),
     Route("settings_rename", "POST", SERVER + "/settings/rename", "settings.rename"),

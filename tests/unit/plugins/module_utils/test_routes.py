@@ -152,6 +152,8 @@ SERVER_PERMISSIONS = {
     ("POST", f"{S}/backups"): "backup.create",
     ("POST", f"{S}/backups/{{backup}}/restore"): "backup.restore",
     ("DELETE", f"{S}/backups/{{backup}}"): "backup.delete",
+    ("GET", f"{S}/backups/{{backup}}"): "backup.read",
+    ("POST", f"{S}/backups/{{backup}}/lock"): "backup.delete",
     ("GET", f"{S}/startup"): "startup.read",
     ("PUT", f"{S}/startup/variable"): "startup.update",
     ("POST", f"{S}/settings/rename"): "settings.rename",
@@ -188,6 +190,7 @@ BODIES = {
     ("POST", f"/api/client{S}/files/create-folder"): ("name",),
     ("POST", f"/api/client{S}/files/delete"): ("root", "files"),
     ("POST", f"/api/client{S}/files/chmod"): ("root", "files"),
+    ("POST", f"/api/client{S}/backups/{{backup}}/restore"): ("truncate",),
 }
 
 PANELS = sorted(UPSTREAM)
@@ -261,7 +264,7 @@ def test_every_route_the_client_calls_is_used_by_the_client_and_no_other():
 def test_render_fills_and_quotes_each_parameter_into_one_segment():
     assert render(ROUTES["resources"], server="abcd1234") == "/api/client/servers/abcd1234/resources"
     assert render(ROUTES["resources"], server=" a/b?c d ") == "/api/client/servers/a%2Fb%3Fc%20d/resources"
-    restore = NOT_YET_USED["backups_restore"]
+    restore = ROUTES["backups_restore"]
     assert render(restore, server="abcd1234", backup="..") == "/api/client/servers/abcd1234/backups/../restore"
     assert render(restore, server="é", backup="#1") == "/api/client/servers/%C3%A9/backups/%231/restore"
     assert render(ROUTES["list_servers"]) == "/api/client"
@@ -277,14 +280,15 @@ def test_render_refuses_an_empty_or_missing_server(values):
 
 def test_render_names_any_other_empty_parameter():
     with pytest.raises(PterodactylError, match="^backup is empty"):
-        render(NOT_YET_USED["backups_delete"], server="abcd1234", backup="")
+        render(ROUTES["backups_delete"], server="abcd1234", backup="")
 
 
 def test_find_matches_method_and_concrete_path():
     assert find("POST", "/api/client/servers/abcd1234/power") is ROUTES["power"]
     assert find("GET", "/api/client/servers/abcd1234") is ROUTES["server"]
-    assert find("DELETE", "/api/client/servers/abcd1234/backups/0e4f") is NOT_YET_USED["backups_delete"]
-    assert find("GET", "/api/client/servers/abcd1234/backups/0e4f") is None  # a route the table does not hold
+    assert find("DELETE", "/api/client/servers/abcd1234/backups/0e4f") is ROUTES["backups_delete"]
+    assert find("POST", "/api/client/servers/abcd1234/files/copy") is NOT_YET_USED["files_copy"]
+    assert find("GET", "/api/client/servers/abcd1234/backups/0e4f/download") is None  # a route the table does not hold
     assert find("PUT", "/api/client/servers/abcd1234/power") is None
     assert find("GET", "/api/client/servers/a/b/resources") is None  # a parameter is one segment
 
