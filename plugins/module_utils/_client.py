@@ -235,6 +235,37 @@ class PterodactylClient(HttpTransport):
     def delete_backup(self, server: str, backup: str) -> None:
         self._call("backups_delete", server=server, backup=backup)
 
+    # -- startup --
+
+    def get_startup(self, server: str) -> dict:
+        """``{"variables": [egg_variable attributes], "meta": {...}}``; the meta holds ``startup_command``,
+        ``raw_startup_command`` and ``docker_images``."""
+        body = self._read("startup", server=server)
+        return {"variables": [_attributes(item) for item in body.get("data") or []], "meta": body.get("meta") or {}}
+
+    def set_startup_variable(self, server: str, key: str, value: str) -> dict:
+        """Set one variable; ``{"variable": attributes, "meta": {startup_command, raw_startup_command}}``."""
+        body = self._call("startup_variable", body={"key": key, "value": value}, server=server) or {}
+        return {"variable": _attributes(body), "meta": body.get("meta") or {}}
+
+    def set_docker_image(self, server: str, image: str) -> None:
+        self._call("settings_docker_image", body={"docker_image": image}, server=server)
+
+    # -- settings --
+
+    def rename_server(self, server: str, name: str, description: str | None = None) -> None:
+        """Set the name (and, on Pterodactyl, the description when given; Pelican ignores it)."""
+        body = {"name": name} if description is None else {"name": name, "description": description}
+        self._call("settings_rename", body=body, server=server)
+
+    def set_server_description(self, server: str, description: str) -> None:
+        """Pelican's own description route (403 with an empty body when descriptions are not editable)."""
+        self._call("settings_description", body={"description": description}, server=server)
+
+    def reinstall_server(self, server: str) -> None:
+        """Run the egg's install script again (the server goes ``installing``; 202)."""
+        self._call("settings_reinstall", server=server)
+
     # -- activity --
 
     def list_activity(

@@ -43,6 +43,7 @@ CLIENT_CODES = {
     # outcomes the collection observed
     "ServerCrashed": "the server went offline while it was starting",
     "BackupFailed": "the node reported a backup unsuccessful",
+    "InstallFailed": "the egg's install script failed (status install_failed or reinstall_failed)",
     "BackupLimitReached": "the server is at its backup limit and no backup may be deleted to make room",
     "BackupLocked": "the backup is locked (force: true unlocks it before deleting)",
     "WaitTimeout": "a state, a console line or a completion did not come within the timeout",

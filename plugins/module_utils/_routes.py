@@ -72,7 +72,18 @@ ROUTES = _table(
     Route("backups_lock", "POST", SERVER + "/backups/{backup}/lock", "backup.delete"),
     Route("backups_restore", "POST", SERVER + "/backups/{backup}/restore", "backup.restore", ("truncate",)),
     Route("backups_delete", "DELETE", SERVER + "/backups/{backup}", "backup.delete"),
+    # startup
+    Route("startup", "GET", SERVER + "/startup", "startup.read"),
+    Route("startup_variable", "PUT", SERVER + "/startup/variable", "startup.update", ("key", "value")),
+    Route("settings_docker_image", "PUT", SERVER + "/settings/docker-image", "startup.docker-image", ("docker_image",)),
+    # settings
+    Route("settings_rename", "POST", SERVER + "/settings/rename", "settings.rename", ("name",)),
+    Route("settings_description", "POST", SERVER + "/settings/description", "settings.description"),
+    Route("settings_reinstall", "POST", SERVER + "/settings/reinstall", "settings.reinstall"),
 )
+
+# Rows that only one panel has (the others are on both): Pelican's own description route.
+ONLY_ON = {"settings_description": "pelican"}
 
 # NOT YET USED by the client or a module: rows for the next issues. Method, path and permission
 # are checked against both panels; the body keys are recorded once a module sends the request.
@@ -80,11 +91,6 @@ NOT_YET_USED = _table(
     Route("files_copy", "POST", SERVER + "/files/copy", "file.create"),
     Route("permissions", "GET", CLIENT_API + "/permissions"),
     Route("account_activity", "GET", CLIENT_API + "/account/activity"),
-    Route("startup", "GET", SERVER + "/startup", "startup.read"),
-    Route("startup_variable", "PUT", SERVER + "/startup/variable", "startup.update"),
-    Route("settings_rename", "POST", SERVER + "/settings/rename", "settings.rename"),
-    Route("settings_reinstall", "POST", SERVER + "/settings/reinstall", "settings.reinstall"),
-    Route("settings_docker_image", "PUT", SERVER + "/settings/docker-image", "startup.docker-image"),
     Route("schedules_list", "GET", SERVER + "/schedules", "schedule.read"),
     Route("schedules_create", "POST", SERVER + "/schedules", "schedule.create"),
     Route("schedules_update", "POST", SERVER + "/schedules/{schedule}", "schedule.update"),
