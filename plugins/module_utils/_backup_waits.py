@@ -12,6 +12,7 @@ through the panel every ``CHECK_SECONDS`` covers an event lost while the socket 
 
 from __future__ import annotations
 
+import datetime
 import json
 import time
 
@@ -34,6 +35,22 @@ def completion_of(args: list[str]) -> dict:
     except ValueError:
         data = {}
     return data if isinstance(data, dict) else {}
+
+
+def completed(backup: dict, event: dict, now: float) -> dict:
+    """The backup as the panel records the node's report (no request): its size and checksum from the
+    event, ``completed_at`` the panel's clock when the event came (the panel stamps it then, +- 1 s)."""
+    successful = bool(event.get("is_successful"))
+    checksum = event.get("checksum") if successful else None
+    kind = event.get("checksum_type") or "sha1"
+    return {
+        **backup,
+        "is_successful": successful,
+        "is_locked": bool(backup.get("is_locked")) and successful,
+        "checksum": f"{kind}:{checksum}" if checksum else None,
+        "bytes": int(event.get("file_size") or 0) if successful else 0,
+        "completed_at": datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat(timespec="seconds"),  # noqa: UP017
+    }
 
 
 class Waits:
@@ -83,7 +100,7 @@ class Waits:
             mark = self.prepare()  # a backup started elsewhere: listen from now, then check it once
         uuid = backup["uuid"]
         if self.console is not None:
-            done = self._backup_event(uuid, mark, started)
+            done = self._backup_event(backup, mark, started)
             if done is not None:
                 self._record(started, "websocket")
                 return done
@@ -96,19 +113,20 @@ class Waits:
         self._record(started, "polling")
         return done
 
-    def _backup_event(self, uuid: str, mark: int, started: float) -> dict | None:
+    def _backup_event(self, backup: dict, mark: int, started: float) -> dict | None:
         """The completed backup from the node's event (or a panel check), None to poll instead."""
+        uuid = backup["uuid"]
         deadline = started + self.timeout
         while True:
             chunk = min(CHECK_SECONDS, deadline - time.monotonic())
             try:
-                self.console.wait_for_event(
+                args = self.console.wait_for_event(
                     _wings.EVENT_BACKUP_COMPLETED,
                     since=mark,
                     timeout=max(0.001, chunk),
                     match=lambda args: completion_of(args).get("uuid") == uuid,
                 )
-                return self.client.get_backup(self.server, uuid)
+                return completed(backup, completion_of(args), self.client.panel_time())
             except ConsoleTimeout:
                 current = self.client.get_backup(self.server, uuid)  # an event lost in a reconnect?
                 if current.get("completed_at"):

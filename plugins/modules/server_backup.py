@@ -148,7 +148,9 @@ backup:
       description: When it was started.
       type: str
     completed_at:
-      description: When it was done (V(null) while in progress).
+      description:
+        - When it was done (V(null) while in progress). For a backup the task waited for on the
+          websocket, the panel's clock when the node's report came (the panel's record is within a second of it).
       type: str
     is_successful:
       description: Whether it succeeded.

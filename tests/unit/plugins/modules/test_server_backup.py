@@ -96,9 +96,11 @@ class Panel:
 
 
 class Console:
-    """The node's websocket: a completion (or restore) event arrives for whatever is waited for."""
+    """The node's websocket: the completion event of the backup waited for (as the panel will finish
+    it), or the restore's event."""
 
-    def __init__(self):
+    def __init__(self, panel):
+        self.panel = panel
         self.waited = []
         self.closed = False
 
@@ -107,10 +109,14 @@ class Console:
 
     def wait_for_event(self, name, *, since, timeout, match=None):
         self.waited.append((name, since))
-        args = [json.dumps({"uuid": "any", "is_successful": True})]
-        if match is not None:
-            return [json.dumps({"uuid": "new2", "is_successful": True})]
-        return args
+        if match is None:
+            return [""]
+        for item in self.panel.backups:
+            ok = self.panel.finish == "successful"
+            event = {"uuid": item["uuid"], "is_successful": ok, "checksum": "ab" if ok else "", "file_size": 100}
+            if match([json.dumps(event)]):
+                return [json.dumps(event)]
+        raise AssertionError("no backup matches")
 
     def close(self):
         self.closed = True
@@ -118,7 +124,7 @@ class Console:
 
 def run(fakes, panel, check_mode=False, diff_mode=False, **params):
     base = fakes.Base(dict(PARAMS, **params), client=panel, check_mode=check_mode, diff_mode=diff_mode)
-    console = Console()
+    console = Console(panel)
     base.console = lambda server_id: console
     return sb.BackupTask(base).run(), base, console
 
