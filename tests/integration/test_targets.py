@@ -24,6 +24,7 @@ def target_options(target: str) -> dict:
     return options
 
 
+@pytest.mark.timeout(900)  # a target is a whole play: the longest (rolling_restart) restarts a server 8 times
 @pytest.mark.parametrize("target", TARGETS)
 def test_target(target: str, start_sandbox, tmp_path: pathlib.Path) -> None:
     sandbox = start_sandbox(**target_options(target))
