@@ -50,6 +50,8 @@ class Answers:
                 status=status,
                 hint="Check that url is the panel's root address; another web page answered.",
             ) from None
+        if body == []:
+            return None  # the panel's empty answers (a reinstall's 202) are an empty JSON array
         if not isinstance(body, dict):
             message = f"{method} {path} failed: HTTP {status} with an unexpected JSON {type(body).__name__}"
             raise self._unexpected_answer(message, path, method=method, status=status)
