@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils import _stream, _wings, _wings_errors
-from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import ConsoleError, ConsoleTimeout  # noqa: F401 (re-exported)
-from ansible_collections.gameops.pterodactyl.plugins.module_utils._link import (  # noqa: F401 (re-exported)
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import ConsoleError, ConsoleTimeout
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._link import (
     HAS_WEBSOCKET,
     POLL_SECONDS,
     WEBSOCKET_IMPORT_ERROR,
@@ -32,6 +32,8 @@ REPLAY_POLL_SECONDS = 0.1  # longest single read while a replay is under way (it
 SETTLE_SECONDS = _stream.LEAD_SECONDS + _stream.REPLAY_SECONDS + 1.0  # the longest wait for a replay
 STATS_WAIT_SECONDS = 10.0
 DRAIN_SECONDS = 1.0  # most time spent reading what is already buffered
+# websocket, HAS_WEBSOCKET and the errors are re-exported: callers and tests import them from here.
+__all__ = ["HAS_WEBSOCKET", "WEBSOCKET_IMPORT_ERROR", "ConsoleError", "ConsoleSession", "ConsoleTimeout", "websocket"]
 EVENTS_KEPT = 500  # other events (backups, installs, daemon messages) kept for waits
 
 

@@ -29,8 +29,8 @@ extends_documentation_fragment:
 options:
   variables:
     description:
-      - The variables to set, by their environment name (C(env_variable)), for example
-        V({MINECRAFT_VERSION: 1.21.1}). Variables not given are left as they are.
+      - The variables to set, by their environment name (C(env_variable)), for example the key
+        C(MINECRAFT_VERSION) with the value V(1.21.1). Variables not given are left as they are.
     type: dict
     default: {}
   docker_image:
