@@ -252,6 +252,7 @@ async def run(args) -> int:
             node_context.allowed_origins = []
         await loop.run_in_executor(None, _accepts, panel_port)
         await loop.run_in_executor(None, _accepts, wings_port)
+        panel.start_services()  # the schedules' cron (sandbox/schedules_runner.py)
 
         boot = [s for s in fleet.servers if s.initial_state == "running"]
         if boot:

@@ -140,6 +140,8 @@ class Node:
     daemon_token_id: str = ""
     daemon_token: str = ""
     unreachable: bool = False  # the panel cannot reach this node's Wings (DaemonConnectionException)
+    # the node's allocations no server holds (sandbox/allocations.py: the client's auto-assignment takes them)
+    free_allocations: list[Allocation] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(eq=False)
@@ -195,6 +197,68 @@ class Allocation:
 
 
 @dataclasses.dataclass(eq=False)
+class DatabaseHost:
+    """A fleet file's ``database_hosts`` entry (no database server behind it: sandbox/databases.py)."""
+
+    id: int
+    name: str
+    host: str
+    port: int = 3306
+    node: Node | None = None  # the node it is linked to (None: any server may get it at random)
+    max_databases: int | None = None  # kept and shown in the state; the client API does not check it
+
+
+# The panel's client_features (PT config/pterodactyl.php, PL config/panel.php), a fleet file's top-level
+# ``client_features`` and ``PATCH <control_url>/settings`` change them.
+CLIENT_FEATURES = {
+    "databases": {"enabled": True, "allow_random": True},
+    "schedules": {"per_schedule_task_limit": 10},
+    "allocations": {"enabled": False, "range_start": None, "range_end": None, "create_new": True},
+}
+
+
+def client_features_defaults() -> dict:
+    return {group: dict(values) for group, values in CLIENT_FEATURES.items()}
+
+
+def merge_client_features(current: dict, doc: Any) -> None:
+    """Apply ``{group: {option: value}}`` over ``current``; FleetError for an unknown group, option or type."""
+    if not isinstance(doc, dict):
+        raise FleetError("client_features is a mapping: {databases: {...}, schedules: {...}, allocations: {...}}")
+    for group, values in doc.items():
+        if group not in CLIENT_FEATURES or not isinstance(values, dict):
+            raise FleetError(f"client_features: unknown group {group!r} (one of {', '.join(CLIENT_FEATURES)})")
+        for option, value in values.items():
+            if option not in CLIENT_FEATURES[group]:
+                known = ", ".join(CLIENT_FEATURES[group])
+                raise FleetError(f"client_features.{group}: unknown option {option!r} (one of {known})")
+            default = CLIENT_FEATURES[group][option]
+            if isinstance(default, bool) or option in ("enabled", "allow_random", "create_new"):
+                if not isinstance(value, bool):
+                    raise FleetError(f"client_features.{group}.{option} is true or false")
+            elif value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise FleetError(f"client_features.{group}.{option} is a whole number >= 0 (or null)")
+            current[group][option] = value
+
+
+def _port_list(spec: Any, where: str) -> list[int]:
+    """``[25600, "25610-25615"]`` or ``"25600-25605"`` -> ports."""
+    items = spec if isinstance(spec, list) else [spec]
+    ports: list[int] = []
+    for item in items:
+        text = str(item)
+        low, dash, high = text.partition("-")
+        try:
+            first, last = int(low), int(high) if dash else int(low)
+        except ValueError:
+            raise FleetError(f"{where}: {text!r} is not a port or a range of ports") from None
+        if not 1024 <= first <= last <= 65535 or last - first > 1000:
+            raise FleetError(f"{where}: {text!r} is not a range within 1024-65535 (1000 ports at most)")
+        ports.extend(range(first, last + 1))
+    return ports
+
+
+@dataclasses.dataclass(eq=False)
 class Server:
     id: int
     uuid: str
@@ -219,6 +283,8 @@ class Server:
     noisy: bool = False
     invalid_utf8: bool = False
     runtime: Any = None  # sandbox.power.ServerRuntime, set at startup
+    # the primary allocation (``allocation_id``) when it is not the first one (set-primary, sandbox/allocations.py)
+    primary: Allocation | None = None
 
     @property
     def is_suspended(self) -> bool:
@@ -230,7 +296,7 @@ class Server:
 
     @property
     def allocation(self) -> Allocation:
-        return self.allocations[0]
+        return self.primary if self.primary is not None else self.allocations[0]
 
 
 @dataclasses.dataclass(eq=False)
@@ -294,8 +360,25 @@ class Fleet:
         self.panel_version_set = False  # given in the fleet file (then --version does not change it)
         self.identifier_style = "short"
         self.editable_descriptions = True  # Pelican's PANEL_EDITABLE_SERVER_DESCRIPTIONS (sandbox/settings.py)
+        # the schedules, databases and allocations families (their modules keep the rows)
+        self.client_features = client_features_defaults()
+        self.schedules: list = []  # sandbox.schedules.Schedule rows, in id order
+        self.databases: list = []  # sandbox.databases.Database rows, in id order
+        self.database_hosts: list[DatabaseHost] = []
+        self.hashids_salt = _rand_str(32)  # HASHIDS_SALT (Pterodactyl's database ids)
+        self.next_ids: dict[str, int] = {}  # table -> the last id handed out (schedules, tasks, databases...)
         self._next_key_id = 1
         self._next_activity_id = 1
+
+    def next_id(self, table: str) -> int:
+        """An auto-increment id of ``table`` (allocations start after the fleet's own)."""
+        if table not in self.next_ids and table == "allocations":
+            held = [a.id for s in self.servers for a in s.allocations] + [
+                a.id for n in self.nodes for a in n.free_allocations
+            ]
+            self.next_ids[table] = max(held, default=0)
+        self.next_ids[table] = self.next_ids.get(table, 0) + 1
+        return self.next_ids[table]
 
     # ----- prefixes
     @property
@@ -724,12 +807,49 @@ def load(path: str | pathlib.Path, *, seed: int = 20241024, flavor: str = "ptero
         s.noisy = _noisy(s.noisy)
         s.invalid_utf8 = _as_bool(s.invalid_utf8)
 
+    _family_options(fleet, doc)
     roles = dict(doc.get("roles") or {})
     fleet.roles = _guess_roles(fleet, roles)
     style = doc.get("server_identifiers")
     if style is not None:
         return apply_identifier_style(fleet, str(style))
     return _finish(fleet)
+
+
+def _family_options(fleet: Fleet, doc: dict) -> None:
+    """``client_features``, ``database_hosts`` and each node's pool of free ``ports`` (after the servers: the
+    pool skips the ports servers hold, and its ids follow theirs)."""
+    if doc.get("client_features") is not None:
+        merge_client_features(fleet.client_features, doc["client_features"])
+    for i, spec in enumerate(doc.get("database_hosts") or []):
+        if not isinstance(spec, dict) or not spec.get("host"):
+            raise FleetError(f"database_hosts[{i}]: a mapping with at least host (and name, port, node, max_databases)")
+        try:
+            node = fleet.node(str(spec["node"])) if spec.get("node") else None
+        except KeyError:
+            raise FleetError(f"database_hosts[{i}]: unknown node {spec['node']!r}") from None
+        limit = spec.get("max_databases")
+        fleet.database_hosts.append(
+            DatabaseHost(
+                i + 1,
+                str(spec.get("name") or spec["host"]),
+                str(spec["host"]),
+                int(spec.get("port", 3306)),
+                node,
+                None if limit is None else int(limit),
+            )
+        )
+    node_docs = [spec for spec in doc.get("nodes") or [] if isinstance(spec, dict)]
+    for spec in node_docs:
+        if spec.get("ports") is None:
+            continue
+        node = fleet.node(spec["name"])
+        ip = str(spec.get("ip", "127.0.0.1"))
+        held = {(a.ip, a.port) for s in fleet.servers if s.node is node for a in s.allocations}
+        for port in _port_list(spec["ports"], f"node {node.name}: ports"):
+            if (ip, port) not in held:
+                node.free_allocations.append(Allocation(fleet.next_id("allocations"), ip, port))
+                held.add((ip, port))
 
 
 def _startup_options(egg: Egg, spec: dict) -> None:

@@ -282,7 +282,16 @@ ROUTES = [
 # it). Its handlers run behind the same pipeline as ROUTES (401, 400 JSON, 429, 404 bind, 403 application
 # key, 404 visibility, 409 state) and do the panel's 403 permission and 422 validation themselves, as the
 # real controllers' form requests do. Handler signature: ``async def handler(panel, ctx) -> web.StreamResponse``.
-FAMILIES = ("sandbox.files", "sandbox.backups", "sandbox.startup", "sandbox.settings")
+FAMILIES = (
+    "sandbox.files",
+    "sandbox.backups",
+    "sandbox.startup",
+    "sandbox.settings",
+    "sandbox.schedules",
+    "sandbox.subusers",
+    "sandbox.databases",
+    "sandbox.allocations",
+)
 FAMILY_ROUTES: list[tuple[re.Pattern, str, tuple[str, ...]]] = []
 FamilyHandler = Callable[["Panel", Ctx], Awaitable[web.StreamResponse]]
 FAMILY_HANDLERS: dict[str, FamilyHandler] = {}
@@ -330,6 +339,15 @@ def register_binder(param: str, binder: Binder) -> None:
     BINDERS[param] = binder
 
 
+# starter(panel) -> an async closer or None: the families' background work on the panel side (the schedules'
+# cron), started by ``Panel.start_services()`` once the event loop runs; the closers join NodeContext.closers
+SERVICES: list[Callable[[Panel], Callable[[], Awaitable[Any]] | None]] = []
+
+
+def register_service(starter: Callable[[Panel], Callable[[], Awaitable[Any]] | None]) -> None:
+    SERVICES.append(starter)
+
+
 def load_families() -> None:
     """Import every family module once (importing registers its routes)."""
     for module in FAMILIES:
@@ -364,6 +382,13 @@ class Panel:
     @property
     def pelican(self) -> bool:
         return self.flavor == "pelican"
+
+    def start_services(self) -> None:
+        """Start the families' background services (call with the event loop running)."""
+        for starter in SERVICES:
+            closer = starter(self)
+            if closer is not None:
+                self.node_context.closers.append(closer)
 
     # ----------------------------------------------------------------- plumbing
     def lookup_key(self, request: web.Request) -> ApiKey | None:

@@ -33,12 +33,14 @@ from typing import Any
 from . import errors as E
 from .forms import PHP_NUMERIC, _expand, permit
 
-IMPLICIT = ("required", "present", "filled")
+IMPLICIT = ("required", "present", "filled", "required_unless")
 NUMERIC_RULES = ("numeric", "integer")
 MESSAGES = {
     "required": "The :attribute field is required.",
     "present": "The :attribute field must be present.",
     "filled": "The :attribute field is required.",
+    "required_unless": "The :attribute field is required unless :other is in :values.",
+    "email": "The :attribute must be a valid email address.",
     "string": "The :attribute must be a string.",
     "array": "The :attribute must be an array.",
     "integer": "The :attribute must be an integer.",
@@ -92,6 +94,8 @@ URL = re.compile(
     re.IGNORECASE,
 )
 PHP_INT_MAX = 2**63 - 1
+# Laravel's ``email`` (egulias RFCValidation), approximated: a local part and a domain without spaces or a second @
+EMAIL = re.compile(r"^[^@\s]+@[^@\s.][^@\s]*$")
 
 
 class RuleError(ValueError):
@@ -266,6 +270,8 @@ def _passes(name: str, params: list[str], value: Any, numeric: bool) -> bool:
             return False
         low, high = (int(params[0]), int(params[0])) if name == "digits" else (int(params[0]), int(params[1]))
         return low <= len(text) <= high
+    if name == "email":
+        return isinstance(value, str) and EMAIL.match(value) is not None and ".." not in value.partition("@")[2]
     if name == "url":
         match = URL.match(value) if isinstance(value, str) else None
         return match is not None and match["scheme"].lower() in (params or URL_PROTOCOLS)
@@ -294,16 +300,21 @@ def message(name: str, params: list[str], attribute: str, kind: str) -> str:
     if isinstance(text, dict):
         text = text[kind]
     shown = attribute.replace("_", " ")
-    values = {"attribute": shown, "min": "", "max": "", "size": "", "digits": ""}
+    values = {"attribute": shown, "min": "", "max": "", "size": "", "digits": "", "other": "", "values": ""}
+    if name == "required_unless" and params:
+        values["other"], values["values"] = params[0].replace("_", " "), ", ".join(params[1:])
     if name in ("min", "max", "size", "digits"):
         values[name] = params[0] if params else ""
     if name in ("between", "digits_between"):
         values["min"], values["max"] = (params + ["", ""])[:2]
-    return re.sub(r":(attribute|min|max|size|digits)\b", lambda m: values[m.group(1)], text)
+    return re.sub(r":(attribute|min|max|size|digits|other|values)\b", lambda m: values[m.group(1)], text)
 
 
-def failures(attribute: str, present: bool, value: Any, spec: str | list[str]) -> list[tuple[str, str]]:
-    """The (rule, message) pairs Laravel reports for one attribute, in the rules' order."""
+def failures(
+    attribute: str, present: bool, value: Any, spec: str | list[str], data: dict | None = None
+) -> list[tuple[str, str]]:
+    """The (rule, message) pairs Laravel reports for one attribute, in the rules' order (``data``: the other
+    fields, for ``required_unless:other,value,...``)."""
     rules = parse(spec)
     names = [name for name, _params in rules]
     if "sometimes" in names and not present:
@@ -320,7 +331,9 @@ def failures(attribute: str, present: bool, value: Any, spec: str | list[str]) -
             continue
         if name == "present":
             ok = present
-        elif name in ("required", "filled"):
+        elif name == "required_unless" and php_string((data or {}).get(params[0] if params else "")) in params[1:]:
+            ok = True
+        elif name in ("required", "filled", "required_unless"):
             ok = (name == "filled" and not present) or not (
                 value is None or (isinstance(value, str) and not value.strip()) or value in ([], {})
             )
@@ -343,7 +356,7 @@ def validate(data: dict, rules: list[tuple[str, str | list[str]]]) -> None:
     try:
         for field, spec in rules:
             for attribute, present, value in _expand(data, field):
-                found += [(attribute, rule, text) for rule, text in failures(attribute, present, value, spec)]
+                found += [(attribute, rule, text) for rule, text in failures(attribute, present, value, spec, data)]
     except PanelFailure as exc:
         raise E.unexpected(exc.code) from None
     if found:
