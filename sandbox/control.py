@@ -16,10 +16,11 @@ from typing import Any
 
 from aiohttp import web
 
-from . import backups, eggvars, install
+from . import backups, eggvars, install, schedules_runner
 from . import errors as E
 from . import settings as settings_family
 from .files import MAX_EDIT_SIZE
+from .fleet import FleetError, merge_client_features
 from .panel import Panel
 
 log = logging.getLogger("sandbox.control")
@@ -204,6 +205,8 @@ class Control:
                             "DELETE /installs/faults",
                             "POST /reset",
                             "GET /state",
+                            "POST /schedules/tick",
+                            "GET /servers/{identifier}/console",
                         ]
                     }
                 )
@@ -231,6 +234,14 @@ class Control:
                 return web.json_response({"dropped": result if isinstance(result, int) else None})
             elif sub.startswith("/servers/") and method == "PATCH":
                 return web.json_response(await self.patch_server(self.server(sub[len("/servers/") :]), body))
+            elif sub.startswith("/servers/") and sub.endswith("/console") and method == "GET":
+                runtime = self.server(sub[len("/servers/") : -len("/console")]).runtime
+                return web.json_response({"lines": list(runtime.history) if runtime else []})
+            elif sub == "/schedules/tick" and method == "POST":
+                try:
+                    return web.json_response(schedules_runner.tick(self.panel, body))
+                except ValueError as exc:
+                    raise ControlError(str(exc), 422) from None
             elif sub.startswith("/servers/") and method == "GET":
                 return web.json_response(self.server_state(self.server(sub[len("/servers/") :])))
             elif sub == "/subusers" and method == "PUT":
@@ -256,7 +267,10 @@ class Control:
                     try:
                         backups.patch_settings(self.panel, body)
                         settings_family.patch_control_settings(self.panel, body)
-                    except ValueError as exc:
+                        schedules_runner.patch_settings(self.panel, body)
+                        if body.get("client_features") is not None:
+                            merge_client_features(self.fleet.client_features, body["client_features"])
+                    except (ValueError, FleetError) as exc:
                         raise ControlError(str(exc), 422) from None
                 return web.json_response(
                     {
@@ -269,6 +283,8 @@ class Control:
                         "max_edit_size": getattr(self.panel, "max_edit_size", MAX_EDIT_SIZE),
                         **backups.settings(self.panel),
                         **settings_family.control_settings(self.panel),
+                        **schedules_runner.settings(self.panel),
+                        "client_features": self.fleet.client_features,
                     }
                 )
             elif sub in ("/transfers/faults", "/backups/faults", "/installs/faults"):
