@@ -145,7 +145,20 @@ def settings(panel: Panel) -> dict:
 def patch_settings(panel: Panel, body: dict) -> None:
     """``PATCH <control_url>/settings``: the throttles ``{"count", "period"}`` (period 0 disables the creation
     throttle), ``backup_min_seconds`` and ``restore_stop_timeout`` (s); ValueError for a bad value."""
-    for name, default in (("backup_throttle", THROTTLE), ("backup_restore_throttle", RESTORE_THROTTLE)):
+    patch_throttles(panel, body, {"backup_throttle": THROTTLE, "backup_restore_throttle": RESTORE_THROTTLE})
+    for name in ("backup_min_seconds", "restore_stop_timeout"):
+        value = body.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(f"{name} must be a number of seconds >= 0")
+        setattr(panel.node_context, name, float(value))
+
+
+def patch_throttles(panel: Panel, body: dict, defaults: dict[str, dict]) -> None:
+    """Each ``name`` of ``defaults`` given in ``body`` (``{"count", "period"}``, merged over the current one)
+    becomes the Panel attribute the family reads; ValueError for a bad value."""
+    for name, default in defaults.items():
         value = body.get(name)
         if value is None:
             continue
@@ -155,13 +168,6 @@ def patch_settings(panel: Panel, body: dict) -> None:
         if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in merged.values()):
             raise ValueError(f"{name}: count and period are whole numbers >= 0")
         setattr(panel, name, merged)
-    for name in ("backup_min_seconds", "restore_stop_timeout"):
-        value = body.get(name)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(f"{name} must be a number of seconds >= 0")
-        setattr(panel.node_context, name, float(value))
 
 
 # --------------------------------------------------------------------------- services

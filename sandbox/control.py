@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import backups, eggvars, install, schedules_runner
+from . import allocations, backups, databases, eggvars, install, schedules, schedules_runner, subusers
 from . import errors as E
 from . import settings as settings_family
 from .files import MAX_EDIT_SIZE
@@ -268,6 +268,7 @@ class Control:
                         backups.patch_settings(self.panel, body)
                         settings_family.patch_control_settings(self.panel, body)
                         schedules_runner.patch_settings(self.panel, body)
+                        backups.patch_throttles(self.panel, body, creation_throttles())
                         if body.get("client_features") is not None:
                             merge_client_features(self.fleet.client_features, body["client_features"])
                     except (ValueError, FleetError) as exc:
@@ -284,6 +285,7 @@ class Control:
                         **backups.settings(self.panel),
                         **settings_family.control_settings(self.panel),
                         **schedules_runner.settings(self.panel),
+                        **{name: getattr(self.panel, name, dflt) for name, dflt in creation_throttles().items()},
                         "client_features": self.fleet.client_features,
                     }
                 )
@@ -527,6 +529,16 @@ class Control:
             "activity": len(f.activity),
             "requests": len(self.panel.request_log),
         }
+
+
+def creation_throttles() -> dict[str, dict]:
+    """Pelican's per-server creation limits (``ResourceLimit``) a test may widen: name -> the default."""
+    return {
+        "schedule_create_throttle": schedules.CREATE_THROTTLE,
+        "subuser_create_throttle": subusers.CREATE_THROTTLE,
+        "database_create_throttle": databases.CREATE_THROTTLE,
+        "allocation_create_throttle": allocations.CREATE_THROTTLE,
+    }
 
 
 class ControlError(Exception):
