@@ -527,6 +527,7 @@ class Control:
             "rate_windows": {k: {"resets_at": v[0], "hits": v[1]} for k, v in self.panel.windows.items()},
             "resource_cache": list(self.panel.resource_cache),
             "activity": len(f.activity),
+            "denied_jtis": sorted(getattr(self.panel.node_context, "denied_jtis", None) or {}),
             "requests": len(self.panel.request_log),
         }
 
