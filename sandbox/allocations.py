@@ -29,13 +29,12 @@ from aiohttp import web
 from . import errors as E
 from .errors import ApiError
 from .fleet import Allocation, Server
-from .forms import permit
-from .panel import PHP_INT, Ctx, Panel, register_binder, route
+from .forms import belonging, creation_throttle, found_or_404, permit, row_by_id
+from .panel import Ctx, Panel, register_binder, route
 from .rules import checked_input
 
 BASE = r"^/api/client/servers/(?P<server>[^/]+)/network/allocations"
 ITEM = BASE + r"/(?P<allocation>[^/]+)"
-NOT_FOR_SERVER = "The requested resource was not found for this server."
 LIMIT_REACHED = "Cannot assign additional allocations to this server: limit has been reached."
 NOT_ENABLED = "Server auto-allocation is not enabled for this instance."
 NO_SPACE = "Cannot assign additional allocation: no more space available on node."
@@ -50,21 +49,14 @@ def every(panel: Panel) -> list[Allocation]:
 
 
 def bind_allocation(panel: Panel, server: Server, value: str) -> Allocation:
-    wanted = int(value) if PHP_INT.match(value or "") else None
-    found = next((a for a in every(panel) if a.id == wanted), None)
-    if found is None:
-        raise E.not_found(E.NOT_FOUND_UNKNOWN)
-    return found
+    return found_or_404(row_by_id(every(panel), value))
 
 
 register_binder("allocation", bind_allocation)
 
 
 def allocation_of(ctx: Ctx) -> Allocation:
-    allocation = ctx.bound["allocation"]
-    if not any(a is allocation for a in ctx.server.allocations):
-        raise E.not_found(NOT_FOR_SERVER)
-    return allocation
+    return belonging(ctx, "allocation", lambda allocation: any(a is allocation for a in ctx.server.allocations))
 
 
 def allocation_item(server: Server, allocation: Allocation) -> dict:
@@ -130,9 +122,7 @@ async def index(panel: Panel, ctx: Ctx) -> web.Response:
 
 @route("api:client:server.allocations.store", BASE + "$", ("POST",))
 async def store(panel: Panel, ctx: Ctx) -> web.Response:
-    if panel.pelican:
-        limit = getattr(panel, "allocation_create_throttle", CREATE_THROTTLE)
-        panel.resource_throttle(ctx, "allocation-create:" + ctx.server.uuid, limit["count"], limit["period"])
+    creation_throttle(panel, ctx, "allocation", CREATE_THROTTLE)
     permit(panel, ctx, "allocation.create")
     server = ctx.server
     limit = server.feature_limits.get("allocations")

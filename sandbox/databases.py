@@ -30,13 +30,12 @@ from hashids import Hashids
 from . import errors as E
 from .errors import ApiError
 from .fleet import DatabaseHost, Server
-from .forms import permit
+from .forms import belonging, creation_throttle, found_or_404, permit
 from .panel import PHP_INT, Ctx, Panel, rand_alnum, register_binder, route
 from .rules import failures, php_string
 
 BASE = r"^/api/client/servers/(?P<server>[^/]+)/databases"
 ITEM = BASE + r"/(?P<database>[^/]+)"
-NOT_FOR_SERVER = "The requested resource was not found for this server."
 NO_HOST = "No database host was found that meets the requirements for this server."
 TOO_MANY = "Operation aborted: creating a new database would put this server over the defined limit."
 NAME_IN_USE = "The database name you have selected is already in use by this server."
@@ -44,6 +43,10 @@ REMOTE_RULE = r"required|string|regex:/^[\w\-\/.%:]+$/"
 CREATE_THROTTLE = {"count": 2, "period": 60}  # Pelican's ResourceLimit::DatabaseCreate
 HASHIDS_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ1234567890"
 SPECIALS = "!@=.+^"
+
+
+def hashids(panel: Panel) -> Hashids:
+    return Hashids(salt=panel.fleet.hashids_salt, min_length=8, alphabet=HASHIDS_ALPHABET)
 
 
 @dataclasses.dataclass(eq=False)
@@ -60,10 +63,6 @@ class Database:
     max_connections: int | None = None
 
 
-def hashids(panel: Panel) -> Hashids:
-    return Hashids(salt=panel.fleet.hashids_salt, min_length=8, alphabet=HASHIDS_ALPHABET)
-
-
 def public_id(panel: Panel, database: Database) -> int | str:
     return database.id if panel.pelican else hashids(panel).encode(database.id)
 
@@ -78,19 +77,16 @@ def bind_database(panel: Panel, server: Server, value: str) -> Database:
     else:
         decoded = hashids(panel).decode(value)
         wanted = decoded[0] if decoded else None
-    found = next((d for d in panel.fleet.databases if d.id == wanted), None)
-    if found is None:
-        raise E.not_found(E.NOT_FOUND_UNKNOWN)
-    return found
+    return found_or_404(next((d for d in panel.fleet.databases if d.id == wanted), None))
 
 
 register_binder("database", bind_database)
 
 
-def database_of(ctx: Ctx) -> Database:
-    database = ctx.bound["database"]
-    if database.server is not ctx.server:
-        raise E.not_found(NOT_FOR_SERVER)
+def checked_database(panel: Panel, ctx: Ctx, permission: str) -> Database:
+    """The bound database of this server (PT ``ResourceBelongsToServer``), then the permission."""
+    database = belonging(ctx, "database", lambda d: d.server is ctx.server)
+    permit(panel, ctx, permission)
     return database
 
 
@@ -150,9 +146,7 @@ async def index(panel: Panel, ctx: Ctx) -> web.Response:
 
 @route("api:client:server.databases.store", BASE + "$", ("POST",))
 async def store(panel: Panel, ctx: Ctx) -> web.Response:
-    if panel.pelican:
-        limit = getattr(panel, "database_create_throttle", CREATE_THROTTLE)
-        panel.resource_throttle(ctx, "database-create:" + ctx.server.uuid, limit["count"], limit["period"])
+    creation_throttle(panel, ctx, "database", CREATE_THROTTLE)
     server = ctx.server
     rules = [("database", "required|alpha_dash|min:3|max:48"), ("remote", REMOTE_RULE)]
     permit(panel, ctx, "database.create")
@@ -194,8 +188,7 @@ async def store(panel: Panel, ctx: Ctx) -> web.Response:
 
 @route("api:client:server.databases.rotate", ITEM + "/rotate-password$", ("POST",))
 async def rotate(panel: Panel, ctx: Ctx) -> web.Response:
-    database = database_of(ctx)
-    permit(panel, ctx, "database.update")
+    database = checked_database(panel, ctx, "database.update")
     database.password = password()
     record(panel, ctx, "server:database.rotate-password", database)
     return panel.json_response(database_item(panel, ctx, database, True))
@@ -203,8 +196,6 @@ async def rotate(panel: Panel, ctx: Ctx) -> web.Response:
 
 @route("api:client:server.databases.delete", ITEM + "$", ("DELETE",))
 async def delete(panel: Panel, ctx: Ctx) -> web.Response:
-    database = database_of(ctx)
-    permit(panel, ctx, "database.delete")
-    panel.fleet.databases.remove(database)
+    panel.fleet.databases.remove(database := checked_database(panel, ctx, "database.delete"))
     record(panel, ctx, "server:database.delete", database)
     return web.Response(status=204)

@@ -20,6 +20,38 @@ BOOLEANS = (True, False, 0, 1, "0", "1")  # Laravel's validateBoolean
 PHP_NUMERIC = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
 
 
+NOT_FOR_SERVER = "The requested resource was not found for this server."
+
+
+def creation_throttle(panel: Panel, ctx: Ctx, kind: str, default: dict) -> None:
+    """Pelican's per-server ``ResourceLimit::<Kind>Create`` (``panel.<kind>_create_throttle`` when set)."""
+    if panel.pelican:
+        limit = getattr(panel, f"{kind}_create_throttle", default)
+        panel.resource_throttle(ctx, f"{kind}-create:{ctx.server.uuid}", limit["count"], limit["period"])
+
+
+def row_by_id(rows: list, value: str | None) -> Any:
+    """The row whose integer ``id`` the route parameter names (digits only), or None."""
+    if not re.fullmatch(r"[+-]?(0|[1-9]\d*)", value or ""):
+        return None
+    return next((row for row in rows if row.id == int(value)), None)
+
+
+def found_or_404(model: Any) -> Any:
+    """A binder's answer: the model, or the binding's 404."""
+    if model is None:
+        raise E.not_found(E.NOT_FOUND_UNKNOWN)
+    return model
+
+
+def belonging(ctx: Ctx, param: str, belongs) -> Any:
+    """PT ``ResourceBelongsToServer`` for a bound parameter: ``belongs(model)`` or the 404."""
+    model = ctx.bound[param]
+    if not belongs(model):
+        raise E.not_found(NOT_FOR_SERVER)
+    return model
+
+
 def permit(panel: Panel, ctx: Ctx, permission: str) -> None:
     if not panel.fleet.can(ctx.user, ctx.server, permission):
         raise E.forbidden()

@@ -31,8 +31,8 @@ from . import errors as E
 from . import schedules_runner as runner
 from .errors import ApiError
 from .fleet import Server, iso
-from .forms import permit
-from .panel import PHP_INT, Ctx, Panel, register_binder, route
+from .forms import creation_throttle, found_or_404, permit, row_by_id
+from .panel import Ctx, Panel, register_binder, route
 from .rules import checked_input, php_string
 
 BASE = r"^/api/client/servers/(?P<server>[^/]+)/schedules"
@@ -91,24 +91,12 @@ class Schedule:
 # --------------------------------------------------------------------------- bindings and shapes
 
 
-def _by_id(rows: list, value: str) -> Any:
-    if not PHP_INT.match(value or ""):
-        return None
-    return next((row for row in rows if row.id == int(value)), None)
-
-
 def bind_schedule(panel: Panel, server: Server, value: str) -> Schedule:
-    schedule = _by_id(panel.fleet.schedules, value)
-    if schedule is None:
-        raise E.not_found(E.NOT_FOUND_UNKNOWN)
-    return schedule
+    return found_or_404(row_by_id(panel.fleet.schedules, value))
 
 
 def bind_task(panel: Panel, server: Server, value: str) -> Task:
-    task = _by_id([t for s in panel.fleet.schedules for t in s.tasks], value)
-    if task is None:
-        raise E.not_found(E.NOT_FOUND_UNKNOWN)
-    return task
+    return found_or_404(row_by_id([t for s in panel.fleet.schedules for t in s.tasks], value))
 
 
 register_binder("schedule", bind_schedule)
@@ -215,9 +203,7 @@ async def index(panel: Panel, ctx: Ctx) -> web.Response:
 
 @route("api:client:server.schedules.store", BASE + "$", ("POST",))
 async def store(panel: Panel, ctx: Ctx) -> web.Response:
-    if panel.pelican:
-        limit = getattr(panel, "schedule_create_throttle", CREATE_THROTTLE)
-        panel.resource_throttle(ctx, "schedule-create:" + ctx.server.uuid, limit["count"], limit["period"])
+    creation_throttle(panel, ctx, "schedule", CREATE_THROTTLE)
     data = schedule_input(panel, ctx, "schedule.create")
     schedule = Schedule(
         id=panel.fleet.next_id("schedules"),

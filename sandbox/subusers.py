@@ -33,7 +33,7 @@ from aiohttp import web
 from . import errors as E
 from .errors import ApiError
 from .fleet import PELICAN_PERMISSIONS, PERMISSION_GROUPS, Server, User
-from .forms import permit
+from .forms import creation_throttle, permit
 from .panel import Ctx, Panel, rand_alnum, register_binder, route
 from .rules import php_string, validate
 
@@ -159,9 +159,7 @@ async def index(panel: Panel, ctx: Ctx) -> web.Response:
 
 @route("api:client:server.users.store", BASE + "$", ("POST",))
 async def store(panel: Panel, ctx: Ctx) -> web.Response:
-    if panel.pelican:
-        limit = getattr(panel, "subuser_create_throttle", CREATE_THROTTLE)
-        panel.resource_throttle(ctx, "subuser-create:" + ctx.server.uuid, limit["count"], limit["period"])
+    creation_throttle(panel, ctx, "subuser", CREATE_THROTTLE)
     data = authorize(panel, ctx, "user.create")
     server, email = ctx.server, data["email"]
     permissions = cleaned(panel, ctx, data["permissions"])

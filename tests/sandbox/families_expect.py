@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pathlib
 
+import pytest
 from sandbox_expect import launched, wait_for
 from startup_expect import Client
 
@@ -34,13 +35,7 @@ MANAGER = [
 READER = ["schedule.read", "user.read", "database.read", "allocation.read"]
 FLEET = """
 flavor: {flavor}
-users:
-  - {{username: owner}}
-  - {{username: admin, root_admin: true}}
-  - {{username: manager}}
-  - {{username: reader}}
-  - {{username: probe}}
-  - {{username: other}}
+users: [owner, {{username: admin, root_admin: true}}, manager, reader, probe, other]
 nodes:
   - {{name: node-1, ports: "26000-26001"}}
   - {{name: node-2}}
@@ -142,3 +137,14 @@ def settings(sb: Sandbox, **body) -> dict:
     response = sb.control("PATCH", "/settings", json=body)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def flavored(name: str, **options):
+    """(pt_sandbox, pl_sandbox, sb): a module's two sandboxes and a fixture running a test on each; assign them
+    to those names."""
+
+    @pytest.fixture(params=["pterodactyl", "pelican"])
+    def sb(request):
+        return request.getfixturevalue("pt_sandbox" if request.param == "pterodactyl" else "pl_sandbox")
+
+    return families_sandbox(f"{name}-pt", **options), families_sandbox(f"{name}-pl", "pelican"), sb

@@ -3,8 +3,7 @@ node's pool and the client range, the refusals and their texts, notes, primary, 
 
 from __future__ import annotations
 
-import pytest
-from families_expect import GENERIC_500, NOT_FOR_SERVER, NOT_FOUND_UNKNOWN, Server, errors, families_sandbox, settings
+from families_expect import GENERIC_500, NOT_FOR_SERVER, NOT_FOUND_UNKNOWN, Server, errors, flavored, settings
 
 LIMIT_REACHED = "Cannot assign additional allocations to this server: limit has been reached."
 NOT_ENABLED = "Server auto-allocation is not enabled for this instance."
@@ -13,13 +12,7 @@ NO_LIMIT = "You cannot delete allocations for this server: no allocation limit i
 PRIMARY = "You cannot delete the primary allocation for this server."
 KEYS = ["id", "ip", "ip_alias", "port", "notes", "is_default"]
 
-pt_sandbox = families_sandbox("allocations-pt")
-pl_sandbox = families_sandbox("allocations-pl", "pelican")
-
-
-@pytest.fixture(params=["pterodactyl", "pelican"])
-def sb(request, pt_sandbox, pl_sandbox):
-    return pt_sandbox if request.param == "pterodactyl" else pl_sandbox
+pt_sandbox, pl_sandbox, sb = flavored("allocations")
 
 
 def ports(client: Server) -> list[int]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from families_expect import (
     GENERIC_500,
     NOT_FOR_SERVER,
     NOT_FOUND_UNKNOWN,
     Server,
     errors,
-    families_sandbox,
+    flavored,
     settings,
 )
 
@@ -20,13 +19,7 @@ NO_HOST = "No database host was found that meets the requirements for this serve
 TOO_MANY = "Operation aborted: creating a new database would put this server over the defined limit."
 IN_USE = "The database name you have selected is already in use by this server."
 
-pt_sandbox = families_sandbox("databases-pt")
-pl_sandbox = families_sandbox("databases-pl", "pelican")
-
-
-@pytest.fixture(params=["pterodactyl", "pelican"])
-def sb(request, pt_sandbox, pl_sandbox):
-    return pt_sandbox if request.param == "pterodactyl" else pl_sandbox
+pt_sandbox, pl_sandbox, sb = flavored("databases")
 
 
 def server_id(client: Server) -> int:

@@ -3,7 +3,6 @@ permissions, bindings, task sequences and limits, activity."""
 
 from __future__ import annotations
 
-import pytest
 from families_expect import (
     CRON_SPEC,
     GENERIC_500,
@@ -12,7 +11,7 @@ from families_expect import (
     UNAUTHORIZED,
     Server,
     errors,
-    families_sandbox,
+    flavored,
     settings,
 )
 from startup_expect import details
@@ -30,13 +29,7 @@ SCHEDULE_KEYS += ["next_run_at", "created_at", "updated_at", "relationships"]
 TASK_KEYS = ["id", "sequence_id", "action", "payload", "time_offset", "is_queued", "continue_on_failure"]
 TASK_KEYS += ["created_at", "updated_at"]
 
-pt_sandbox = families_sandbox("schedules-pt")
-pl_sandbox = families_sandbox("schedules-pl", "pelican")
-
-
-@pytest.fixture(params=["pterodactyl", "pelican"])
-def sb(request, pt_sandbox, pl_sandbox):
-    return pt_sandbox if request.param == "pterodactyl" else pl_sandbox
+pt_sandbox, pl_sandbox, sb = flavored("schedules")
 
 
 def test_create_view_list_and_the_shapes(sb):

@@ -5,20 +5,13 @@ permissions on every route."""
 from __future__ import annotations
 
 import jwt
-import pytest
-from families_expect import NOT_FOUND_UNKNOWN, UNAUTHORIZED, Server, errors, families_sandbox, settings
+from families_expect import NOT_FOUND_UNKNOWN, UNAUTHORIZED, Server, errors, flavored, settings
 
 ESCALATION = "Cannot assign permissions to a subuser that your account does not actively possess."
 IS_OWNER = "You cannot add the server owner as a subuser for this server."
 EXISTS = "A user with that email address is already assigned as a subuser for this server."
 
-pt_sandbox = families_sandbox("subusers-pt")
-pl_sandbox = families_sandbox("subusers-pl", "pelican")
-
-
-@pytest.fixture(params=["pterodactyl", "pelican"])
-def sb(request, pt_sandbox, pl_sandbox):
-    return pt_sandbox if request.param == "pterodactyl" else pl_sandbox
+pt_sandbox, pl_sandbox, sb = flavored("subusers")
 
 
 def users(sb) -> dict[str, dict]:
