@@ -254,6 +254,8 @@ class Control:
                         self.panel.rate_period = float(body["rate_period"])
                     if body.get("two_factor_required") is not None:
                         self.fleet.two_factor_required = int(body["two_factor_required"])
+                    if body.get("resource_cache_seconds") is not None:
+                        self.panel.resource_cache_seconds = float(body["resource_cache_seconds"])
                     if body.get("token_ttl") is not None:
                         self.panel.token_ttl = int(body["token_ttl"])
                         self.panel.node_context.token_ttl = int(body["token_ttl"])
@@ -277,6 +279,7 @@ class Control:
                     {
                         "rate_limit": self.panel.rate_limit,
                         "token_ttl": self.panel.token_ttl,
+                        "resource_cache_seconds": self.panel.resource_cache_seconds,
                         "two_factor_required": self.fleet.two_factor_required,
                         "wings_version": self.fleet.wings_version,
                         "panel_version": self.fleet.panel_version,

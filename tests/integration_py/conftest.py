@@ -46,6 +46,9 @@ def report_fleet(tmp_path_factory):
     fleet = folder / "fleet.yml"
     fleet.write_text(yaml.safe_dump(report.FLEET))
     sandbox = launch(folder / "sandbox", fleet=str(fleet))
+    # The panel caches /resources for 20 s; a slow machine's play can outlast that, which would make the
+    # "live, not cached" and "equal to the panel's figures" checks inconclusive: keep the cache for an hour.
+    sandbox.control("PATCH", "/settings", json={"resource_cache_seconds": 3600})
     yield sandbox
     assert sandbox.stop() == 0, sandbox.log()
 
