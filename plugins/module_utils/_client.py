@@ -12,9 +12,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_backups import BackupCalls
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_files import FilesCalls
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_startup import StartupCalls
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError, invalid_option
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._http import HttpTransport
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._routes import EMPTY_PARAMETER, ROUTES, find, render
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._shapes import attributes as _attributes
 
 ACTIVITY_SORTS = ("timestamp", "-timestamp")
 
@@ -24,7 +28,7 @@ _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _IDENTIFIER_RE = re.compile(r"^(?:[0-9a-f]{8}|serv_[0-9A-Za-z]+)$")
 
 
-class PterodactylClient(HttpTransport):
+class PterodactylClient(FilesCalls, BackupCalls, StartupCalls, HttpTransport):
     """A client for one panel and one API key.
 
     It subclasses the transport rather than wrapping it: callers and tests use the transport's
@@ -163,109 +167,6 @@ class PterodactylClient(HttpTransport):
             raise self._unexpected_answer(message, path, code="WebsocketCredentialsInvalid")
         return data
 
-    # -- files (paths relative to the server's root, with a leading slash) --
-
-    def list_files(self, server: str, directory: str) -> list[dict]:
-        """The entries of a directory (file_object attributes; the route is not paginated)."""
-        body = self._read("files_list", {"directory": directory}, server=server)
-        return [_attributes(item) for item in body.get("data") or []]
-
-    def file_contents(self, server: str, path: str) -> bytes:
-        """A file's bytes as the panel returns them (up to its edit size limit, 4 MiB by default)."""
-        route = ROUTES["files_contents"]
-        return self.request_raw(route.method, render(route, server=server), params={"file": path})
-
-    def write_file(self, server: str, path: str, data: bytes) -> None:
-        """Create or replace a file with ``data`` (the panel forwards the raw body to Wings)."""
-        route = ROUTES["files_write"]
-        self.request_raw(route.method, render(route, server=server), params={"file": path}, data=data)
-
-    def create_folder(self, server: str, root: str, name: str) -> None:
-        self._call("files_create_folder", body={"root": root, "name": name}, server=server)
-
-    def delete_files(self, server: str, root: str, names: list[str]) -> None:
-        self._call("files_delete", body={"root": root, "files": list(names)}, server=server)
-
-    def chmod_files(self, server: str, root: str, modes: dict[str, str]) -> None:
-        """``modes``: name -> octal permission bits as a string (``"640"``), as Wings wants them."""
-        files = [{"file": name, "mode": mode} for name, mode in modes.items()]
-        self._call("files_chmod", body={"root": root, "files": files}, server=server)
-
-    def rename_files(self, server: str, root: str, moves: dict[str, str]) -> None:
-        files = [{"from": source, "to": target} for source, target in moves.items()]
-        self._call("files_rename", body={"root": root, "files": files}, server=server)
-
-    def download_url(self, server: str, path: str) -> str:
-        """A signed, single-use URL of Wings to download a file (valid 15 minutes)."""
-        return self._signed_url("files_download", {"file": path}, server)
-
-    def upload_url(self, server: str) -> str:
-        """A signed URL of Wings to upload files (``directory=`` is added to it; valid 15 minutes)."""
-        return self._signed_url("files_upload", None, server)
-
-    def _signed_url(self, name: str, params: dict | None, server: str) -> str:
-        attributes = _attributes(self._read(name, params, server=server))
-        url = attributes.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            path = render(ROUTES[name], server=server)
-            raise self._unexpected_answer(f"GET {path}: the answer has no signed URL", path)
-        return url
-
-    # -- backups ({backup} is a backup's uuid) --
-
-    def list_backups(self, server: str) -> list[dict]:
-        """Every backup of a server (all pages), as the panel orders them (no order: sort them)."""
-        return self._list(render(ROUTES["backups_list"], server=server), {})
-
-    def create_backup(self, server: str, name: str | None, ignored: list[str], locked: bool) -> dict:
-        """Start a backup; the backup object, in progress (``completed_at`` null)."""
-        body = {"name": name, "ignored": "\n".join(ignored), "is_locked": bool(locked)}
-        return _attributes(self._call("backups_create", body=body, server=server))
-
-    def get_backup(self, server: str, backup: str) -> dict:
-        return _attributes(self._read("backups_view", server=server, backup=backup))
-
-    def toggle_backup_lock(self, server: str, backup: str) -> dict:
-        """Lock an unlocked backup or unlock a locked one (the panel only toggles); the backup after."""
-        return _attributes(self._call("backups_lock", server=server, backup=backup))
-
-    def restore_backup(self, server: str, backup: str, truncate: bool) -> None:
-        self._call("backups_restore", body={"truncate": bool(truncate)}, server=server, backup=backup)
-
-    def delete_backup(self, server: str, backup: str) -> None:
-        self._call("backups_delete", server=server, backup=backup)
-
-    # -- startup --
-
-    def get_startup(self, server: str) -> dict:
-        """``{"variables": [egg_variable attributes], "meta": {...}}``; the meta holds ``startup_command``,
-        ``raw_startup_command`` and ``docker_images``."""
-        body = self._read("startup", server=server)
-        return {"variables": [_attributes(item) for item in body.get("data") or []], "meta": body.get("meta") or {}}
-
-    def set_startup_variable(self, server: str, key: str, value: str) -> dict:
-        """Set one variable; ``{"variable": attributes, "meta": {startup_command, raw_startup_command}}``."""
-        body = self._call("startup_variable", body={"key": key, "value": value}, server=server) or {}
-        return {"variable": _attributes(body), "meta": body.get("meta") or {}}
-
-    def set_docker_image(self, server: str, image: str) -> None:
-        self._call("settings_docker_image", body={"docker_image": image}, server=server)
-
-    # -- settings --
-
-    def rename_server(self, server: str, name: str, description: str | None = None) -> None:
-        """Set the name (and, on Pterodactyl, the description when given; Pelican ignores it)."""
-        body = {"name": name} if description is None else {"name": name, "description": description}
-        self._call("settings_rename", body=body, server=server)
-
-    def set_server_description(self, server: str, description: str) -> None:
-        """Pelican's own description route (403 with an empty body when descriptions are not editable)."""
-        self._call("settings_description", body={"description": description}, server=server)
-
-    def reinstall_server(self, server: str) -> None:
-        """Run the egg's install script again (the server goes ``installing``; 202)."""
-        self._call("settings_reinstall", server=server)
-
     # -- activity --
 
     def list_activity(
@@ -289,14 +190,6 @@ class PterodactylClient(HttpTransport):
         if include_actor:
             params["include"] = "actor"
         return self._list(path, params, limit=limit)
-
-
-def _attributes(item: Any) -> dict:
-    if isinstance(item, dict) and isinstance(item.get("attributes"), dict):
-        return item["attributes"]
-    raise PterodactylError(
-        "unexpected answer from the panel: an item without 'attributes'", status=200, code="UnexpectedAnswer"
-    )
 
 
 def _join_include(include: list[str] | tuple | str) -> str:

@@ -19,7 +19,13 @@ import re
 
 import pytest
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils import _client, _routes
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import (
+    _client,
+    _client_backups,
+    _client_files,
+    _client_startup,
+    _routes,
+)
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._routes import (
     NOT_YET_USED,
@@ -31,6 +37,7 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._routes import
 )
 
 ALL_ROWS = {**ROUTES, **NOT_YET_USED}
+CLIENT_MODULES = (_client, _client_files, _client_backups, _client_startup)  # the client and its mixins
 S = "/servers/{server}"
 
 # "METHOD path" per line, the path after /api/client; the same on both panels.
@@ -258,7 +265,7 @@ def test_the_tables_do_not_overlap_and_each_row_is_named_by_its_key():
 
 
 def test_every_route_the_client_calls_is_used_by_the_client_and_no_other():
-    source = inspect.getsource(_client)
+    source = "".join(inspect.getsource(module) for module in CLIENT_MODULES)
     used = set(re.findall(r'ROUTES\["([a-z_]+)"\]', source))
     used |= set(re.findall(r'self\._(?:call|read|signed_url)\("([a-z_]+)"', source))
     assert used == set(ROUTES), f"unused rows: {sorted(set(ROUTES) - used)}, unknown: {sorted(used - set(ROUTES))}"
