@@ -13,6 +13,7 @@ without options of their own (all but bench/inventory.py) print ``summary(figure
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime
 import json
@@ -32,7 +33,7 @@ import requests
 
 from hack import devenv
 from hack.devenv import ensure_collection_link  # noqa: F401  pylint: disable=unused-import  (bench modules use it)
-from sandbox import launcher
+from sandbox import gameserver, launcher
 
 ROOT = devenv.ROOT
 PYTHON = devenv.PYTHON
@@ -120,6 +121,60 @@ def drive_all(box: dict, state: str, workers: int = 32) -> None:
     wrong = [result["identifier"] for result in results if result["state"] != state]
     if wrong:
         raise RuntimeError(f"servers not {state}: {', '.join(wrong[:10])}")
+
+
+def set_upload_limit(box: dict, megabytes: int) -> None:
+    """Wings' ``api.upload_limit`` (MB per uploaded file; 100 by default, as the real node)."""
+    control(box, "PATCH", "/settings", {"upload_limit": megabytes})
+
+
+def default_properties(server: dict) -> pathlib.Path:
+    """The server's ``server.properties`` as the game writes it at its first boot (its defaults), in its data
+    folder (written directly: virtual servers never boot a game, so they have none)."""
+    data_dir = pathlib.Path(server["data_dir"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "server.properties").unlink(missing_ok=True)
+    gameserver.load_server_properties(str(data_dir), create=True)
+    return data_dir / "server.properties"
+
+
+# --------------------------------------------------------------------------- #
+# Request counts (the sandbox's request log)
+# --------------------------------------------------------------------------- #
+
+
+def describe(entry: dict, identifier: str) -> str:
+    """``GET /servers/{id}/websocket`` style key of one logged request."""
+    path = entry["path"].replace(identifier, "{id}")
+    return f"{entry['method']} {path.replace('/api/client', '', 1) or '/'}"
+
+
+def count_requests(log: list[dict], identifier: str) -> dict:
+    """Totals of a request log: all requests, those naming the server, each kind, the errors."""
+    named = [entry for entry in log if identifier in entry["path"]]
+    kinds = collections.Counter(describe(entry, identifier) for entry in log)
+    return {
+        "total": len(log),
+        "named": len(named),
+        "kinds": dict(kinds),
+        "errors": sum(1 for entry in log if entry["status"] is None or entry["status"] >= 400),
+    }
+
+
+def kinds_text(kinds: dict) -> str:
+    """``GET /servers/{id}/files/contents, POST /servers/{id}/files/write x2``: the kinds of requests made."""
+    return ", ".join(f"{kind} x{times}" if times > 1 else kind for kind, times in sorted(kinds.items()))
+
+
+def requests_of_play(workdir: pathlib.Path, box: dict, inventory: pathlib.Path, playbook: str, extra: dict) -> dict:
+    """Run ``playbook`` on the first server's host (one fork), the log cleared first: its request counts, and
+    ``changed``, the hosts the recap says changed."""
+    identifier = box["servers"][0]["identifier"]
+    clear_log(box)
+    _elapsed, proc = run_playbook(playbook, inventory, ansible_env(workdir), "-e", json.dumps(extra), forks=1)
+    counts = count_requests(request_log(box), identifier)
+    counts["changed"] = recap(proc.stdout).get("changed", 0)
+    return counts
 
 
 # --------------------------------------------------------------------------- #
