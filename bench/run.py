@@ -33,6 +33,7 @@ BENCHMARKS = {
     "state_detection": ("state_detection.py", ["--quick"], 600),
     "requests_per_operation": ("requests_per_operation.py", ["--quick"], 600),
     "fleet_restart": ("fleet_restart.py", ["--quick"], 1200),
+    "files_requests": ("files_requests.py", ["--quick"], 600),
 }
 SUMMARY = "summary"
 ROW_RE = re.compile(r"^\| `(\w+)` \| (.*) \|$")
