@@ -34,6 +34,7 @@ BENCHMARKS = {
     "requests_per_operation": ("requests_per_operation.py", ["--quick"], 600),
     "fleet_restart": ("fleet_restart.py", ["--quick"], 1200),
     "files_requests": ("files_requests.py", ["--quick"], 600),
+    "file_upload": ("file_upload.py", ["--quick"], 900),
 }
 SUMMARY = "summary"
 ROW_RE = re.compile(r"^\| `(\w+)` \| (.*) \|$")
