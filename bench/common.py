@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from hack import devenv
-from hack.devenv import ensure_collection_link  # noqa: F401  pylint: disable=unused-import  (bench modules use it)
+from hack.devenv import ensure_collection_link  # bench modules use it as common.ensure_collection_link
 from sandbox import gameserver, launcher
 
 ROOT = devenv.ROOT
@@ -301,6 +301,16 @@ def command_line(run, summary) -> int:
 def workspace(prefix: str):
     with tempfile.TemporaryDirectory(prefix=f"bench-{prefix}-") as tmp:
         yield pathlib.Path(tmp)
+
+
+@contextlib.contextmanager
+def sandboxed(name: str, **cli_args):
+    """(workdir, box): a benchmark's workspace and one sandbox in it, its rate limit lifted unless ``rate_limit``
+    is given; the collection link is made first. The sandbox is stopped on the way out."""
+    ensure_collection_link()
+    cli_args.setdefault("rate_limit", UNLIMITED_RATE)
+    with workspace(name) as workdir, sandbox(workdir, **cli_args) as box:
+        yield workdir, box
 
 
 # --------------------------------------------------------------------------- #
