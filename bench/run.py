@@ -85,7 +85,9 @@ def status_of(result: dict) -> str:
     if not result["ok"]:
         return "**NOT MEASURED**"
     text = " ".join(result["lines"])
-    return "**MISSED**" if "MISSED" in text else "met"
+    if "MISSED" in text:
+        return "**MISSED**"
+    return "no target" if "no target" in text else "met"
 
 
 def previous_rows() -> dict:
