@@ -246,6 +246,26 @@ def run_playbook(
     return elapsed, proc
 
 
+def time_process(argv: list[str]) -> float:
+    """Seconds one ``python ARGV`` process takes; it must succeed (a module result must not be failed)."""
+    started = time.perf_counter()
+    proc = subprocess.run([PYTHON, *argv], capture_output=True, text=True, timeout=120, check=False)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0 or '"failed": true' in proc.stdout:
+        raise RuntimeError(f"{' '.join(argv)} failed: {(proc.stdout + proc.stderr)[-2000:]}")
+    return elapsed
+
+
+def alternate(commands: dict, runs: int) -> dict:
+    """Run each command ``runs`` times, alternating between them (the machine's noise hits all alike)."""
+    samples: dict = {key: [] for key in commands}
+    for index in range(runs):
+        keys = list(commands) if index % 2 == 0 else list(reversed(list(commands)))
+        for key in keys:
+            samples[key].append(time_process(commands[key]))
+    return samples
+
+
 def children_cpu() -> float:
     """User + system CPU seconds of every finished (waited-for) descendant of this process."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
