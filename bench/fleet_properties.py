@@ -87,6 +87,7 @@ def play(workdir: pathlib.Path, box: dict, inventory: pathlib.Path, key: str, va
 
 def run(quick: bool = False) -> dict:
     runs = 1 if quick else 3
+    load_at_start = common.load_average()
     with common.sandboxed(NAME, servers=SERVERS, virtual=True) as (workdir, box):
         default = prepare(box)
         inventory = common.write_inventory(workdir / "hosts.yml", box, box["servers"][:SERVERS])
@@ -107,7 +108,10 @@ def run(quick: bool = False) -> dict:
     for record in [warm_up, *records]:
         if record["contents"] != {wanted}:
             raise RuntimeError(f"a {record['play']} run left files other than the wanted one")
-    return finish(first, records, default, wanted, import_costs(3 if quick else 7))
+    figures = finish(first, records, default, wanted, import_costs(3 if quick else 7))
+    figures["load_at_start"] = load_at_start
+    common.write_section(NAME, render(figures))
+    return figures
 
 
 def import_costs(runs: int) -> dict:
@@ -135,7 +139,11 @@ def finish(first: dict, records: list[dict], default: bytes, wanted: bytes, impo
     }
     figures["ratio"] = figures["median"]["server_properties"] / figures["median"]["uri"]
     figures["cpu_ratio"] = figures["cpu"]["server_properties"] / figures["cpu"]["uri"]
-    common.write_section(NAME, render(figures))
+    figures["pair_ratios"] = [
+        next(r["elapsed"] for r in pair if r["play"] == "server_properties")
+        / next(r["elapsed"] for r in pair if r["play"] == "uri")
+        for pair in zip(records[::2], records[1::2], strict=True)
+    ]
     return figures
 
 
@@ -191,7 +199,9 @@ def render(figures: dict) -> str:
             "",
             f"**server_properties (unchanged) / uri (blind write) = {figures['ratio']:.2f}x** wall-clock "
             f"(medians: {med['server_properties']:.1f} s and {med['uri']:.1f} s; CPU {figures['cpu_ratio']:.2f}x, "
-            f"{cpu['server_properties']:.1f} s and {cpu['uri']:.1f} s); no target. Requests per host: "
+            f"{cpu['server_properties']:.1f} s and {cpu['uri']:.1f} s); no target. Ratios of the alternated pairs: "
+            f"{common.fmt_runs(figures['pair_ratios'])} (load average at the start {figures['load_at_start']}, at the "
+            "end in the machine line: other work on this shared machine moves these figures). Requests per host: "
             f"{per_host['server_properties']:.0f} for `server_properties` (it reads the file, finds the values set "
             f"and writes nothing), {per_host['uri']:.0f} for `uri` (it writes without reading). Both make one "
             "request per host; the difference is that the blind write rewrites every file on every run (the "
@@ -228,7 +238,8 @@ def summary(figures: dict) -> list[str]:
     return [
         f"fleet_properties: {SERVERS} servers, forks {FORKS}: server_properties unchanged "
         f"{med['server_properties']:.1f} s, uri blind write {med['uri']:.1f} s, ratio {figures['ratio']:.2f} "
-        f"(no target); requests per host {per_host['server_properties']:.0f} and {per_host['uri']:.0f}"
+        f"(CPU {figures['cpu_ratio']:.2f}; no target); requests per host {per_host['server_properties']:.0f} "
+        f"and {per_host['uri']:.0f}"
     ]
 
 
