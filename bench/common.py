@@ -266,6 +266,20 @@ def alternate(commands: dict, runs: int) -> dict:
     return samples
 
 
+def keep_payload(
+    workdir: pathlib.Path, inventory: pathlib.Path, playbook: str, module_file: str, host: str, *args: str
+) -> pathlib.Path:
+    """Run ``playbook`` on ``host`` with ANSIBLE_KEEP_REMOTE_FILES; the AnsiballZ file (``module_file``, e.g.
+    ``AnsiballZ_uri.py``) Ansible executed, its arguments inside it: run on its own, it is the module's process."""
+    remote = workdir / ("keep-" + module_file.removesuffix(".py"))
+    env = ansible_env(workdir, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote))
+    run_playbook(playbook, inventory, env, "--limit", host, *args, forks=1)
+    found = sorted(remote.rglob(module_file))
+    if not found:
+        raise FileNotFoundError(f"no {module_file} kept under {remote}")
+    return found[0]
+
+
 def children_cpu() -> float:
     """User + system CPU seconds of every finished (waited-for) descendant of this process."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)

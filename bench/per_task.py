@@ -59,17 +59,6 @@ def timed_runs(inventory: pathlib.Path, env: dict, runs: int) -> dict:
     return samples
 
 
-def keep_payload(workdir: pathlib.Path, inventory: pathlib.Path, key: str) -> pathlib.Path:
-    """Run one host with ANSIBLE_KEEP_REMOTE_FILES and return the AnsiballZ file Ansible executed."""
-    remote = workdir / ("keep-" + key)
-    env = common.ansible_env(workdir, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote))
-    common.run_playbook(PLAYS[key], inventory, env, "--limit", "mc-01", forks=1)
-    found = sorted(remote.rglob(MODULE_FILES[key]))
-    if not found:
-        raise FileNotFoundError(f"no {MODULE_FILES[key]} kept under {remote}")
-    return found[0]
-
-
 def slowest_imports(argv: list[str], count: int = 5) -> list[tuple[str, float]]:
     """The imports with the largest cumulative time (ms) under ``python -X importtime``: the top-level ones, and
     the third-party/collection packages at any depth (requests, websocket, urllib3, ansible.module_utils.urls...)."""
@@ -87,7 +76,7 @@ def slowest_imports(argv: list[str], count: int = 5) -> list[tuple[str, float]]:
 
 def profile(workdir: pathlib.Path, inventory: pathlib.Path, runs: int) -> dict:
     """Each module's kept payload run on its own, its slowest imports, and the cost of the HTTP libraries' imports."""
-    payloads = {key: keep_payload(workdir, inventory, key) for key in PLAYS}
+    payloads = {key: common.keep_payload(workdir, inventory, PLAYS[key], MODULE_FILES[key], "mc-01") for key in PLAYS}
     alone = common.alternate({key: [str(path)] for key, path in payloads.items()}, runs)
     figures: dict = {
         key: {
