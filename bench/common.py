@@ -13,6 +13,7 @@ without options of their own (all but bench/inventory.py) print ``summary(figure
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime
 import json
@@ -31,8 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from hack import devenv
-from hack.devenv import ensure_collection_link  # noqa: F401  pylint: disable=unused-import  (bench modules use it)
-from sandbox import launcher
+from hack.devenv import ensure_collection_link  # bench modules use it as common.ensure_collection_link
+from sandbox import gameserver, launcher
 
 ROOT = devenv.ROOT
 PYTHON = devenv.PYTHON
@@ -122,6 +123,60 @@ def drive_all(box: dict, state: str, workers: int = 32) -> None:
         raise RuntimeError(f"servers not {state}: {', '.join(wrong[:10])}")
 
 
+def set_upload_limit(box: dict, megabytes: int) -> None:
+    """Wings' ``api.upload_limit`` (MB per uploaded file; 100 by default, as the real node)."""
+    control(box, "PATCH", "/settings", {"upload_limit": megabytes})
+
+
+def default_properties(server: dict) -> pathlib.Path:
+    """The server's ``server.properties`` as the game writes it at its first boot (its defaults), in its data
+    folder (written directly: virtual servers never boot a game, so they have none)."""
+    data_dir = pathlib.Path(server["data_dir"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "server.properties").unlink(missing_ok=True)
+    gameserver.load_server_properties(str(data_dir), create=True)
+    return data_dir / "server.properties"
+
+
+# --------------------------------------------------------------------------- #
+# Request counts (the sandbox's request log)
+# --------------------------------------------------------------------------- #
+
+
+def describe(entry: dict, identifier: str) -> str:
+    """``GET /servers/{id}/websocket`` style key of one logged request."""
+    path = entry["path"].replace(identifier, "{id}")
+    return f"{entry['method']} {path.replace('/api/client', '', 1) or '/'}"
+
+
+def count_requests(log: list[dict], identifier: str) -> dict:
+    """Totals of a request log: all requests, those naming the server, each kind, the errors."""
+    named = [entry for entry in log if identifier in entry["path"]]
+    kinds = collections.Counter(describe(entry, identifier) for entry in log)
+    return {
+        "total": len(log),
+        "named": len(named),
+        "kinds": dict(kinds),
+        "errors": sum(1 for entry in log if entry["status"] is None or entry["status"] >= 400),
+    }
+
+
+def kinds_text(kinds: dict) -> str:
+    """``GET /servers/{id}/files/contents, POST /servers/{id}/files/write x2``: the kinds of requests made."""
+    return ", ".join(f"{kind} x{times}" if times > 1 else kind for kind, times in sorted(kinds.items()))
+
+
+def requests_of_play(workdir: pathlib.Path, box: dict, inventory: pathlib.Path, playbook: str, extra: dict) -> dict:
+    """Run ``playbook`` on the first server's host (one fork), the log cleared first: its request counts, and
+    ``changed``, the hosts the recap says changed."""
+    identifier = box["servers"][0]["identifier"]
+    clear_log(box)
+    _elapsed, proc = run_playbook(playbook, inventory, ansible_env(workdir), "-e", json.dumps(extra), forks=1)
+    counts = count_requests(request_log(box), identifier)
+    counts["changed"] = recap(proc.stdout).get("changed", 0)
+    return counts
+
+
 # --------------------------------------------------------------------------- #
 # Ansible
 # --------------------------------------------------------------------------- #
@@ -191,6 +246,40 @@ def run_playbook(
     return elapsed, proc
 
 
+def time_process(argv: list[str]) -> float:
+    """Seconds one ``python ARGV`` process takes; it must succeed (a module result must not be failed)."""
+    started = time.perf_counter()
+    proc = subprocess.run([PYTHON, *argv], capture_output=True, text=True, timeout=120, check=False)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0 or '"failed": true' in proc.stdout:
+        raise RuntimeError(f"{' '.join(argv)} failed: {(proc.stdout + proc.stderr)[-2000:]}")
+    return elapsed
+
+
+def alternate(commands: dict, runs: int) -> dict:
+    """Run each command ``runs`` times, alternating between them (the machine's noise hits all alike)."""
+    samples: dict = {key: [] for key in commands}
+    for index in range(runs):
+        keys = list(commands) if index % 2 == 0 else list(reversed(list(commands)))
+        for key in keys:
+            samples[key].append(time_process(commands[key]))
+    return samples
+
+
+def keep_payload(
+    workdir: pathlib.Path, inventory: pathlib.Path, playbook: str, module_file: str, host: str, *args: str
+) -> pathlib.Path:
+    """Run ``playbook`` on ``host`` with ANSIBLE_KEEP_REMOTE_FILES; the AnsiballZ file (``module_file``, e.g.
+    ``AnsiballZ_uri.py``) Ansible executed, its arguments inside it: run on its own, it is the module's process."""
+    remote = workdir / ("keep-" + module_file.removesuffix(".py"))
+    env = ansible_env(workdir, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote))
+    run_playbook(playbook, inventory, env, "--limit", host, *args, forks=1)
+    found = sorted(remote.rglob(module_file))
+    if not found:
+        raise FileNotFoundError(f"no {module_file} kept under {remote}")
+    return found[0]
+
+
 def children_cpu() -> float:
     """User + system CPU seconds of every finished (waited-for) descendant of this process."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -246,6 +335,16 @@ def command_line(run, summary) -> int:
 def workspace(prefix: str):
     with tempfile.TemporaryDirectory(prefix=f"bench-{prefix}-") as tmp:
         yield pathlib.Path(tmp)
+
+
+@contextlib.contextmanager
+def sandboxed(name: str, **cli_args):
+    """(workdir, box): a benchmark's workspace and one sandbox in it, its rate limit lifted unless ``rate_limit``
+    is given; the collection link is made first. The sandbox is stopped on the way out."""
+    ensure_collection_link()
+    cli_args.setdefault("rate_limit", UNLIMITED_RATE)
+    with workspace(name) as workdir, sandbox(workdir, **cli_args) as box:
+        yield workdir, box
 
 
 # --------------------------------------------------------------------------- #

@@ -16,7 +16,6 @@ import pathlib
 import re
 import subprocess
 import sys
-import time
 
 from bench import common
 
@@ -60,37 +59,6 @@ def timed_runs(inventory: pathlib.Path, env: dict, runs: int) -> dict:
     return samples
 
 
-def keep_payload(workdir: pathlib.Path, inventory: pathlib.Path, key: str) -> pathlib.Path:
-    """Run one host with ANSIBLE_KEEP_REMOTE_FILES and return the AnsiballZ file Ansible executed."""
-    remote = workdir / ("keep-" + key)
-    env = common.ansible_env(workdir, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote))
-    common.run_playbook(PLAYS[key], inventory, env, "--limit", "mc-01", forks=1)
-    found = sorted(remote.rglob(MODULE_FILES[key]))
-    if not found:
-        raise FileNotFoundError(f"no {MODULE_FILES[key]} kept under {remote}")
-    return found[0]
-
-
-def time_process(argv: list[str]) -> float:
-    """Seconds one ``python ARGV`` process takes; it must succeed (a module result must not be failed)."""
-    started = time.perf_counter()
-    proc = subprocess.run([common.PYTHON, *argv], capture_output=True, text=True, timeout=120, check=False)
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0 or '"failed": true' in proc.stdout:
-        raise RuntimeError(f"{' '.join(argv)} failed: {(proc.stdout + proc.stderr)[-2000:]}")
-    return elapsed
-
-
-def alternate(commands: dict, runs: int) -> dict:
-    """Run each command ``runs`` times, alternating between them (the machine's noise hits all alike)."""
-    samples: dict = {key: [] for key in commands}
-    for index in range(runs):
-        keys = list(commands) if index % 2 == 0 else list(reversed(list(commands)))
-        for key in keys:
-            samples[key].append(time_process(commands[key]))
-    return samples
-
-
 def slowest_imports(argv: list[str], count: int = 5) -> list[tuple[str, float]]:
     """The imports with the largest cumulative time (ms) under ``python -X importtime``: the top-level ones, and
     the third-party/collection packages at any depth (requests, websocket, urllib3, ansible.module_utils.urls...)."""
@@ -108,8 +76,8 @@ def slowest_imports(argv: list[str], count: int = 5) -> list[tuple[str, float]]:
 
 def profile(workdir: pathlib.Path, inventory: pathlib.Path, runs: int) -> dict:
     """Each module's kept payload run on its own, its slowest imports, and the cost of the HTTP libraries' imports."""
-    payloads = {key: keep_payload(workdir, inventory, key) for key in PLAYS}
-    alone = alternate({key: [str(path)] for key, path in payloads.items()}, runs)
+    payloads = {key: common.keep_payload(workdir, inventory, PLAYS[key], MODULE_FILES[key], "mc-01") for key in PLAYS}
+    alone = common.alternate({key: [str(path)] for key, path in payloads.items()}, runs)
     figures: dict = {
         key: {
             "size": payloads[key].stat().st_size,
@@ -119,7 +87,7 @@ def profile(workdir: pathlib.Path, inventory: pathlib.Path, runs: int) -> dict:
         }
         for key in PLAYS
     }
-    imports = alternate({name: ["-c", statement] for name, statement in IMPORT_STATEMENTS.items()}, runs)
+    imports = common.alternate({name: ["-c", statement] for name, statement in IMPORT_STATEMENTS.items()}, runs)
     empty = common.median(imports["empty"])
     figures["import_ms"] = {
         name: (common.median(imports[name]) - empty) * 1000.0 for name in IMPORT_STATEMENTS if name != "empty"

@@ -68,29 +68,9 @@ OPERATIONS = [
 ]
 
 
-def describe(entry: dict, identifier: str) -> str:
-    """``GET /servers/{id}/websocket`` style key of one logged request."""
-    path = entry["path"].replace(identifier, "{id}")
-    return f"{entry['method']} {path.replace('/api/client', '', 1) or '/'}"
-
-
-def count(log: list[dict], identifier: str) -> dict:
-    named = [entry for entry in log if identifier in entry["path"]]
-    kinds = collections.Counter(describe(entry, identifier) for entry in log)
-    return {
-        "total": len(log),
-        "named": len(named),
-        "kinds": dict(kinds),
-        "errors": sum(1 for entry in log if entry["status"] is None or entry["status"] >= 400),
-    }
-
-
 def measure_operation(workdir: pathlib.Path, box: dict, inventory: pathlib.Path, operation: tuple) -> dict:
     label, playbook, extra, minimum, target = operation
-    identifier = box["servers"][0]["identifier"]
-    common.clear_log(box)
-    common.run_playbook(playbook, inventory, common.ansible_env(workdir), "-e", json.dumps(extra), forks=1)
-    counts = count(common.request_log(box), identifier)
+    counts = common.requests_of_play(workdir, box, inventory, playbook, extra)
     counts.update(
         label=label, minimum=minimum, target=target, met=None if target is None else counts["named"] <= target
     )
@@ -156,7 +136,7 @@ def run(quick: bool = False) -> dict:
 def render(figures: dict) -> str:
     rows = []
     for op in figures["operations"]:
-        kinds = ", ".join(f"{item[0]} x{item[1]}" if item[1] > 1 else item[0] for item in sorted(op["kinds"].items()))
+        kinds = common.kinds_text(op["kinds"])
         target = f"<= {op['target']} naming the server: {common.verdict(op['met'])}" if op["target"] else "-"
         rows.append([op["label"], op["total"], op["named"], f"{op['minimum'][0]} ({op['minimum'][1]})", kinds, target])
     lines = [

@@ -78,12 +78,37 @@ class Transfer:
         headers = {"Content-Type": encoder.content_type}
         try:
             response = self._session.post(
-                target, data=encoder, headers=headers, timeout=self.timeout, verify=self._verify
+                target, data=Blocks(encoder), headers=headers, timeout=self.timeout, verify=self._verify
             )
         except requests.exceptions.RequestException as exc:
             raise transfer_failed("POST", shown, exc, self.timeout, uncertain=not connect_failed(exc)) from None
         if response.status_code not in (200, 204):
             raise wings_error("POST", shown, response.status_code, response.content[:2000], "upload")
+
+
+class Blocks:
+    """A streamed body (the multipart encoder) as an iterable of CHUNK-sized blocks, with its length.
+
+    Handed a file-like body, urllib3 reads it 16 KiB at a time (http.client 8 KiB), and every read of the
+    toolbelt's encoder costs tens of microseconds of Python bookkeeping whatever its size: a 200 MiB upload
+    made 12,800 of them, a third of its time. An iterable is sent block by block as it comes; its length
+    makes requests send ``Content-Length`` (Wings reads the whole form), not a chunked body. Memory stays
+    at a block or two.
+    """
+
+    def __init__(self, body, block: int = CHUNK) -> None:
+        self._body = body
+        self._block = block
+
+    def __len__(self) -> int:
+        return self._body.len
+
+    def __iter__(self):
+        while True:
+            block = self._body.read(self._block)
+            if not block:
+                return
+            yield block
 
 
 def wings_error(method: str, shown: str, status: int, body: bytes, what: str) -> PterodactylError:
