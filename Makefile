@@ -6,6 +6,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest
+# Test processes per pytest run (pytest-xdist). The integration and sandbox tests mostly wait on
+# sandboxes and game processes, so 3 workers keep 2 cores busy; `make test XDIST=0` runs them one by one.
+XDIST ?= 3
+XDIST_ARGS := $(if $(filter 0,$(XDIST)),,-n $(XDIST))
 COLLECTIONS := .build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -53,10 +57,10 @@ sanity: venv
 	VENV=$(CURDIR)/$(VENV) bash hack/sanity.sh
 
 units: venv collection
-	$(PYTEST) tests/unit
+	$(PYTEST) $(XDIST_ARGS) tests/unit
 
 test-sandbox: venv
-	$(PYTEST) tests/sandbox
+	$(PYTEST) $(XDIST_ARGS) $(if $(XDIST_ARGS),--dist loadfile) tests/sandbox
 
 # Headless Chromium from Debian's packages, for the browser test of the fleet report
 # (tests/integration_py/test_report_browser.py drives it over the DevTools protocol: no chromedriver).
@@ -78,8 +82,8 @@ browser:
 	fi
 
 integration: venv collection browser
-	$(PYTEST) tests/integration
-	$(PYTEST) tests/integration_py
+	$(PYTEST) $(XDIST_ARGS) $(if $(XDIST_ARGS),--dist load) tests/integration
+	$(PYTEST) $(XDIST_ARGS) $(if $(XDIST_ARGS),--dist loadfile) tests/integration_py
 
 test-matrix: venv
 	bash hack/matrix.sh

@@ -430,10 +430,16 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 next_at = time.monotonic()
 
+    steps = len(messages)
+    pause = max(0.0, args.boot_seconds) / steps
+    # The version line comes before the console reads commands (as Minecraft's does): a ``stop`` sent at once
+    # still finds it printed.
+    console.line(stamp(messages[0]))
+
     def boot() -> None:
-        steps = len(messages)
-        pause = max(0.0, args.boot_seconds) / steps
-        for message in messages:
+        if pause:
+            time.sleep(pause)
+        for message in messages[1:]:
             if stopping.is_set():
                 return
             console.line(stamp(message))

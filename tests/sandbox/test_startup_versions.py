@@ -38,8 +38,9 @@ def game(tmp: pathlib.Path, version: str | None, *args: str) -> subprocess.Compl
 def test_the_game_reads_its_version_from_the_environment(tmp_path):
     options = ("--version-variable", "MINECRAFT_VERSION", "--latest-version", "1.21.1")
     for value, shown in (("1.20.1", "1.20.1"), ("latest", "1.21.1"), (None, "1.21.1"), (" 1.19.4 ", "1.19.4")):
-        lines = game(tmp_path, value, *options).stdout.decode().splitlines()
-        assert lines[0].endswith(VERSION_LINE + shown), lines[:2]
+        done = game(tmp_path, value, *options)
+        lines = done.stdout.decode().splitlines()
+        assert lines and lines[0].endswith(VERSION_LINE + shown), (done.returncode, lines[:2], done.stderr[-2000:])
     lines = game(tmp_path, "1.20.1").stdout.decode().splitlines()  # no --version-variable: the fixed one
     assert lines[0].endswith(VERSION_LINE + "1.20.4")
 
