@@ -188,7 +188,7 @@ schedule:
   description:
     - The schedule after the task (the deleted one for V(absent)). In check mode as it would be - a
       schedule or task that would be created has the id V(null), and RV(schedule.next_run_at) is the
-      one read.
+      one read. On a failure, as far as the task got.
   returned: when there is one
   type: dict
   contains:
@@ -337,6 +337,7 @@ class ScheduleTask:
             else:
                 answered = client.update_schedule(server, schedule["id"], plan.fields)
             self._done("schedule", op, answered.get("id"))
+            self.result["schedule"] = _schedules.shaped(answered)  # with the tasks it had (a failure says so)
         tasks = {}
         for step in plan.tasks.steps:
             if step.op == "delete":
@@ -347,7 +348,7 @@ class ScheduleTask:
                 tasks[step.position] = client.create_task(server, schedule["id"], step.body)
             ident = step.task_id if step.op == "delete" else tasks[step.position].get("id")
             self._done("task", step.op, ident, step.position)
-        after = _schedules.predicted(plan, answered, tasks)
+        after = self.result["schedule"] = _schedules.predicted(plan, answered, tasks)
         if plan.execute:
             self._execute(after)
         return after
