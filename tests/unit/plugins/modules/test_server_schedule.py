@@ -244,6 +244,21 @@ def test_a_first_task_that_fails_is_the_run_nows_answer(fakes):
     assert "start it first" in caught.value.hint and not caught.value.uncertain and panel.ops() == ["execute"]
 
 
+def test_a_refused_task_fails_with_the_schedule_as_far_as_it_got(fakes):
+    panel = Panel()
+    refusal = PterodactylError("backup limit 0", status=403, code="HttpForbiddenException")
+
+    def refuse(server, ident, fields):
+        raise refusal
+
+    panel.create_task = refuse
+    with pytest.raises(PterodactylError) as caught:
+        run(fakes, panel, cron={"minute": 30}, tasks=[task("*.log", "backup")])
+    partial = caught.value.result
+    assert [(c["what"], c["op"]) for c in partial["changes"]] == [("schedule", "create")]
+    assert partial["schedule"]["id"] == panel.schedules[0]["id"] and partial["schedule"]["tasks"] == []
+
+
 @pytest.mark.parametrize("ran, ops", [(True, ["execute"]), (False, ["execute", "execute"])])
 def test_a_lost_answer_is_found_out_from_the_activity_log(fakes, ran, ops):
     panel = Panel([("nightly", ["say a"])])
