@@ -182,12 +182,12 @@ def test_an_empty_payload_is_null_and_a_backup_needs_none(fakes):
 def test_the_task_plan_follows_the_panels_renumbering_with_gaps():
     rng = random.Random(7)
     for _round in range(300):
-        panel = Panel([("nightly", [rng.choice("abcd") for _ in range(rng.randint(0, 7))])])
+        panel = Panel([("nightly", [rng.choice("abcd") for _item in range(rng.randint(0, 7))])])
         sequence = 0
         for item in panel.schedules[0]["tasks"]:  # gaps, as updates with a far sequence_id leave them
             sequence += rng.choice((1, 2, 3))
             item["sequence_id"] = sequence
-        want = [task(rng.choice("abcde")) for _ in range(rng.randint(0, 7))]
+        want = [task(rng.choice("abcde")) for _want in range(rng.randint(0, 7))]
         before = list(panel.payloads())
         plan = _schedules.plan_tasks(_schedules.tasks_of(panel.list_schedules("s")[0]), want)
         for step in plan.steps:
