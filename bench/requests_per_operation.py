@@ -5,9 +5,10 @@
 
 Operations, each by ``ansible-playbook`` on one host of a virtual sandbox: ``server_power`` with wait
 (started, restarted, stopped), ``server_command`` with ``wait_for``, ``resource_facts`` (fresh false and
-true); then ``ansible-inventory --list`` with the inventory plugin for N servers. Baseline: the fewest
-requests the panel's API allows. Targets: power with wait <= 3 HTTP requests naming the server; the
-inventory ceil(N/100) list requests.
+true), ``server_schedule`` with 3 tasks unchanged (made by a first run, not counted); then
+``ansible-inventory --list`` with the inventory plugin for N servers. Baseline: the fewest requests the
+panel's API allows. Targets: power with wait <= 3 HTTP requests naming the server; the unchanged schedule
+1; the inventory ceil(N/100) list requests.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from bench import common
 
 NAME = "requests_per_operation"
 POWER_TARGET = 3
+SCHEDULE_TARGET = 1
 INVENTORY_PLUGIN = common.ROOT / "plugins" / "inventory" / "pterodactyl.py"
-# (label, playbook, extra vars, the fewest requests the API allows and which, target or None)
+# (label, playbook, extra vars, the fewest requests the API allows and which, target or None[, extra vars of a
+# first run of the playbook, not counted, that makes what the counted run finds])
 POWER_MINIMUM = "GET server (state conflicts, permissions) + GET websocket (the live state) + POST power"
 OPERATIONS = [
     (
@@ -65,11 +68,21 @@ OPERATIONS = [
         POWER_TARGET,
     ),
     ("`server_power` state=stopped, wait", "power.yml", {"power_state": "stopped"}, (3, POWER_MINIMUM), POWER_TARGET),
+    (
+        "`server_schedule` with 3 tasks, unchanged",
+        "schedule.yml",
+        {"expect_changed": False},
+        (1, "GET schedules (the tasks included)"),
+        SCHEDULE_TARGET,
+        {"expect_changed": True},
+    ),
 ]
 
 
 def measure_operation(workdir: pathlib.Path, box: dict, inventory: pathlib.Path, operation: tuple) -> dict:
-    label, playbook, extra, minimum, target = operation
+    label, playbook, extra, minimum, target, *prepare = operation
+    for first in prepare:  # a first run that makes what the counted run finds unchanged
+        common.run_playbook(playbook, inventory, common.ansible_env(workdir), "-e", json.dumps(first), forks=1)
     counts = common.requests_of_play(workdir, box, inventory, playbook, extra)
     counts.update(
         label=label, minimum=minimum, target=target, met=None if target is None else counts["named"] <= target

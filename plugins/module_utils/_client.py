@@ -14,6 +14,7 @@ from typing import Any
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_backups import BackupCalls
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_files import FilesCalls
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_schedules import ScheduleCalls
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_startup import StartupCalls
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError, invalid_option
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._http import HttpTransport
@@ -28,7 +29,7 @@ _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _IDENTIFIER_RE = re.compile(r"^(?:[0-9a-f]{8}|serv_[0-9A-Za-z]+)$")
 
 
-class PterodactylClient(FilesCalls, BackupCalls, StartupCalls, HttpTransport):
+class PterodactylClient(FilesCalls, BackupCalls, StartupCalls, ScheduleCalls, HttpTransport):
     """A client for one panel and one API key.
 
     It subclasses the transport rather than wrapping it: callers and tests use the transport's

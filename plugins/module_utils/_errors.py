@@ -37,6 +37,7 @@ CLIENT_CODES = {
     # server references
     "ServerNotFound": "no server with that exact name is visible to the API key",
     "ServerNameAmbiguous": "several servers visible to the API key have that name",
+    "ScheduleNameAmbiguous": "several schedules of the server have that name",
     # refusals made by the collection before sending (the panel would refuse the same)
     "ServerStateBlocked": "the server is suspended, installing, restoring, transferring or on a node in maintenance",
     "PermissionMissing": "the key's user lacks the subuser permission the action needs",

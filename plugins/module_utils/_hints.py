@@ -70,12 +70,15 @@ def transient_network_error(exc: BaseException) -> bool:
 # -- hints for http errors --
 
 
-def permission_phrase(permission: str | tuple[str, ...] | None) -> str:
-    """`` (control.console)``, `` (control.start, control.stop or control.restart)`` or ``""``."""
+def permission_phrase(permission: str | tuple[str, ...] | dict[str, str] | None) -> str:
+    """`` (control.console)``, `` (control.start, control.stop or control.restart)``, per panel
+    `` (schedule.update on Pterodactyl, schedule.delete on Pelican)`` or ``""``."""
     if not permission:
         return ""
     if isinstance(permission, str):
         return f" ({permission})"
+    if isinstance(permission, dict):
+        return f" ({', '.join(f'{name} on {panel.capitalize()}' for panel, name in permission.items())})"
     names = list(permission)
     if len(names) == 1:
         return f" ({names[0]})"
@@ -107,7 +110,7 @@ def _hint_403(code, detail, errors, kind, permission):
         return "The user of this API key lacks the websocket.connect permission on this server."
     if "IP address" in detail:
         return "The API key's allowed IPs do not include this machine; edit the key's allowed IPs in the panel."
-    if "unauthorized" in detail:
+    if "unauthorized" in detail or "do not have permission to perform this action" in detail:
         return (
             f"The user of this API key lacks the subuser permission for this action"
             f"{permission_phrase(permission)}; ask the server owner to grant it."

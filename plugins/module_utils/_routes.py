@@ -38,12 +38,22 @@ class Route(NamedTuple):
     name: str
     method: str
     path: str
-    permission: str | tuple[str, ...] | None = None
+    permission: str | tuple[str, ...] | dict[str, str] | None = None  # a dict: per panel (PANEL_PERMISSION)
     body: tuple[str, ...] | None = None
 
 
 def _table(*rows: Route) -> dict[str, Route]:
     return {row.name: row for row in rows}
+
+
+# The keys both panels' StoreScheduleRequest / StoreTaskRequest require (Pelican validates month, Pterodactyl
+# fails with a 500 without it); a task's payload is required unless its action is backup.
+SCHEDULE_BODY = ("name", "minute", "hour", "day_of_month", "month", "day_of_week")
+TASK_BODY = ("action", "time_offset")
+TASK = SERVER + "/schedules/{schedule}/tasks/{task}"
+# Rows whose permission the panels check differently, by panel: a task delete is checked in the
+# controller, with schedule.update on Pterodactyl and schedule.delete on Pelican.
+PANEL_PERMISSION = {"schedules_task_delete": {"pterodactyl": "schedule.update", "pelican": "schedule.delete"}}
 
 
 # The routes the client calls.
@@ -72,6 +82,15 @@ ROUTES = _table(
     Route("backups_lock", "POST", SERVER + "/backups/{backup}/lock", "backup.delete"),
     Route("backups_restore", "POST", SERVER + "/backups/{backup}/restore", "backup.restore", ("truncate",)),
     Route("backups_delete", "DELETE", SERVER + "/backups/{backup}", "backup.delete"),
+    # schedules ({schedule}, {task}: integer ids); the list is not paginated and includes the tasks
+    Route("schedules_list", "GET", SERVER + "/schedules", "schedule.read"),
+    Route("schedules_create", "POST", SERVER + "/schedules", "schedule.create", SCHEDULE_BODY),
+    Route("schedules_update", "POST", SERVER + "/schedules/{schedule}", "schedule.update", SCHEDULE_BODY),
+    Route("schedules_execute", "POST", SERVER + "/schedules/{schedule}/execute", "schedule.update"),
+    Route("schedules_delete", "DELETE", SERVER + "/schedules/{schedule}", "schedule.delete"),
+    Route("schedules_task_create", "POST", SERVER + "/schedules/{schedule}/tasks", "schedule.update", TASK_BODY),
+    Route("schedules_task_update", "POST", TASK, "schedule.update", TASK_BODY),
+    Route("schedules_task_delete", "DELETE", TASK, PANEL_PERMISSION["schedules_task_delete"]),
     # startup
     Route("startup", "GET", SERVER + "/startup", "startup.read"),
     Route("startup_variable", "PUT", SERVER + "/startup/variable", "startup.update", ("key", "value")),
@@ -91,11 +110,6 @@ NOT_YET_USED = _table(
     Route("files_copy", "POST", SERVER + "/files/copy", "file.create"),
     Route("permissions", "GET", CLIENT_API + "/permissions"),
     Route("account_activity", "GET", CLIENT_API + "/account/activity"),
-    Route("schedules_list", "GET", SERVER + "/schedules", "schedule.read"),
-    Route("schedules_create", "POST", SERVER + "/schedules", "schedule.create"),
-    Route("schedules_update", "POST", SERVER + "/schedules/{schedule}", "schedule.update"),
-    Route("schedules_execute", "POST", SERVER + "/schedules/{schedule}/execute", "schedule.update"),
-    Route("schedules_delete", "DELETE", SERVER + "/schedules/{schedule}", "schedule.delete"),
     Route("subusers_list", "GET", SERVER + "/users", "user.read"),
     Route("subusers_create", "POST", SERVER + "/users", "user.create"),
     Route("subusers_update", "POST", SERVER + "/users/{user}", "user.update"),

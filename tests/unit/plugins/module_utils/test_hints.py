@@ -287,6 +287,10 @@ def test_exception_chain_follows_args_reason_cause_and_context_once():
         ("control.console", " (control.console)"),
         (("control.stop",), " (control.stop)"),
         (("control.start", "control.stop", "control.restart"), " (control.start, control.stop or control.restart)"),
+        (
+            {"pterodactyl": "schedule.update", "pelican": "schedule.delete"},
+            " (schedule.update on Pterodactyl, schedule.delete on Pelican)",
+        ),
     ],
 )
 def test_permission_phrase(permission, phrase):
@@ -304,6 +308,9 @@ def test_403_unauthorized_names_the_route_permission():
     )
     assert "subuser permission" in hint and "(control.start or control.stop)" in hint
     assert "allowed IPs" in _hints.http_hint(403, None, "This IP address (1.2.3.4) is not allowed.", [], "client")
+    controller = "You do not have permission to perform this action."  # a check in the controller
+    hint = _hints.http_hint(403, "HttpForbiddenException", controller, [], "client", "schedule.update")
+    assert "subuser permission for this action (schedule.update)" in hint
 
 
 @pytest.mark.parametrize(

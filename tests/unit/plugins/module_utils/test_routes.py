@@ -23,6 +23,7 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils import (
     _client,
     _client_backups,
     _client_files,
+    _client_schedules,
     _client_startup,
     _routes,
 )
@@ -37,7 +38,7 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._routes import
 )
 
 ALL_ROWS = {**ROUTES, **NOT_YET_USED}
-CLIENT_MODULES = (_client, _client_files, _client_backups, _client_startup)  # the client and its mixins
+CLIENT_MODULES = (_client, _client_files, _client_backups, _client_startup, _client_schedules)  # the client, mixins
 S = "/servers/{server}"
 
 # "METHOD path" per line, the path after /api/client; the same on both panels.
@@ -172,6 +173,8 @@ SERVER_PERMISSIONS = {
     ("POST", f"{S}/schedules/{{schedule}}"): "schedule.update",
     ("POST", f"{S}/schedules/{{schedule}}/execute"): "schedule.update",
     ("DELETE", f"{S}/schedules/{{schedule}}"): "schedule.delete",
+    ("POST", f"{S}/schedules/{{schedule}}/tasks"): "schedule.update",
+    ("POST", f"{S}/schedules/{{schedule}}/tasks/{{task}}"): "schedule.update",
     ("GET", f"{S}/users"): "user.read",
     ("POST", f"{S}/users"): "user.create",
     ("POST", f"{S}/users/{{user}}"): "user.update",
@@ -183,8 +186,17 @@ SERVER_PERMISSIONS = {
     ("POST", f"{S}/network/allocations"): "allocation.create",
     ("DELETE", f"{S}/network/allocations/{{allocation}}"): "allocation.delete",
 }
+# Where the panels differ: ScheduleTaskController::delete() checks the permission itself, Pterodactyl
+# Permission::ACTION_SCHEDULE_UPDATE, Pelican SubuserPermission::ScheduleDelete.
+PANEL_PERMISSIONS = {
+    "pterodactyl": {("DELETE", f"{S}/schedules/{{schedule}}/tasks/{{task}}"): "schedule.update"},
+    "pelican": {("DELETE", f"{S}/schedules/{{schedule}}/tasks/{{task}}"): "schedule.delete"},
+}
 PERMISSIONS = {
-    panel: {(method, "/api/client" + path): permission for (method, path), permission in SERVER_PERMISSIONS.items()}
+    panel: {
+        (method, "/api/client" + path): permission
+        for (method, path), permission in {**SERVER_PERMISSIONS, **PANEL_PERMISSIONS[panel]}.items()
+    }
     for panel in UPSTREAM
 }
 # SendPowerRequest::permission() of both panels, by signal.
@@ -202,6 +214,19 @@ BODIES = {
     ("PUT", f"/api/client{S}/startup/variable"): ("key", "value"),
     ("PUT", f"/api/client{S}/settings/docker-image"): ("docker_image",),
     ("POST", f"/api/client{S}/settings/rename"): ("name",),
+    # StoreScheduleRequest (UpdateScheduleRequest): Pelican requires month too, Pterodactyl's 500s without it
+    ("POST", f"/api/client{S}/schedules"): ("name", "minute", "hour", "day_of_month", "month", "day_of_week"),
+    ("POST", f"/api/client{S}/schedules/{{schedule}}"): (
+        "name",
+        "minute",
+        "hour",
+        "day_of_month",
+        "month",
+        "day_of_week",
+    ),
+    # StoreTaskRequest: payload is required_unless:action,backup
+    ("POST", f"/api/client{S}/schedules/{{schedule}}/tasks"): ("action", "time_offset"),
+    ("POST", f"/api/client{S}/schedules/{{schedule}}/tasks/{{task}}"): ("action", "time_offset"),
 }
 
 PANELS = sorted(UPSTREAM)
@@ -245,7 +270,11 @@ def test_every_row_has_the_permission_the_panel_checks(panel, name):
         assert row.permission == tuple(dict.fromkeys(SIGNALS.values()))
         return
     assert (row.method, row.path) in PERMISSIONS[panel], f"{name}: permission not verified upstream"
-    assert row.permission == PERMISSIONS[panel][(row.method, row.path)]
+    permission = row.permission
+    if isinstance(permission, dict):  # the panels differ: the row names each panel's
+        assert permission == _routes.PANEL_PERMISSION[name] and sorted(permission) == PANELS
+        permission = permission[panel]
+    assert permission == PERMISSIONS[panel][(row.method, row.path)]
 
 
 def test_signal_permissions_are_the_panels():
