@@ -1,6 +1,7 @@
 # gameops.pterodactyl: developer and CI entry points.
 #   make demo   run playbooks/demo.yml against a local sandbox panel through the inventory plugin
 #   make test   everything CI checks (.ci/run runs exactly this)
+#   make docs   the collection's documentation site, offline: .build/docs/build/html/index.html
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,7 +18,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 REQUIREMENTS := requirements.txt requirements-dev.txt sandbox/requirements.txt
 
 .PHONY: help venv collection test lint sanity units test-sandbox integration demo bench \
-        test-matrix build changelog-lint ruff format clean browser
+        test-matrix build changelog-lint ruff format clean browser docs
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -36,7 +37,7 @@ $(COLLECTIONS)/ansible_collections/gameops/pterodactyl:
 	mkdir -p $(@D)
 	ln -sfn $(CURDIR) $@
 
-test: venv collection lint sanity units test-sandbox integration
+test: venv collection lint docs sanity units test-sandbox integration
 
 lint: venv collection changelog-lint ruff
 	$(BIN)/ansible-lint --offline --profile production
@@ -52,6 +53,12 @@ format: venv
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
+
+# The docsite published collections have (antsibull-docs + Sphinx): one page per module, role and
+# plugin from their own DOCUMENTATION, offline, any warning an error (hack/docs.sh). The browser
+# test of the fleet report opens one of its pages.
+docs: venv collection
+	VENV=$(abspath $(VENV)) bash hack/docs.sh
 
 sanity: venv
 	VENV=$(CURDIR)/$(VENV) bash hack/sanity.sh

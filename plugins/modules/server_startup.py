@@ -19,7 +19,7 @@ description:
     C(required|in:1.20.4,1.21.1)) gets the panel's own rule text, an image the egg does not allow
     lists the allowed ones. Check mode predicts the same way and sends nothing.
   - The server reads its startup when it starts - restart (or reinstall) it for a change to take
-    effect; the M(gameops.pterodactyl.update) role does all of it, with a backup and a rollback.
+    effect; the P(gameops.pterodactyl.update#role) role does all of it, with a backup and a rollback.
 author:
   - gameops.pterodactyl maintainers (@gameops)
 extends_documentation_fragment:

@@ -10,6 +10,7 @@ no chromedriver, no browser download.
 * ``open(url)``: load a page and wait for its load event;
 * ``evaluate(js)``: the value of an expression in the page;
 * ``click(selector)``: a real mouse click (pressed and released) at the element's centre;
+* ``follow(selector)``: click a link and wait for the page it leads to to load;
 * ``problems()``: console messages at level error, uncaught exceptions and browser log errors
   (a refused resource, a Content-Security-Policy violation...) since the last ``open``;
 * ``close()``: Browser.close, then SIGTERM/SIGKILL to its process group if needed; returns the
@@ -179,6 +180,14 @@ class Chromium:
         self.call("Input.dispatchMouseEvent", type="mouseMoved", x=where["x"], y=where["y"])
         for kind in ("mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", type=kind, x=where["x"], y=where["y"], button="left", clickCount=1)
+
+    def follow(self, selector: str) -> None:
+        """Click the link ``selector`` matches and wait for the page it leads to to load (``problems()``
+        then covers that page)."""
+        self._mark = len(self._events)
+        self.click(selector)
+        self.wait_for("Page.loadEventFired")
+        self.evaluate("new Promise(resolve => setTimeout(resolve, 200))", await_promise=True)
 
     def problems(self) -> list[str]:
         """Console errors, uncaught exceptions and browser log errors since the last ``open``."""

@@ -8,14 +8,26 @@ The page is the live report of ``live_report`` (conftest.py, shared with test_re
 file:// URL with no console error or exception, one row per server, the table sorted by a click on a
 header (numbers numerically, names alphabetically, ascending then descending, aria-sort set), and
 ``latecomer``, started just before the report while the panel's cache still said offline, shown running.
+
+The same browser opens the collection's documentation site (``make docs``, which ``make test`` runs
+first): the collection's index links to a page for every module, the inventory plugin and each role,
+and server_power's page, reached by a click on its link, shows the module's own DOCUMENTATION and
+EXAMPLES, offline, styled, with no error. It needs no sandbox and no play, and writes nothing: it runs
+the same whether the tests run serially or spread over pytest-xdist workers.
 Chromium is stopped at the end, with no process left.
 """
 
 from __future__ import annotations
 
+import importlib
+import pathlib
+
 import pytest
+import yaml
 from fleet_report_support import LATECOMER
 from headless_chromium import Chromium, missing_message
+
+from hack.devenv import ROOT
 
 ROWS_JS = """Array.from(document.querySelectorAll('#servers tbody tr')).map(tr => ({
   server: tr.dataset.server,
@@ -25,6 +37,8 @@ ROWS_JS = """Array.from(document.querySelectorAll('#servers tbody tr')).map(tr =
   cpu: tr.dataset.cpu === undefined ? null : Number(tr.dataset.cpu),
   cells: Array.from(tr.cells).map(td => td.textContent.trim()),
 }))"""
+DOCS_HTML = ROOT / ".build" / "docs" / "build" / "html"
+DOCS_COLLECTION = DOCS_HTML / "collections" / "gameops" / "pterodactyl"
 HEADERS_JS = """Array.from(document.querySelectorAll('#servers thead th')).map(th => ({
   title: th.textContent.trim(), sort: th.getAttribute('aria-sort'), type: th.dataset.type,
 }))"""
@@ -132,3 +146,96 @@ def test_state_column_sorts_alphabetically(page):  # pylint: disable=redefined-o
     states = [r["state"] for r in rows(page)]
     assert states == sorted(states)
     assert set(states) == {"offline", "running", "suspended"}
+
+
+# --- the documentation site ------------------------------------------------------------------------
+DOCS_LINKS_JS = """Array.from(document.querySelectorAll('a.reference.internal'))
+  .map(a => ({text: a.textContent.trim(), href: a.getAttribute('href')}))"""
+DOCS_PAGE_JS = """(() => {
+  const text = sel => Array.from(document.querySelectorAll(sel)).map(el => {
+    const copy = el.cloneNode(true);  // without the permalink icons
+    copy.querySelectorAll('.headerlink').forEach(link => link.remove());
+    return copy.textContent.trim();
+  });
+  const section = id => (document.getElementById(id) || {textContent: ''}).textContent;
+  return {
+    title: document.title,
+    h1: text('h1'),
+    options: text('#parameters .ansible-option-title'),
+    choices: Object.fromEntries(Array.from(document.querySelectorAll('#parameters tr')).map(tr => [
+      (tr.querySelector('.ansible-option-title') || {textContent: ''}).textContent.trim(),
+      Array.from(tr.querySelectorAll('.ansible-option-choices-entry')).map(c => c.textContent.trim()),
+    ])),
+    returns: text('#return-values .ansible-option-title'),
+    examples: section('examples'),
+    synopsis: section('synopsis'),
+    stylesheets: Array.from(document.querySelectorAll('link[rel=stylesheet]')).map(l => ({
+      href: l.getAttribute('href'), loaded: l.sheet !== null,
+    })),
+    sidebar: getComputedStyle(document.querySelector('nav.wy-nav-side')).position,
+  };
+})()"""
+
+
+def docs_page(path: pathlib.Path) -> str:
+    """The file:// URL of a page of the built site; fails saying to run `make docs` when it is missing."""
+    if not path.is_file():
+        pytest.fail(
+            f"the documentation site is not built ({path.relative_to(ROOT)} is missing): run `make docs` "
+            "(`make test` builds it before the integration tests)",
+            pytrace=False,
+        )
+    return path.resolve().as_uri()
+
+
+def module_docs(name: str) -> tuple[dict, list, dict]:
+    """DOCUMENTATION, EXAMPLES and RETURN of one of the collection's modules, as the page should show them."""
+    module = importlib.import_module(f"ansible_collections.gameops.pterodactyl.plugins.modules.{name}")
+    return tuple(yaml.safe_load(getattr(module, block)) for block in ("DOCUMENTATION", "EXAMPLES", "RETURN"))
+
+
+def test_docs_index_has_a_page_per_module_plugin_and_role(browser):  # pylint: disable=redefined-outer-name
+    browser.open(docs_page(DOCS_COLLECTION / "index.html"))
+    assert browser.problems() == []
+    pages = {link["href"].split("#")[0] for link in browser.evaluate(DOCS_LINKS_JS)}
+    expected = {f"{p.stem}_module.html" for p in (ROOT / "plugins" / "modules").glob("*.py")}
+    expected |= {f"{p.stem}_inventory.html" for p in (ROOT / "plugins" / "inventory").glob("*.py")}
+    expected |= {
+        f"{p.name}_role.html" for p in (ROOT / "roles").iterdir() if (p / "meta" / "argument_specs.yml").is_file()
+    }
+    assert len(expected) > 15
+    missing = sorted(expected - pages)
+    assert not missing, f"the docsite's collection index has no page for {missing}: rebuild it with `make docs`"
+    assert all((DOCS_COLLECTION / page).is_file() for page in expected)
+
+
+def test_docs_module_page(browser):  # pylint: disable=redefined-outer-name
+    """server_power's page, opened from the collection's index, shows its own DOCUMENTATION and EXAMPLES."""
+    documentation, examples, returns = module_docs("server_power")
+    browser.open(docs_page(DOCS_COLLECTION / "index.html"))
+    browser.follow('a[href^="server_power_module.html"]')
+    assert browser.evaluate("location.href.split('#')[0]") == docs_page(DOCS_COLLECTION / "server_power_module.html")
+    assert browser.evaluate("document.readyState") == "complete"
+    page = browser.evaluate(DOCS_PAGE_JS)
+
+    heading = f"gameops.pterodactyl.server_power module – {documentation['short_description']}"
+    assert page["h1"] == [heading]
+    assert page["title"] == f"{heading} — gameops.pterodactyl documentation"
+    assert documentation["description"][0] in " ".join(page["synopsis"].split())
+    # every option of the module's own, and the shared connection options from the doc fragment
+    assert set(documentation["options"]) <= set(page["options"]), "rebuild the site with `make docs`"
+    assert {"url", "api_key", "server", "validate_certs", "timeout"} <= set(page["options"])
+    assert page["choices"]["state"] == [f'"{c}"' for c in documentation["options"]["state"]["choices"]]
+    assert page["choices"]["state"] == ['"started"', '"stopped"', '"restarted"', '"killed"']
+    assert set(returns) <= set(page["returns"])
+    # the examples, as written (a task's name and its module call)
+    assert len(examples) >= 2
+    for example in examples:
+        assert example["name"] in page["examples"]
+    assert "gameops.pterodactyl.server_power:" in page["examples"]
+    assert "wait_timeout: 120" in page["examples"]
+    # self-contained: the theme's stylesheets were loaded from the site's own files, offline
+    assert page["stylesheets"] and all(s["loaded"] for s in page["stylesheets"]), page["stylesheets"]
+    assert not [s for s in page["stylesheets"] if "://" in s["href"]]
+    assert page["sidebar"] == "fixed"  # the Ansible theme's layout applies
+    assert browser.problems() == []
