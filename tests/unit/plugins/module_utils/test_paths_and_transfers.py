@@ -195,4 +195,3 @@ def test_an_upload_through_a_hashing_reader_hashes_every_byte_sent(httpserver, t
         Transfer().upload(httpserver.url_for("/upload/file") + f"?token={TOKEN}", "/", "world.zip", reader)
     assert seen["data"] == payload
     assert (reader.sha256, reader.size) == (hashlib.sha256(payload).hexdigest(), len(payload))
-
