@@ -35,6 +35,7 @@ BENCHMARKS = {
     "fleet_restart": ("fleet_restart.py", ["--quick"], 1200),
     "files_requests": ("files_requests.py", ["--quick"], 600),
     "file_upload": ("file_upload.py", ["--quick"], 900),
+    "backup": ("backup.py", ["--quick"], 1200),
     "fleet_properties": ("fleet_properties.py", ["--quick"], 1800),
 }
 SUMMARY = "summary"
