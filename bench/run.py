@@ -36,6 +36,7 @@ BENCHMARKS = {
     "files_requests": ("files_requests.py", ["--quick"], 600),
     "file_upload": ("file_upload.py", ["--quick"], 900),
     "backup": ("backup.py", ["--quick"], 1200),
+    "update_fleet": ("update_fleet.py", ["--quick"], 1800),
     "fleet_properties": ("fleet_properties.py", ["--quick"], 1800),
 }
 SUMMARY = "summary"
