@@ -106,6 +106,7 @@ def test_signed_download_streams_the_archive_once(backups):
 
 def test_restore_replaces_the_files(backups):
     server = Backups(backups.sb, "spare")
+    server.root.mkdir(parents=True, exist_ok=True)  # made by an earlier test only when it ran first
     for path in list(server.root.iterdir()):
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     server.put("config.yml", "original")
