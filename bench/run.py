@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """``make bench``: run every benchmark, each as a subprocess, and summarize them in docs/performance.md.
 
-    .venv/bin/python -m bench.run                      # all of them (about 10 minutes on 2 cores)
+    .venv/bin/python -m bench.run                      # all of them (30 minutes or more on 2 cores)
     .venv/bin/python -m bench.run per_task fleet_restart
     .venv/bin/python -m bench.run --quick              # fewer repetitions
 
@@ -35,6 +35,8 @@ BENCHMARKS = {
     "fleet_restart": ("fleet_restart.py", ["--quick"], 1200),
     "files_requests": ("files_requests.py", ["--quick"], 600),
     "file_upload": ("file_upload.py", ["--quick"], 900),
+    "backup": ("backup.py", ["--quick"], 1200),
+    "update_fleet": ("update_fleet.py", ["--quick"], 1800),
     "fleet_properties": ("fleet_properties.py", ["--quick"], 1800),
 }
 SUMMARY = "summary"

@@ -142,6 +142,25 @@ def settings(panel: Panel) -> dict:
     }
 
 
+def control_rows(panel: Panel) -> list[dict]:
+    """``GET <control_url>/backups``: every row of the table, deleted ones too, with the panel's own times as epoch
+    floats (the API shows them to the second): ``created_at`` when the panel made the row and asked the node,
+    ``completed_at`` when the node's report came (the node publishes ``backup completed`` right after)."""
+    return [
+        {
+            "uuid": b.uuid,
+            "server": b.server.identifier,
+            "name": b.name,
+            "created_at": b.created_at,
+            "completed_at": b.completed_at,
+            "is_successful": b.is_successful,
+            "bytes": b.bytes,
+            "deleted_at": b.deleted_at,
+        }
+        for b in panel.fleet.backups
+    ]
+
+
 def patch_settings(panel: Panel, body: dict) -> None:
     """``PATCH <control_url>/settings``: the throttles ``{"count", "period"}`` (period 0 disables the creation
     throttle), ``backup_min_seconds`` and ``restore_stop_timeout`` (s); ValueError for a bad value."""

@@ -197,6 +197,7 @@ class Control:
                             "GET /transfers/faults",
                             "POST /transfers/faults",
                             "DELETE /transfers/faults",
+                            "GET /backups",
                             "GET /backups/faults",
                             "POST /backups/faults",
                             "DELETE /backups/faults",
@@ -308,6 +309,8 @@ class Control:
                 if method == "DELETE":
                     faults.clear()
                     return web.Response(status=204)
+            elif sub == "/backups" and method == "GET":
+                return web.json_response(backups.control_rows(self.panel))
             elif sub == "/reset" and method == "POST":
                 self.reset()
                 return web.Response(status=204)

@@ -142,12 +142,47 @@ def sha256_of(data: bytes) -> str:
 
 def sha256_of_file(path: str) -> tuple[str, int]:
     """(sha256, size) of a local file, read in chunks (memory does not grow with the file)."""
-    digest, size = hashlib.sha256(), 0
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+    with HashingReader(path) as reader:
+        while reader.read(CHUNK):
+            pass
+    return reader.sha256, reader.size
+
+
+class HashingReader:
+    """A local file opened for reading, hashed as it is read: ``sha256`` and ``size`` of the bytes read so far.
+    An upload reads its ``src`` through it, so the file is read once, not hashed first and read again. No
+    ``seek``: a reader that went back would make the digest wrong."""
+
+    def __init__(self, path: str) -> None:
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close() or the with block
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._file.read(size)
+        self._digest.update(chunk)
+        self.size += len(chunk)
+        return chunk
+
+    def fileno(self) -> int:
+        """The file's descriptor (the multipart encoder takes the body's length from it)."""
+        return self._file.fileno()
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> HashingReader:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
 
 
 def is_text(data: bytes) -> bool:

@@ -169,13 +169,13 @@ recovery:
 import datetime
 import io
 import os
-from typing import NamedTuple
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError, invalid_option
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._files import (
     EDIT_SIZE_LIMIT,
     FileInfo,
+    HashingReader,
     ServerPath,
     diff_side,
     directory_info,
@@ -188,23 +188,40 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._files import 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._remote_files import RemoteFiles
 
 
-class Wanted(NamedTuple):
-    """The file the task asks for: its bytes (in memory when small or given as content) or a local file."""
+class Wanted:
+    """The file the task asks for: its bytes (in memory when small or given as content) or a local file.
 
-    data: bytes | None
-    src: str | None
-    size: int
-    sha256: str
-    text: bool
+    A large local file's SHA-256 is computed when something needs it before the upload (a comparison with
+    the server's file of the same size, check mode, diff mode); otherwise the upload reads the file once and
+    hashes it on the way, so ``sha256`` after the upload is that of the bytes sent.
+    """
+
+    def __init__(self, data: bytes | None, src: str | None, size: int, sha256: str | None, text: bool) -> None:
+        self.data, self.src, self.size, self.text = data, src, size, text
+        self._sha256 = sha256
+        self._reader: HashingReader | None = None
 
     @property
     def small(self) -> bool:
         """A small text file: read and written through the panel; anything else goes through Wings."""
         return self.text and self.size <= EDIT_SIZE_LIMIT
 
+    @property
+    def sha256(self) -> str:
+        if self._sha256 is None and self._reader is not None and self._reader.size == self.size:
+            self._sha256 = self._reader.sha256  # the upload read the whole file (the node holds that many bytes)
+        if self._sha256 is None:
+            self._sha256, _size = sha256_of_file(self.src)
+        return self._sha256
+
     def stream(self):
         """The bytes to upload, as a stream (the local file is opened, not read into memory)."""
-        return io.BytesIO(self.data) if self.data is not None else open(self.src, "rb")
+        if self.data is not None:
+            return io.BytesIO(self.data)
+        if self._sha256 is not None:
+            return open(self.src, "rb")
+        self._reader = HashingReader(self.src)
+        return self._reader
 
 
 def wanted_file(params: dict) -> Wanted | None:
@@ -215,9 +232,10 @@ def wanted_file(params: dict) -> Wanted | None:
     if params["src"] is not None:
         if not os.path.isfile(params["src"]):
             raise invalid_option(f"src {params['src']!r} is not a file on the controller")
-        digest, size = sha256_of_file(params["src"])
-        data = _read_local(params["src"]) if size <= EDIT_SIZE_LIMIT else None
-        return Wanted(data, params["src"], size, digest, data is not None and is_text(data))
+        if os.path.getsize(params["src"]) > EDIT_SIZE_LIMIT:
+            return Wanted(None, params["src"], os.path.getsize(params["src"]), None, False)
+        data = _read_local(params["src"])
+        return Wanted(data, params["src"], len(data), sha256_of(data), is_text(data))
     return None
 
 

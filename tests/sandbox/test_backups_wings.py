@@ -6,6 +6,7 @@ websocket events and who sees them, failing backups, and a restore that waits fo
 from __future__ import annotations
 
 import asyncio
+import datetime
 import hashlib
 import io
 import json
@@ -105,6 +106,7 @@ def test_signed_download_streams_the_archive_once(backups):
 
 def test_restore_replaces_the_files(backups):
     server = Backups(backups.sb, "spare")
+    server.root.mkdir(parents=True, exist_ok=True)  # made by an earlier test only when it ran first
     for path in list(server.root.iterdir()):
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     server.put("config.yml", "original")
@@ -233,6 +235,24 @@ def test_backup_time_has_a_minimum_and_a_delete_meanwhile_fails_it(backups):
     assert ("backup completed", [completed(made["uuid"], False)]) in seen["owner"]
     names = [e for e, _p in backups.events()[:3]]
     assert names[0] == "server:backup.delete" and "server:backup.fail" not in names
+
+
+def test_the_control_endpoint_lists_the_rows_with_their_exact_times(backups):
+    """``GET <control_url>/backups``: the panel's own times as epoch floats (the API rounds them to the second),
+    deleted rows too."""
+    backups.sb.control("PATCH", "/settings", json={"backup_min_seconds": 0.3})
+    before = time.time()
+    made = backups.made(name="timed")
+    after = time.time()
+    row = next(r for r in backups.sb.control("GET", "/backups").json() if r["uuid"] == made["uuid"])
+    assert row["server"] == backups.server["identifier"] and row["name"] == "timed" and row["is_successful"] is True
+    assert before <= row["created_at"] and row["created_at"] + 0.3 <= row["completed_at"] <= after
+    assert row["bytes"] == made["bytes"] > 0 and row["deleted_at"] is None
+    for key in ("created_at", "completed_at"):
+        assert abs(datetime.datetime.fromisoformat(made[key]).timestamp() - row[key]) < 1
+    assert backups("DELETE", "/" + made["uuid"]).status_code == 204
+    row = next(r for r in backups.sb.control("GET", "/backups").json() if r["uuid"] == made["uuid"])
+    assert row["deleted_at"] >= row["completed_at"]  # Pterodactyl soft-deletes
 
 
 def test_settings_validation(backups):

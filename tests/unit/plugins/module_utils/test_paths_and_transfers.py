@@ -179,3 +179,19 @@ def test_sha256_of_a_local_file(tmp_path):
     local = tmp_path / "f.bin"
     local.write_bytes(b"abc" * 1_000_000)
     assert _files.sha256_of_file(str(local)) == (hashlib.sha256(b"abc" * 1_000_000).hexdigest(), 3_000_000)
+
+
+def test_an_upload_through_a_hashing_reader_hashes_every_byte_sent(httpserver, tmp_path):
+    """The multipart encoder stops reading at the file's length (from its descriptor), without a last empty
+    read: the reader's digest and size are still those of the whole file, the bytes the node got."""
+    seen = {}
+    httpserver.expect_request("/upload/file", method="POST").respond_with_handler(
+        lambda request: seen.update(data=request.files["files"].read()) or Response("", status=200)
+    )
+    payload = bytes(range(256)) * (2 * _files.CHUNK // 256) + b"tail"
+    local = tmp_path / "world.zip"
+    local.write_bytes(payload)
+    with _files.HashingReader(str(local)) as reader:
+        Transfer().upload(httpserver.url_for("/upload/file") + f"?token={TOKEN}", "/", "world.zip", reader)
+    assert seen["data"] == payload
+    assert (reader.sha256, reader.size) == (hashlib.sha256(payload).hexdigest(), len(payload))

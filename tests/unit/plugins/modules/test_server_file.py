@@ -113,6 +113,61 @@ def test_an_unchanged_large_file_is_compared_by_a_streamed_digest(fakes, tmp_pat
     assert [call[0] for call in files.calls] == ["list_files", "download_url"]
 
 
+@pytest.fixture
+def hashed_first(monkeypatch):
+    """The paths of the local files the module hashed before (or instead of) uploading them."""
+    paths: list[str] = []
+    real = sf.sha256_of_file
+
+    def recording(path):
+        paths.append(path)
+        return real(path)
+
+    monkeypatch.setattr(sf, "sha256_of_file", recording)
+    return paths
+
+
+@pytest.mark.parametrize("remote", [None, b"older"], ids=["missing", "another size"])
+def test_a_large_src_that_must_be_uploaded_is_hashed_while_it_is_read(fakes, tmp_path, hashed_first, remote):
+    """Nothing to compare with (no file, or one of another size): one read of the local file, the upload's,
+    and the digest returned is that of the bytes uploaded."""
+    local = tmp_path / "plugin.jar"
+    local.write_bytes(BIG)
+    files = FakeFiles({} if remote is None else {"/plugin.jar": remote})
+    result = run(fakes, files, path="plugin.jar", src=str(local))
+    assert result["changed"] and files.tree["/plugin.jar"] == BIG
+    assert result["sha256"] == sha(BIG) and result["size"] == len(BIG) and hashed_first == []
+
+
+def test_a_large_src_of_the_same_size_is_hashed_first_to_compare(fakes, tmp_path, hashed_first):
+    local = tmp_path / "plugin.jar"
+    local.write_bytes(BIG)
+    files = FakeFiles({"/plugin.jar": BIG[::-1]})
+    result = run(fakes, files, path="plugin.jar", src=str(local))
+    assert result["changed"] and files.tree["/plugin.jar"] == BIG and result["sha256"] == sha(BIG)
+    assert hashed_first == [str(local)]
+
+
+@pytest.mark.parametrize("check_mode, diff_mode", [(True, False), (True, True), (False, True)])
+def test_check_and_diff_mode_still_show_the_digest_of_a_large_src(fakes, tmp_path, check_mode, diff_mode):
+    local = tmp_path / "plugin.jar"
+    local.write_bytes(BIG)
+    files = FakeFiles()
+    result = run(fakes, files, check_mode=check_mode, diff_mode=diff_mode, path="plugin.jar", src=str(local))
+    assert result["changed"] and result["sha256"] == sha(BIG) and result["size"] == len(BIG)
+    assert (files.mutating() == []) is check_mode
+    if diff_mode:
+        assert result["diff"]["after"] == f"(large or binary file after, {len(BIG)} bytes, sha256 {sha(BIG)})\n"
+
+
+def test_force_false_does_not_hash_a_large_src_it_leaves_alone(fakes, tmp_path, hashed_first):
+    local = tmp_path / "plugin.jar"
+    local.write_bytes(BIG)
+    files = FakeFiles({"/plugin.jar": b"older"})
+    result = run(fakes, files, path="plugin.jar", src=str(local), force=False)
+    assert not result["changed"] and files.tree["/plugin.jar"] == b"older" and hashed_first == []
+
+
 def test_an_upload_cut_midway_leaves_the_file_as_it_was(fakes, tmp_path):
     local = tmp_path / "plugin.jar"
     local.write_bytes(BIG)
