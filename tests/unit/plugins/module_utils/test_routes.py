@@ -22,8 +22,11 @@ import pytest
 from ansible_collections.gameops.pterodactyl.plugins.module_utils import (
     _client,
     _client_backups,
+    _client_databases,
     _client_files,
+    _client_network,
     _client_startup,
+    _client_users,
     _routes,
 )
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
@@ -38,6 +41,7 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._routes import
 
 ALL_ROWS = {**ROUTES, **NOT_YET_USED}
 CLIENT_MODULES = (_client, _client_files, _client_backups, _client_startup)  # the client and its mixins
+CLIENT_MODULES += (_client_users, _client_databases, _client_network)
 S = "/servers/{server}"
 
 # "METHOD path" per line, the path after /api/client; the same on both panels.
@@ -182,6 +186,10 @@ SERVER_PERMISSIONS = {
     ("GET", f"{S}/network/allocations"): "allocation.read",
     ("POST", f"{S}/network/allocations"): "allocation.create",
     ("DELETE", f"{S}/network/allocations/{{allocation}}"): "allocation.delete",
+    # RotatePasswordRequest; UpdateAllocationRequest (SetPrimaryAllocationRequest extends it)
+    ("POST", f"{S}/databases/{{database}}/rotate-password"): "database.update",
+    ("POST", f"{S}/network/allocations/{{allocation}}"): "allocation.update",
+    ("POST", f"{S}/network/allocations/{{allocation}}/primary"): "allocation.update",
 }
 PERMISSIONS = {
     panel: {(method, "/api/client" + path): permission for (method, path), permission in SERVER_PERMISSIONS.items()}
@@ -202,6 +210,10 @@ BODIES = {
     ("PUT", f"/api/client{S}/startup/variable"): ("key", "value"),
     ("PUT", f"/api/client{S}/settings/docker-image"): ("docker_image",),
     ("POST", f"/api/client{S}/settings/rename"): ("name",),
+    ("POST", f"/api/client{S}/users"): ("email", "permissions"),
+    ("POST", f"/api/client{S}/users/{{user}}"): ("permissions",),
+    ("POST", f"/api/client{S}/databases"): ("database", "remote"),
+    ("POST", f"/api/client{S}/network/allocations/{{allocation}}"): ("notes",),  # nullable|string|max:256|present
 }
 
 PANELS = sorted(UPSTREAM)
