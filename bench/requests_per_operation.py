@@ -5,9 +5,10 @@
 
 Operations, each by ``ansible-playbook`` on one host of a virtual sandbox: ``server_power`` with wait
 (started, restarted, stopped), ``server_command`` with ``wait_for``, ``resource_facts`` (fresh false and
-true); then ``ansible-inventory --list`` with the inventory plugin for N servers. Baseline: the fewest
-requests the panel's API allows. Targets: power with wait <= 3 HTTP requests naming the server; the
-inventory ceil(N/100) list requests.
+true), ``server_subuser`` unchanged (the play run once before, not counted); then ``ansible-inventory
+--list`` with the inventory plugin for N servers. Baseline: the fewest requests the panel's API allows.
+Targets: power with wait <= 3 HTTP requests naming the server; an unchanged subuser 1 (and the task
+unchanged); the inventory ceil(N/100) list requests.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from bench import common
 
 NAME = "requests_per_operation"
 POWER_TARGET = 3
+SUBUSER_TARGET = 1
 INVENTORY_PLUGIN = common.ROOT / "plugins" / "inventory" / "pterodactyl.py"
-# (label, playbook, extra vars, the fewest requests the API allows and which, target or None)
+# (label, playbook, extra vars, the fewest requests the API allows and which, target or None[, prepared]);
+# a prepared operation's play runs once before the log is cleared, and the measured run must be unchanged.
 POWER_MINIMUM = "GET server (state conflicts, permissions) + GET websocket (the live state) + POST power"
 OPERATIONS = [
     (
@@ -65,6 +68,14 @@ OPERATIONS = [
         POWER_TARGET,
     ),
     ("`server_power` state=stopped, wait", "power.yml", {"power_state": "stopped"}, (3, POWER_MINIMUM), POWER_TARGET),
+    (
+        "`server_subuser` unchanged (the subuser has these permissions)",
+        "subuser.yml",
+        {},
+        (1, "GET users (every subuser with its permissions)"),
+        SUBUSER_TARGET,
+        True,
+    ),
 ]
 
 
@@ -86,14 +97,19 @@ def count(log: list[dict], identifier: str) -> dict:
 
 
 def measure_operation(workdir: pathlib.Path, box: dict, inventory: pathlib.Path, operation: tuple) -> dict:
-    label, playbook, extra, minimum, target = operation
+    label, playbook, extra, minimum, target, *prepared = operation
     identifier = box["servers"][0]["identifier"]
+    env = common.ansible_env(workdir)
+    if prepared and prepared[0]:
+        common.run_playbook(playbook, inventory, env, "-e", json.dumps(extra), forks=1)
     common.clear_log(box)
-    common.run_playbook(playbook, inventory, common.ansible_env(workdir), "-e", json.dumps(extra), forks=1)
+    _, proc = common.run_playbook(playbook, inventory, env, "-e", json.dumps(extra), forks=1)
     counts = count(common.request_log(box), identifier)
-    counts.update(
-        label=label, minimum=minimum, target=target, met=None if target is None else counts["named"] <= target
-    )
+    met = None if target is None else counts["named"] <= target
+    if prepared and prepared[0]:
+        counts["changed"] = common.recap(proc.stdout).get("changed", 0)
+        met = met and counts["changed"] == 0
+    counts.update(label=label, minimum=minimum, target=target, met=met)
     return counts
 
 
@@ -158,6 +174,8 @@ def render(figures: dict) -> str:
     for op in figures["operations"]:
         kinds = ", ".join(f"{item[0]} x{item[1]}" if item[1] > 1 else item[0] for item in sorted(op["kinds"].items()))
         target = f"<= {op['target']} naming the server: {common.verdict(op['met'])}" if op["target"] else "-"
+        if "changed" in op:
+            target = target.replace(":", f", task unchanged (changed={op['changed']}):", 1)
         rows.append([op["label"], op["total"], op["named"], f"{op['minimum'][0]} ({op['minimum'][1]})", kinds, target])
     lines = [
         "## Requests per operation",
