@@ -20,7 +20,7 @@ description:
     start).
   - V(absent) releases every allocation with these notes (or that address) back to the node.
     Pterodactyl does not release the primary allocation - the task says so before sending anything;
-    Pelican does (the server keeps pointing at it until another one is made primary: the task warns).
+    Pelican does (the server keeps pointing at it until another one is made primary - the task warns).
   - The panel's refusals are found out before sending when the module can know them - no allocation
     limit set, the limit reached, the primary on Pterodactyl. Client auto-assignment turned off on the
     panel, or no free port left, are the panel's own refusals, which the task passes on.
