@@ -6,10 +6,11 @@
 Operations, each by ``ansible-playbook`` on one host of a virtual sandbox: ``server_power`` with wait
 (started, restarted, stopped), ``server_command`` with ``wait_for``, ``resource_facts`` (fresh false and
 true), ``server_schedule`` with 3 tasks unchanged (made by a first run, not counted), ``server_startup``
-with the variables as they are (unchanged); then ``ansible-inventory --list`` with the inventory plugin for
-N servers. Baseline: the fewest requests the panel's API allows. Targets: power with wait <= 3 HTTP requests
-naming the server; the unchanged schedule and the unchanged ``server_startup`` 1 request each (and no
-change); the inventory ceil(N/100) list requests.
+with the variables as they are, ``server_subuser`` unchanged (made by a first run, not counted); then
+``ansible-inventory --list`` with the inventory plugin for N servers. Baseline: the fewest requests the
+panel's API allows. Targets: power with wait <= 3 HTTP requests naming the server; the unchanged schedule,
+``server_startup`` and subuser 1 request each (and the task reported unchanged); the inventory ceil(N/100)
+list requests.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bench import common
 NAME = "requests_per_operation"
 POWER_TARGET = 3
 SCHEDULE_TARGET = 1
+SUBUSER_TARGET = 1
 INVENTORY_PLUGIN = common.ROOT / "plugins" / "inventory" / "pterodactyl.py"
 # (label, playbook, extra vars, the fewest requests the API allows and which, target or None[, extra vars of a
 # first run of the playbook, not counted, that makes what the counted run finds])
@@ -84,9 +86,17 @@ OPERATIONS = [
         (1, "GET startup (the variables, their rules, the images)"),
         1,
     ),
+    (
+        "`server_subuser` unchanged (the subuser has these permissions)",
+        "subuser.yml",
+        {},
+        (1, "GET users (every subuser with its permissions)"),
+        SUBUSER_TARGET,
+        {},
+    ),
 ]
 # Operations whose task must report no change (a changed one would not be the operation measured).
-UNCHANGED = {"schedule.yml", "startup.yml"}
+UNCHANGED = {"schedule.yml", "startup.yml", "subuser.yml"}
 
 
 def measure_operation(workdir: pathlib.Path, box: dict, inventory: pathlib.Path, operation: tuple) -> dict:

@@ -13,9 +13,12 @@ import re
 from typing import Any
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_backups import BackupCalls
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_databases import DatabaseCalls
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_files import FilesCalls
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_network import NetworkCalls
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_schedules import ScheduleCalls
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_startup import StartupCalls
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._client_users import UserCalls
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError, invalid_option
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._http import HttpTransport
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._routes import EMPTY_PARAMETER, ROUTES, find, render
@@ -29,7 +32,9 @@ _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _IDENTIFIER_RE = re.compile(r"^(?:[0-9a-f]{8}|serv_[0-9A-Za-z]+)$")
 
 
-class PterodactylClient(FilesCalls, BackupCalls, StartupCalls, ScheduleCalls, HttpTransport):
+class PterodactylClient(
+    FilesCalls, BackupCalls, StartupCalls, ScheduleCalls, UserCalls, DatabaseCalls, NetworkCalls, HttpTransport
+):
     """A client for one panel and one API key.
 
     It subclasses the transport rather than wrapping it: callers and tests use the transport's

@@ -99,6 +99,23 @@ ROUTES = _table(
     Route("settings_rename", "POST", SERVER + "/settings/rename", "settings.rename", ("name",)),
     Route("settings_description", "POST", SERVER + "/settings/description", "settings.description"),
     Route("settings_reinstall", "POST", SERVER + "/settings/reinstall", "settings.reinstall"),
+    # subusers ({user} is the subuser's user uuid); the panel drops unknown keys and adds websocket.connect
+    Route("permissions", "GET", CLIENT_API + "/permissions"),
+    Route("subusers_list", "GET", SERVER + "/users", "user.read"),
+    Route("subusers_create", "POST", SERVER + "/users", "user.create", ("email", "permissions")),
+    Route("subusers_update", "POST", SERVER + "/users/{user}", "user.update", ("permissions",)),
+    Route("subusers_delete", "DELETE", SERVER + "/users/{user}", "user.delete"),
+    # databases ({database}: a hashid on Pterodactyl, the integer id on Pelican); no update route
+    Route("databases_list", "GET", SERVER + "/databases", "database.read"),
+    Route("databases_create", "POST", SERVER + "/databases", "database.create", ("database", "remote")),
+    Route("databases_rotate", "POST", SERVER + "/databases/{database}/rotate-password", "database.update"),
+    Route("databases_delete", "DELETE", SERVER + "/databases/{database}", "database.delete"),
+    # network allocations ({allocation} is the integer id)
+    Route("allocations_list", "GET", SERVER + "/network/allocations", "allocation.read"),
+    Route("allocations_create", "POST", SERVER + "/network/allocations", "allocation.create"),
+    Route("allocations_notes", "POST", SERVER + "/network/allocations/{allocation}", "allocation.update", ("notes",)),
+    Route("allocations_primary", "POST", SERVER + "/network/allocations/{allocation}/primary", "allocation.update"),
+    Route("allocations_delete", "DELETE", SERVER + "/network/allocations/{allocation}", "allocation.delete"),
 )
 
 # Rows that only one panel has (the others are on both): Pelican's own description route.
@@ -108,18 +125,7 @@ ONLY_ON = {"settings_description": "pelican"}
 # are checked against both panels; the body keys are recorded once a module sends the request.
 NOT_YET_USED = _table(
     Route("files_copy", "POST", SERVER + "/files/copy", "file.create"),
-    Route("permissions", "GET", CLIENT_API + "/permissions"),
     Route("account_activity", "GET", CLIENT_API + "/account/activity"),
-    Route("subusers_list", "GET", SERVER + "/users", "user.read"),
-    Route("subusers_create", "POST", SERVER + "/users", "user.create"),
-    Route("subusers_update", "POST", SERVER + "/users/{user}", "user.update"),
-    Route("subusers_delete", "DELETE", SERVER + "/users/{user}", "user.delete"),
-    Route("databases_list", "GET", SERVER + "/databases", "database.read"),
-    Route("databases_create", "POST", SERVER + "/databases", "database.create"),
-    Route("databases_delete", "DELETE", SERVER + "/databases/{database}", "database.delete"),
-    Route("allocations_list", "GET", SERVER + "/network/allocations", "allocation.read"),
-    Route("allocations_create", "POST", SERVER + "/network/allocations", "allocation.create"),
-    Route("allocations_delete", "DELETE", SERVER + "/network/allocations/{allocation}", "allocation.delete"),
 )
 
 

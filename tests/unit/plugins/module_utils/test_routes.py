@@ -22,9 +22,12 @@ import pytest
 from ansible_collections.gameops.pterodactyl.plugins.module_utils import (
     _client,
     _client_backups,
+    _client_databases,
     _client_files,
+    _client_network,
     _client_schedules,
     _client_startup,
+    _client_users,
     _routes,
 )
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
@@ -39,6 +42,7 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils._routes import
 
 ALL_ROWS = {**ROUTES, **NOT_YET_USED}
 CLIENT_MODULES = (_client, _client_files, _client_backups, _client_startup, _client_schedules)  # the client, mixins
+CLIENT_MODULES += (_client_users, _client_databases, _client_network)
 S = "/servers/{server}"
 
 # "METHOD path" per line, the path after /api/client; the same on both panels.
@@ -185,6 +189,10 @@ SERVER_PERMISSIONS = {
     ("GET", f"{S}/network/allocations"): "allocation.read",
     ("POST", f"{S}/network/allocations"): "allocation.create",
     ("DELETE", f"{S}/network/allocations/{{allocation}}"): "allocation.delete",
+    # RotatePasswordRequest; UpdateAllocationRequest (SetPrimaryAllocationRequest extends it)
+    ("POST", f"{S}/databases/{{database}}/rotate-password"): "database.update",
+    ("POST", f"{S}/network/allocations/{{allocation}}"): "allocation.update",
+    ("POST", f"{S}/network/allocations/{{allocation}}/primary"): "allocation.update",
 }
 # Where the panels differ: ScheduleTaskController::delete() checks the permission itself, Pterodactyl
 # Permission::ACTION_SCHEDULE_UPDATE, Pelican SubuserPermission::ScheduleDelete.
@@ -227,6 +235,10 @@ BODIES = {
     # StoreTaskRequest: payload is required_unless:action,backup
     ("POST", f"/api/client{S}/schedules/{{schedule}}/tasks"): ("action", "time_offset"),
     ("POST", f"/api/client{S}/schedules/{{schedule}}/tasks/{{task}}"): ("action", "time_offset"),
+    ("POST", f"/api/client{S}/users"): ("email", "permissions"),
+    ("POST", f"/api/client{S}/users/{{user}}"): ("permissions",),
+    ("POST", f"/api/client{S}/databases"): ("database", "remote"),
+    ("POST", f"/api/client{S}/network/allocations/{{allocation}}"): ("notes",),  # nullable|string|max:256|present
 }
 
 PANELS = sorted(UPSTREAM)
