@@ -223,7 +223,8 @@ def render_inventory(figures: dict) -> list[str]:
 
 def summary(figures: dict) -> list[str]:
     lines = [
-        f"requests_per_operation: {op['label']}: {op['total']} requests ({op['named']} naming the server)"
+        f"requests_per_operation: {op['label']}: {op['total']} request{'s' if op['total'] != 1 else ''} "
+        f"({op['named']} naming the server)"
         for op in figures["operations"]
     ]
     lines += [
