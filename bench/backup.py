@@ -47,17 +47,9 @@ RATIO_TARGET = 1.1
 NOTICE_TARGET = 0.5  # s
 REQUESTS_TARGET = 3
 MODULE = "ansible_collections.gameops.pterodactyl.plugins.modules.server_backup"
-FLEET = {
-    "roles": {"owner": "owner", "subuser": "helper", "admin": "admin", "application": "admin", "other": "other"},
-    "users": [
-        {"username": "owner"},
-        {"username": "admin", "root_admin": True, "keys": ["client", "application"]},
-        {"username": "helper"},
-        {"username": "other"},
-    ],
-    "nodes": [{"name": "node-eu1"}],
-    "eggs": [{"name": "Paper", "done": ')! For help, type "help"', "stop": "stop", "boot_seconds": 0.5}],
-    "servers": [
+FLEET = common.fleet(
+    [{"name": "Paper", "done": ')! For help, type "help"', "stop": "stop", "boot_seconds": 0.5}],
+    [
         {
             "name": "world",
             "node": "node-eu1",
@@ -65,7 +57,7 @@ FLEET = {
             "feature_limits": {"databases": 0, "allocations": 0, "backups": 5},
         }
     ],
-}
+)
 
 
 def fill(data_dir: pathlib.Path, size_mib: int) -> int:

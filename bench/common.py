@@ -143,6 +143,23 @@ def default_properties(server: dict) -> pathlib.Path:
 # --------------------------------------------------------------------------- #
 
 
+def fleet(eggs: list[dict], servers: list[dict]) -> dict:
+    """A sandbox fleet file's content: the usual users and roles (owner, admin, helper, other), one node
+    ``node-eu1``, and these eggs and servers."""
+    return {
+        "roles": {"owner": "owner", "subuser": "helper", "admin": "admin", "application": "admin", "other": "other"},
+        "users": [
+            {"username": "owner"},
+            {"username": "admin", "root_admin": True, "keys": ["client", "application"]},
+            {"username": "helper"},
+            {"username": "other"},
+        ],
+        "nodes": [{"name": "node-eu1"}],
+        "eggs": eggs,
+        "servers": servers,
+    }
+
+
 def describe(entry: dict, identifier: str) -> str:
     """``GET /servers/{id}/websocket`` style key of one logged request."""
     path = entry["path"].replace(identifier, "{id}")

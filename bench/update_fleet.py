@@ -71,17 +71,9 @@ EGG = {
 
 def fleet_file(path: pathlib.Path) -> pathlib.Path:
     """SERVERS running Paper servers on one node, 1.20.4, room for 10 backups each."""
-    fleet = {
-        "roles": {"owner": "owner", "subuser": "helper", "admin": "admin", "application": "admin", "other": "other"},
-        "users": [
-            {"username": "owner"},
-            {"username": "admin", "root_admin": True, "keys": ["client", "application"]},
-            {"username": "helper"},
-            {"username": "other"},
-        ],
-        "nodes": [{"name": "node-eu1"}],
-        "eggs": [EGG],
-        "servers": [
+    fleet = common.fleet(
+        [EGG],
+        [
             {
                 "name": f"mc-{index + 1:02d}",
                 "node": "node-eu1",
@@ -92,7 +84,7 @@ def fleet_file(path: pathlib.Path) -> pathlib.Path:
             }
             for index in range(SERVERS)
         ],
-    }
+    )
     path.write_text(yaml.safe_dump(fleet, sort_keys=False), encoding="utf-8")
     return path
 

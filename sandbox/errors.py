@@ -8,6 +8,7 @@ JSON with PHP's default escaping (``\\/``).
 from __future__ import annotations
 
 import json
+import time
 
 from aiohttp import web
 
@@ -148,7 +149,16 @@ def invalid_sort(unknown: list[str], allowed: list[str]) -> ApiError:
     )
 
 
-def throttled(headers: dict) -> ApiError:
+def throttled(limit: int, window_end: float) -> ApiError:
+    """Laravel's ThrottleRequests answer: the limit, nothing left, and when the window ends (``window_end``:
+    epoch seconds) as Retry-After and X-RateLimit-Reset."""
+    retry = max(0, int(window_end - time.time() + 0.999))
+    headers = {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": "0",
+        "Retry-After": str(retry),
+        "X-RateLimit-Reset": str(int(time.time()) + retry),
+    }
     return ApiError(429, "ThrottleRequestsException", TOO_MANY, headers=headers)
 
 

@@ -461,15 +461,7 @@ class Panel:
         for bucket, limit in buckets:
             ok, remaining, end = self._hit(bucket, limit)
             if not ok:
-                retry = max(0, int(end - time.time() + 0.999))
-                raise E.throttled(
-                    {
-                        "X-RateLimit-Limit": str(limit),
-                        "X-RateLimit-Remaining": "0",
-                        "Retry-After": str(retry),
-                        "X-RateLimit-Reset": str(int(time.time()) + retry),
-                    }
-                )
+                raise E.throttled(limit, end)
             if best is None or remaining < best[1]:
                 best = (limit, remaining)
         ctx.headers["X-RateLimit-Limit"] = str(best[0])
@@ -578,15 +570,7 @@ class Panel:
         the one over ``limit`` in the window (``period`` s, default the client API's) is a 429."""
         ok, remaining, end = self._hit(bucket, limit, period)
         if not ok:
-            retry = max(0, int(end - time.time() + 0.999))
-            raise E.throttled(
-                {
-                    "X-RateLimit-Limit": str(limit),
-                    "X-RateLimit-Remaining": "0",
-                    "Retry-After": str(retry),
-                    "X-RateLimit-Reset": str(int(time.time()) + retry),
-                }
-            )
+            raise E.throttled(limit, end)
         if remaining < int(ctx.headers.get("X-RateLimit-Remaining", remaining + 1)):
             ctx.headers["X-RateLimit-Limit"] = str(limit)
             ctx.headers["X-RateLimit-Remaining"] = str(remaining)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils import _stream, _wings, _wings_errors
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import ConsoleError, ConsoleTimeout
@@ -41,26 +42,11 @@ class ConsoleSession(WingsLink):
     """A console session on one server: its state, console lines, stats and other events. Use as a
     context manager. The link (connection, token, reconnects, send limits) is ``WingsLink``."""
 
-    def __init__(
-        self,
-        credentials: Callable[[], dict],
-        *,
-        origin: str,
-        validate_certs: bool = True,
-        ca_path: str | None = None,
-        timeout: float = 30.0,
-        max_reconnects: int = 3,
-    ) -> None:
+    def __init__(self, credentials: Callable[[], dict], **link: Any) -> None:
+        """``link``: ``WingsLink``'s options (origin, validate_certs, ca_path, timeout, max_reconnects)."""
         if not HAS_WEBSOCKET:
             raise _wings_errors.missing_library(WEBSOCKET_IMPORT_ERROR)
-        super().__init__(
-            credentials,
-            origin=origin,
-            validate_certs=validate_certs,
-            ca_path=ca_path,
-            timeout=timeout,
-            max_reconnects=max_reconnects,
-        )
+        super().__init__(credentials, **link)
         self._view = _wings.ServerView()
         self._stream = _stream.ConsoleStream()
         self._view.on_lines = lambda lines: self._stream.receive(lines, time.monotonic())

@@ -120,6 +120,29 @@ class PterodactylError(Exception):
         self.uncertain = uncertain
         super().__init__(join_sentences(message, hint))
 
+    def retold(
+        self,
+        message: str | None = None,
+        *,
+        hint: str | None = None,
+        uncertain: bool | None = None,
+        result: dict | None = None,
+    ) -> PterodactylError:
+        """This error told again: another message (what an earlier step already did, say), hint, certainty
+        or partial result; the panel's answer (status, code, detail, errors, method, path) kept."""
+        return PterodactylError(
+            self.message if message is None else message,
+            status=self.status,
+            code=self.code,
+            detail=self.detail,
+            errors=self.errors,
+            method=self.method,
+            path=self.path,
+            hint=self.hint if hint is None else hint,
+            result=self.result if result is None else result,
+            uncertain=self.uncertain if uncertain is None else uncertain,
+        )
+
     def with_result(self, result: dict) -> PterodactylError:
         """Record the task's partial result (a copy) and return the error, for ``raise``."""
         self.result = dict(result)

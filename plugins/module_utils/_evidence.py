@@ -101,17 +101,7 @@ def gave_up(error: PterodactylError, what: str, finding: Finding) -> Pterodactyl
     else:
         message = f"{what} may or may not have run: {error.message}; {finding.evidence}"
         hint = "it was not sent again, so that it cannot run twice; check the server's console or activity log"
-    return PterodactylError(
-        message,
-        status=error.status,
-        code=error.code,
-        detail=error.detail,
-        errors=error.errors,
-        method=error.method,
-        path=error.path,
-        hint=hint,
-        uncertain=finding.outcome != NOT_RUN,
-    )
+    return error.retold(message, hint=hint, uncertain=finding.outcome != NOT_RUN)
 
 
 def recovery_entry(request: str, error: PterodactylError, finding: Finding, action: str) -> dict:

@@ -80,22 +80,3 @@ def send_checked(
         return send()
     except PterodactylError as again:
         raise gave_up(again, what, finding) from None
-
-
-def retold(
-    error: PterodactylError, message: str | None = None, hint: str | None = None, uncertain: bool | None = None
-) -> PterodactylError:
-    """``error`` with another message (what an earlier step already did, say), hint or certainty (a 5xx
-    that names a refusal); the rest kept."""
-    return PterodactylError(
-        error.message if message is None else message,
-        status=error.status,
-        code=error.code,
-        detail=error.detail,
-        errors=error.errors,
-        method=error.method,
-        path=error.path,
-        hint=error.hint if hint is None else hint,
-        result=error.result,
-        uncertain=error.uncertain if uncertain is None else uncertain,
-    )

@@ -137,14 +137,10 @@ class RemoteFiles:
         if now is not None and now == data:
             return f"the answer to the write was lost ({exc.message}); reading the file back shows the new content"
         state = "does not exist" if now is None else "does not hold the new content (it was not changed, or partly)"
-        raise PterodactylError(
+        raise exc.retold(
             f"writing {path.path} failed: {exc.message}; read back, the file {state}",
-            status=exc.status,
-            code=exc.code,
-            detail=exc.detail,
-            method=exc.method,
-            path=exc.path,
             hint="run the task again: it compares before it writes",
+            uncertain=False,  # read back: the file's state is known
         ) from None
 
     def upload(self, path: ServerPath, stream: IO[bytes], size: int) -> None:

@@ -165,7 +165,7 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils import _alloca
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError, invalid_option
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._options import COUNT, NumberRule
-from ansible_collections.gameops.pterodactyl.plugins.module_utils._recovery import retold, seen, send_checked
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._recovery import seen, send_checked
 
 NUMBERS = {"port": NumberRule(COUNT, maximum=65535)}
 LONGEST_NOTES = 256
@@ -291,7 +291,7 @@ class AllocationTask:
                     f"it has no notes: run the task again with port {target.get('port')} and the notes, or release it"
                 )
             message = f"the panel assigned {_allocations.address(target)}, but then {exc.message}"
-            raise retold(exc, message=message, hint=hint) from None
+            raise exc.retold(message=message, hint=hint) from None
         return target
 
     def _assign(self, before: list[dict]) -> dict:

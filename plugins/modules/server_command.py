@@ -245,14 +245,8 @@ def commands_diff(commands: list[str]) -> dict:
 
 def unresolved_error(exc: PterodactylError, command: str, finding: _evidence.Finding) -> PterodactylError:
     """The failure for a command that may or may not have run, when the panel could not tell."""
-    return PterodactylError(
+    return exc.retold(
         f"'{command}' may or may not have run: {exc.message}; {finding.evidence}",
-        status=exc.status,
-        code=exc.code,
-        detail=exc.detail,
-        errors=exc.errors,
-        method=exc.method,
-        path=exc.path,
         hint="It was not sent again, so that it cannot run twice. Grant the key's user activity.read "
         "to let the module find out from the activity log, or check the server's console.",
         uncertain=True,
@@ -289,15 +283,8 @@ def partial_error(exc: PterodactylError, sent: list[str], total: int) -> Pteroda
     """The failure to report: says which commands were sent before it, when some were."""
     if not sent:
         return exc
-    return PterodactylError(
-        f"{len(sent)} of {total} command(s) were sent before this failure ({', '.join(sent)}): {exc.message}",
-        status=exc.status,
-        code=exc.code,
-        detail=exc.detail,
-        errors=exc.errors,
-        method=exc.method,
-        path=exc.path,
-        hint=exc.hint,
+    return exc.retold(
+        f"{len(sent)} of {total} command(s) were sent before this failure ({', '.join(sent)}): {exc.message}"
     )
 
 

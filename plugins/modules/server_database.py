@@ -173,7 +173,7 @@ from ansible_collections.gameops.pterodactyl.plugins.module_utils import _databa
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._evidence import UNKNOWN, Finding, recovery_entry
-from ansible_collections.gameops.pterodactyl.plugins.module_utils._recovery import retold, seen, send_checked
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._recovery import seen, send_checked
 
 HINTS = {
     "NoSuitableDatabaseHostException": "no database host serves this server's node: a panel administrator must add "
@@ -245,7 +245,7 @@ class DatabaseTask:
                 current = getattr(self, "_" + action)(name, current)
         except PterodactylError as exc:
             hint = HINTS.get(exc.code or "")
-            raise (retold(exc, hint=hint) if hint else exc).with_result(self.result) from None
+            raise (exc.retold(hint=hint) if hint else exc).with_result(self.result) from None
         return self.result
 
     def _predicted(self, databases: list[dict], name: str, deleting: bool) -> dict:
@@ -277,7 +277,7 @@ class DatabaseTask:
                 return self.client.create_database(self.server, name, self.params["remote"])
             except PterodactylError as exc:  # a 500 that names a refusal: it did not run
                 if exc.code == "DatabaseClientFeatureNotEnabledException":
-                    raise retold(exc, uncertain=False) from None
+                    raise exc.retold(uncertain=False) from None
                 raise
 
         recovery = self.result["recovery"]

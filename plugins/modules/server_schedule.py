@@ -278,16 +278,11 @@ FIRST_TASK_HINTS = {
 def first_task_failed(exc: PterodactylError, schedule: dict, first: dict) -> PterodactylError:
     """The panel's answer to a run-now whose first task failed (it runs before the panel answers)."""
     what = f"{first['action']} '{first['payload']}'" if first.get("payload") else first["action"]
-    return PterodactylError(
+    return exc.retold(
         f"the schedule {schedule.get('name')!r} (id {schedule.get('id')}) was started, but its first task "
         f"({what}) failed, and the panel answered with that failure: {exc.message}",
-        status=exc.status,
-        code=exc.code,
-        detail=exc.detail,
-        errors=exc.errors,
-        method=exc.method,
-        path=exc.path,
         hint=FIRST_TASK_HINTS.get(first["action"], exc.hint),
+        uncertain=False,  # the panel's answer says what happened
     )
 
 

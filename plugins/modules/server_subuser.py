@@ -143,7 +143,7 @@ recovery:
 from ansible_collections.gameops.pterodactyl.plugins.module_utils import _subusers
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
-from ansible_collections.gameops.pterodactyl.plugins.module_utils._recovery import retold, seen, send_checked
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._recovery import seen, send_checked
 
 ESCALATION = "Cannot assign permissions"
 
@@ -251,15 +251,14 @@ class SubuserTask:
             held = self._held()
             lacking = [key for key in steps["send"] if held is not None and "*" not in held and key not in held]
             which = f"lacks {', '.join(lacking)}" if lacking else "lacks some of them"
-            return retold(
-                exc,
+            return exc.retold(
                 hint=f"the key's user {which} itself; a subuser can only grant the permissions it "
                 "holds: use the owner's key, or leave them out",
             )
         if exc.status == 403 and steps["action"] in ("update", "delete"):
-            return retold(exc, hint=f"{exc.hint} A user cannot change or remove their own subuser entry either.")
+            return exc.retold(hint=f"{exc.hint} A user cannot change or remove their own subuser entry either.")
         if exc.code == "UserIsServerOwnerException":
-            return retold(exc, hint="the server's owner has every permission already: leave the owner out")
+            return exc.retold(hint="the server's owner has every permission already: leave the owner out")
         return exc
 
     def _held(self) -> list[str] | None:

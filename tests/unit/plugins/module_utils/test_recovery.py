@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
-from ansible_collections.gameops.pterodactyl.plugins.module_utils._recovery import retold, seen, send_checked
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._recovery import seen, send_checked
 
 LOST = PterodactylError("POST /x failed: ReadTimeout", code="ReadTimeout", uncertain=True)
 
@@ -68,6 +68,6 @@ def test_a_second_failure_and_an_unreadable_list_give_up_unsent():
 
 def test_retold_keeps_the_fields():
     error = PterodactylError("HTTP 500", status=500, code="SomeException", detail="x", uncertain=True)
-    again = retold(error, hint="look here", uncertain=False)
+    again = error.retold(hint="look here", uncertain=False)
     assert (again.status, again.code, again.detail, again.uncertain) == (500, "SomeException", "x", False)
     assert str(again) == "HTTP 500. look here"
