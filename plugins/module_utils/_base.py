@@ -175,8 +175,19 @@ class PterodactylModule:
         try:
             result = action()
         except PterodactylError as exc:
-            self.module.fail_json(msg=str(exc), failure=exc.to_failure(), **self._with_waits(exc.result))
+            self.module.fail_json(msg=str(exc), failure=exc.to_failure(), **self._with_waits(self._settled(exc)))
         self.module.exit_json(**self._with_waits(result))
+
+    def _settled(self, exc: PterodactylError) -> dict:
+        """A failed task's partial result, ``changed`` only when something did change: a module may have
+        recorded a change it was about to make; when the panel acknowledged no request that changes
+        anything and no answer was lost, nothing did."""
+        result = dict(exc.result)
+        if self._client is None or not result.get("changed") or self.check_mode or exc.uncertain:
+            return result
+        if not getattr(self._client, "changes_answered", 1):
+            result["changed"] = False
+        return result
 
     def _with_waits(self, result: dict) -> dict:
         """The result with ``rate_limited_seconds`` (when a client was built), warning about long waits."""

@@ -152,6 +152,7 @@ class HttpTransport(Answers, Paginated):
         self.rate_limit_limit: int | None = None
         self.rate_limit_remaining: int | None = None
         self.request_count = 0
+        self.changes_answered = 0  # requests that change something (not GET/HEAD) the panel answered with a 2xx
         self.rate_limited_seconds = 0.0  # time spent waiting out 429s, over every request of this client
         self.panel_clock_offset: float | None = None  # the panel's clock (Date header) minus ours, seconds
         self._lock = threading.Lock()
@@ -362,6 +363,9 @@ class HttpTransport(Answers, Paginated):
         """``response`` when it is a 2xx; otherwise the error it stands for is raised."""
         status = response.status_code
         if 200 <= status < 300:
+            if method not in SAFE_METHODS:
+                with self._lock:
+                    self.changes_answered += 1
             return response
         if 300 <= status < 400:
             raise self._redirect_error(response, method, path)

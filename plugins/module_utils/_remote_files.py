@@ -78,11 +78,13 @@ class RemoteFiles:
         return find_entry(entries, path.name)
 
     def read_small(self, path: ServerPath) -> bytes | None:
-        """The bytes of a file through the panel, None when it does not exist; a too-large file raises
-        (its status is TOO_LARGE_STATUS: read it with ``download`` instead)."""
+        """The bytes of a file expected to be small, through the panel (one request); None when it does not
+        exist. One larger than the panel's editor allows (TOO_LARGE_STATUS) is read through Wings instead."""
         try:
             return self.client.file_contents(self.server, path.path)
         except PterodactylError as exc:
+            if exc.status == TOO_LARGE_STATUS:
+                return self._download_bytes(path)
             if exc.status in MISSING_STATUSES and self.stat(path) is None:
                 return None
             raise

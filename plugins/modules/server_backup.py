@@ -249,16 +249,15 @@ class BackupTask:
     def _found(self, backup: dict) -> None:
         locked = self.params["locked"]
         if locked is not None and bool(backup.get("is_locked")) != locked and _backups.state_of(backup) != "failed":
-            self.result["changed"] = True
             if not self.base.check_mode:
                 backup = self.client.toggle_backup_lock(self.server, backup["uuid"])
             else:
                 backup = {**backup, "is_locked": locked}
+            self.result["changed"] = True
         self.result["backup"] = _backups.shaped(backup)
         self.after = _backups.newest_first([backup if b.get("uuid") == backup.get("uuid") else b for b in self.backups])
 
     def _create(self, waits: Waits) -> None:
-        self.result["changed"] = True
         keep = self.params["keep"]
         if keep is not None:
             self._make_room()
@@ -269,14 +268,14 @@ class BackupTask:
             "is_locked": bool(self.params["locked"]),
         }
         if self.base.check_mode:
-            self.result["backup"] = _backups.shaped(predicted)
+            self.result.update(changed=True, backup=_backups.shaped(predicted))
             self._rotate(predicted, keep, predict=True)
             return
         mark = waits.prepare()
         backup = self.client.create_backup(
             self.server, self.params["name"], self.params["ignored"], bool(self.params["locked"])
         )
-        self.result["backup"] = _backups.shaped(backup)
+        self.result.update(changed=True, backup=_backups.shaped(backup))
         if self.params["wait"]:
             backup = waits.backup_done(backup, mark)
             self.result["backup"] = _backups.shaped(backup)
@@ -317,10 +316,10 @@ class BackupTask:
 
     def _delete(self, backups: list[dict]) -> None:
         for backup in backups:
-            self.result["changed"] = True
-            self.result["deleted"].append(_backups.shaped(backup))
             if not self.base.check_mode:
                 self.client.delete_backup(self.server, backup["uuid"])
+            self.result["changed"] = True
+            self.result["deleted"].append(_backups.shaped(backup))
 
     # -- absent --
 
@@ -336,6 +335,7 @@ class BackupTask:
                     )
                 if not self.base.check_mode:
                     self.client.toggle_backup_lock(self.server, backup["uuid"])
+                self.result["changed"] = True  # unlocked, even if the delete then fails
         self._delete(matches)
         self.after = [b for b in _backups.newest_first(self.backups) if b not in matches]
         if matches:
@@ -349,11 +349,13 @@ class BackupTask:
             what = self.params["uuid"] or self.params["name"]
             raise PterodactylError(f"no successful backup {what!r} to restore", code="InvalidOption")
         backup = done[0]
-        self.result.update(changed=True, backup=_backups.shaped(backup))
+        self.result["backup"] = _backups.shaped(backup)
         if self.base.check_mode:
+            self.result["changed"] = True
             return
         mark = waits.prepare()
         self.client.restore_backup(self.server, backup["uuid"], self.params["truncate"])
+        self.result["changed"] = True
         if self.params["wait"]:
             waits.restore_done(mark)
 

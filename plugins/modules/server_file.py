@@ -272,11 +272,18 @@ class FileTask:
         return self.result
 
     def _do(self, text: str, action, *args) -> None:
-        """Record an action; run it unless in check mode."""
+        """Run an action unless in check mode, then record it. A refused action is neither in ``actions`` nor
+        a change; one whose answer was lost is both, marked so."""
+        if not self.base.check_mode:
+            try:
+                action(*args)
+            except PterodactylError as exc:
+                if exc.uncertain:
+                    self.result["actions"].append(f"{text} (its answer was lost: it may or may not have been done)")
+                    self.result["changed"] = True
+                raise
         self.result["actions"].append(text)
         self.result["changed"] = True
-        if not self.base.check_mode:
-            action(*args)
 
     # -- state=absent / directory --
 

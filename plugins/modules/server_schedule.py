@@ -312,6 +312,8 @@ class ScheduleTask:
         try:
             self.result["schedule"] = self._apply(plan)
         except PterodactylError as exc:
+            # changed: what was done before the failure, or a request whose answer was lost
+            self.result["changed"] = bool(self.result["changes"]) or exc.uncertain
             raise exc.with_result(self.result) from None
         return self.result
 

@@ -159,6 +159,30 @@ def test_run_fails_with_the_declared_partial_result():
     assert result["state"] == "offline" and result["changed"] is True
 
 
+@pytest.mark.parametrize(
+    "answered, uncertain, check_mode, changed",
+    [
+        (0, False, False, False),  # every change was refused or never sent: nothing changed
+        (1, False, False, True),  # one change was acknowledged before the failure
+        (0, True, False, True),  # an answer was lost: it may have changed
+        (0, False, True, True),  # check mode: the prediction stands
+    ],
+)
+def test_a_failed_task_is_changed_only_when_something_changed(answered, uncertain, check_mode, changed):
+    base = build({"url": "https://a.test", "api_key": "ptlc_a", "server": "x", "_ansible_check_mode": check_mode})
+    client = base.client
+    client.changes_answered = answered
+
+    def action():
+        error = PterodactylError("refused", status=403, code="AccessDeniedHttpException", uncertain=uncertain)
+        raise error.with_result({"changed": True, "actions": ["write /a"]})
+
+    with pytest.raises(Exited) as caught:
+        base.run(action)
+    assert caught.value.failed and caught.value.result["changed"] is changed
+    assert caught.value.result["actions"] == ["write /a"]
+
+
 def test_run_without_partial_result():
     base = build({"url": "https://a.test", "api_key": "ptlc_a", "server": "x"})
 

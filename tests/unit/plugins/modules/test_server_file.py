@@ -52,6 +52,23 @@ def test_a_changed_small_text_file_costs_a_read_and_a_write(fakes):
     assert result["diff"]["before"] == "motd=hi\n" and result["diff"]["after"] == "motd=hello\n"
 
 
+def test_a_file_too_large_for_the_panels_editor_is_compared_through_the_node(fakes):
+    long_text = b"a line of a long log\n" * 60
+    files = FakeFiles({"/logs/long.txt": long_text}, edit_limit=1000)  # above it: 400 "too large to view"
+    result = run(fakes, files, path="logs/long.txt", content=long_text.decode())
+    assert not result["changed"] and result["size"] == len(long_text) and result["sha256"] == sha(long_text)
+    assert [call[0] for call in files.calls] == ["file_contents", "download_url"]
+
+
+def test_a_refused_write_is_not_reported_as_a_change(fakes):
+    files = FakeFiles({"/server.properties": b"motd=hi\n"})
+    files.fail["write_file"] = error(403, "This action is unauthorized.")
+    with pytest.raises(PterodactylError) as caught:
+        run(fakes, files, content="motd=hello\n")
+    assert caught.value.result["changed"] is False and caught.value.result["actions"] == []
+    assert files.tree["/server.properties"] == b"motd=hi\n"
+
+
 def test_check_mode_predicts_and_sends_nothing_that_changes(fakes):
     files = FakeFiles({"/server.properties": b"motd=hi\n"})
     result = run(fakes, files, check_mode=True, content="motd=hello\n", mode="0600", backup=True)
