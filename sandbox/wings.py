@@ -538,7 +538,7 @@ def add_wings_routes(app: web.Application, node_context: Any) -> None:
     def open_sockets(uuid: str) -> int:
         return sum(1 for sock in sockets if sock.uuid == uuid)
 
-    def not_found(request: web.Request) -> web.Response:
+    async def not_found(request: web.Request) -> web.Response:
         return web.Response(
             status=404,
             body=go_json({"error": NOT_FOUND}).encode(),
@@ -553,7 +553,7 @@ def add_wings_routes(app: web.Application, node_context: Any) -> None:
     async def websocket(request: web.Request) -> web.StreamResponse:
         server = ctx.servers_by_uuid.get(request.match_info["uuid"])
         if server is None or getattr(server, "runtime", None) is None:
-            return not_found(request)
+            return await not_found(request)
         w12 = node_features(ctx)["w12"]
         extra: dict[str, str] = {}
         if w12:
@@ -619,7 +619,7 @@ def add_wings_routes(app: web.Application, node_context: Any) -> None:
                 {"error": "You are not authorized to access this endpoint."}, status=403, dumps=go_json
             )
         if request.match_info["uuid"] not in ctx.servers_by_uuid:
-            return not_found(request)
+            return await not_found(request)
         try:
             body = await request.json()
             jtis = body["jtis"]
