@@ -137,7 +137,7 @@ def plan_variables(variables: list[dict], wanted: dict) -> dict[str, str]:
                 f"variables.{name} is not a startup variable of this server",
                 hint=f"the editable ones are: {', '.join(editable) or 'none'}",
             )
-        text = as_text(value)
+        text = as_text(value).strip()  # the panel trims what it receives (TrimStrings) and stores that
         if current[name] == text:
             continue
         if not by_name[name].get("is_editable"):
