@@ -82,11 +82,13 @@ changed_variables:
   type: list
   elements: str
 docker_image:
-  description: The server's Docker image after the task (V(null) when the panel does not say).
+  description:
+    - The server's Docker image after the task.
+    - V(null) when O(docker_image) is not given (the image is then not read, to keep an unchanged task at one request).
   returned: always
   type: str
 previous_docker_image:
-  description: The image before the task.
+  description: The image before the task (V(null) when O(docker_image) is not given).
   returned: always
   type: str
 docker_images:
