@@ -34,9 +34,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("rules", "value"), [(rules, value) for rules, values in CASES for value in values], ids=lambda x: repr(x)
-)
+@pytest.mark.parametrize(("rules", "value"), [(rules, value) for rules, values in CASES for value in values], ids=repr)
 def test_the_module_says_what_the_panel_says(rules, value):
     panel = failures("value", True, clean_input(value), rules)
     assert check_value(value, rules) == (panel[0][1] if panel else None)
