@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-_INTEGER_RE = re.compile(r"^[+-]?\d+$")
+_INTEGER_RE = re.compile(r"^[+-]?(0|[1-9]\d*)$")  # PHP's FILTER_VALIDATE_INT: no leading zeros
 _NUMERIC_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-BOOLEANS = ("1", "0", "true", "false", "")
+BOOLEANS = ("1", "0")  # Laravel's boolean rule: true, false, 1, 0, "1", "0" - not "true" or "false"
 
 
 def split_rules(rules: str | list) -> list[tuple[str, str]]:
@@ -42,7 +42,7 @@ def check_value(value: str | None, rules: str | list) -> str | None:
     """The panel's message for a value the rules refuse, or None when they accept it (or cannot tell)."""
     parsed = split_rules(rules)
     names = {name for name, _argument in parsed}
-    text = "" if value is None else str(value)
+    text = "" if value is None else str(value).strip()  # the panel's TrimStrings, then empty is null
     if text == "":
         if "required" in names:
             return "The value field is required."
@@ -72,7 +72,7 @@ def _numeric_rule(text: str, _argument: str, _numeric: bool) -> str | None:
 
 
 def _boolean(text: str, _argument: str, _numeric: bool) -> str | None:
-    return None if text.lower() in BOOLEANS else "The value field must be true or false."
+    return None if text in BOOLEANS else "The value field must be true or false."
 
 
 def _in(text: str, argument: str, _numeric: bool) -> str | None:

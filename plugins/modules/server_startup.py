@@ -82,11 +82,13 @@ changed_variables:
   type: list
   elements: str
 docker_image:
-  description: The server's Docker image after the task (V(null) when the panel does not say).
+  description:
+    - The server's Docker image after the task.
+    - V(null) when O(docker_image) is not given (the image is then not read, to keep an unchanged task at one request).
   returned: always
   type: str
 previous_docker_image:
-  description: The image before the task.
+  description: The image before the task (V(null) when O(docker_image) is not given).
   returned: always
   type: str
 docker_images:
@@ -137,7 +139,7 @@ def plan_variables(variables: list[dict], wanted: dict) -> dict[str, str]:
                 f"variables.{name} is not a startup variable of this server",
                 hint=f"the editable ones are: {', '.join(editable) or 'none'}",
             )
-        text = as_text(value)
+        text = as_text(value).strip()  # the panel trims what it receives (TrimStrings) and stores that
         if current[name] == text:
             continue
         if not by_name[name].get("is_editable"):

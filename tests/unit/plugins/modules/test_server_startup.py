@@ -64,6 +64,41 @@ def test_plan_sends_only_what_differs_compared_as_strings():
     assert ss.plan_variables(VARIABLES, {"MINECRAFT_VERSION": "1.20.4", "SERVER_JARFILE": "server.jar"}) == {}
     assert ss.plan_variables(VARIABLES, {"MINECRAFT_VERSION": "1.21.1"}) == {"MINECRAFT_VERSION": "1.21.1"}
     assert ss.plan_variables(VARIABLES, {"BUILD_NUMBER": 12}) == {}  # read-only but unchanged: fine
+    assert ss.plan_variables(VARIABLES, {"MINECRAFT_VERSION": " 1.20.4 "}) == {}  # the panel trims what it gets
+
+
+def test_null_is_empty_and_values_are_compared_as_text():
+    variables = [
+        {
+            "env_variable": "MOTD",
+            "server_value": "",
+            "default_value": "hi",
+            "is_editable": True,
+            "rules": "nullable|string",
+        },
+        {
+            "env_variable": "PVP",
+            "server_value": "1",
+            "default_value": "1",
+            "is_editable": True,
+            "rules": "required|boolean",
+        },
+        {
+            "env_variable": "PORT",
+            "server_value": None,
+            "default_value": "25565",
+            "is_editable": True,
+            "rules": "integer",
+        },
+    ]
+    assert ss.plan_variables(variables, {"MOTD": None, "PVP": True, "PORT": 25565}) == {}
+    assert ss.plan_variables(variables, {"MOTD": "x", "PVP": False, "PORT": 25566}) == {
+        "MOTD": "x",
+        "PVP": "0",
+        "PORT": "25566",
+    }
+    with pytest.raises(PterodactylError, match="PVP: The value field must be true or false."):
+        ss.plan_variables(variables, {"PVP": "true"})
 
 
 @pytest.mark.parametrize(
