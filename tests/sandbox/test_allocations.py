@@ -3,7 +3,7 @@ node's pool and the client range, the refusals and their texts, notes, primary, 
 
 from __future__ import annotations
 
-from families_expect import GENERIC_500, NOT_FOR_SERVER, NOT_FOUND_UNKNOWN, Server, errors, flavored, settings
+from families_expect import GENERIC_500, NOT_FOR_SERVER, NOT_FOUND_UNKNOWN, WIDE, Server, errors, flavored, settings
 
 LIMIT_REACHED = "Cannot assign additional allocations to this server: limit has been reached."
 NOT_ENABLED = "Server auto-allocation is not enabled for this instance."
@@ -106,3 +106,16 @@ def test_notes_primary_and_delete(sb):
     own = main.ok("GET", "/network/allocations")["data"][0]["attributes"]["id"]
     for method, op in (("POST", ""), ("POST", f"/{own}"), ("POST", f"/{own}/primary"), ("DELETE", f"/{own}")):
         assert main(method, "/network/allocations" + op, "reader", json={"notes": None}).status_code == 403
+
+
+def test_pelican_limits_allocation_creation_per_server(pl_sandbox):
+    assert pl_sandbox.control("POST", "/reset").status_code in (200, 204)  # the windows of the tests before
+    settings(pl_sandbox, allocation_create_throttle={"count": 2, "period": 60})
+    try:
+        bare, faraway = Server(pl_sandbox, "bare"), Server(pl_sandbox, "faraway")
+        asked = [bare("POST", "/network/allocations") for _unused in range(3)]
+        assert [r.status_code for r in asked] == [400, 400, 429]  # bare has no room: refused, yet counted
+        assert errors(asked[2]) == [("ThrottleRequestsException", "429", "Too Many Attempts.")]
+        assert faraway("POST", "/network/allocations").status_code != 429  # a window per server
+    finally:
+        settings(pl_sandbox, allocation_create_throttle=WIDE)

@@ -98,6 +98,29 @@ def test_time_offsets_and_the_sequence(pt_sandbox):
     extra.ok("DELETE", f"/schedules/{sid}", status=204)
 
 
+def test_a_run_is_processing_until_its_last_task_and_the_cron_leaves_it_alone(pt_sandbox):
+    extra = Server(pt_sandbox, "extra")
+    running(extra)
+    sid = extra.schedule("long run")["id"]
+    extra.task(sid, payload="say begun")
+    extra.task(sid, payload="say ended", offset=3)
+    before = extra.ok("GET", f"/schedules/{sid}")["attributes"]
+    assert before["is_processing"] is False and before["last_run_at"] is None
+    assert sid in extra.tick(61)["started"]
+    wait_for(lambda: said(extra, "begun"), timeout=10)
+    attrs = extra.ok("GET", f"/schedules/{sid}")["attributes"]
+    assert attrs["is_processing"] is True and attrs["last_run_at"] is None
+    assert attrs["next_run_at"] > before["next_run_at"]  # set when the run started
+    assert [t["attributes"]["is_queued"] for t in attrs["relationships"]["tasks"]["data"]] == [False, True]
+    assert sid not in extra.tick(61)["started"]  # due again, but a processing schedule is not started
+    assert not said(extra, "ended")
+    ended = extra.settle(sid)
+    assert said(extra, "ended") and ended["last_run_at"] is not None
+    assert [t["attributes"]["is_queued"] for t in ended["relationships"]["tasks"]["data"]] == [False, False]
+    extra.patch(state="offline")
+    extra.ok("DELETE", f"/schedules/{sid}", status=204)
+
+
 def test_only_when_online_ends_the_run_silently(pt_sandbox):
     bare = Server(pt_sandbox, "bare")
     sid = bare.schedule("online only", only_when_online=True)["id"]
