@@ -79,7 +79,8 @@ class Answers:
         if status == 429 and code == "TooManyRequestsHttpException":  # a per-server throttle (backups)
             hint = throttle_hint(detail, retry, state.waited, self.rate_limit_wait)
         elif status == 429 and _restore_throttle(method, path, retry):
-            what = f"{detail or 'Too Many Attempts.'} (Pelican allows {RESTORES_PER_15_MIN} restores of a server per 15 minutes)"
+            limit = f"Pelican allows {RESTORES_PER_15_MIN} restores of a server per 15 minutes"
+            what = f"{detail or 'Too Many Attempts.'} ({limit})"
             hint = throttle_hint(what, retry, state.waited, self.rate_limit_wait)
         elif status == 429:
             hint = rate_limit_hint(state.waited, self.rate_limit_wait)

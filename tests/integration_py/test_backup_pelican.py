@@ -86,9 +86,8 @@ def test_backups_on_pelican(quality_sandbox, runner):
     assert sandbox["flavor"] == "pelican"
     world = sandbox.server("world")["identifier"]
     playbook = runner.write("pelican.yml", PLAYBOOK)
-    extra = runner.write(
-        "vars.json", json.dumps({"panel_url": sandbox["panel_url"], "api_key": sandbox["keys"]["owner"], "world": world})
-    )
+    variables = {"panel_url": sandbox["panel_url"], "api_key": sandbox["keys"]["owner"], "world": world}
+    extra = runner.write("vars.json", json.dumps(variables))
     ran = runner.run("ansible-playbook", playbook, "-e", f"@{extra}", timeout=240)
     output = ran.stdout + ran.stderr
     assert ran.returncode == 0, output[-6000:]
