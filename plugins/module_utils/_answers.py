@@ -75,9 +75,13 @@ class Answers:
         errors = error_entries(decoded)
         first = errors[0] if errors else {}
         code, detail = first.get("code"), first.get("detail")
+        retry = retry_after_seconds(response.headers.get("Retry-After"), time.time()) if status == 429 else None
         if status == 429 and code == "TooManyRequestsHttpException":  # a per-server throttle (backups)
-            retry = retry_after_seconds(response.headers.get("Retry-After"), time.time())
             hint = throttle_hint(detail, retry, state.waited, self.rate_limit_wait)
+        elif status == 429 and _restore_throttle(method, path, retry):
+            limit = f"Pelican allows {RESTORES_PER_15_MIN} restores of a server per 15 minutes"
+            what = f"{detail or 'Too Many Attempts.'} ({limit})"
+            hint = throttle_hint(what, retry, state.waited, self.rate_limit_wait)
         elif status == 429:
             hint = rate_limit_hint(state.waited, self.rate_limit_wait)
         elif looks_like_wings(decoded):
@@ -99,6 +103,16 @@ class Answers:
             hint=hint,
             uncertain=method not in SAFE_METHODS and status >= 500 and (status, code) not in DEFINITE_SERVER_ERRORS,
         )
+
+
+RESTORES_PER_15_MIN = 3  # Pelican's ResourceLimit::BackupRestore
+
+
+def _restore_throttle(method: str, path: str, retry: float | None) -> bool:
+    """A 429 of a backup restore that is Pelican's restore throttle (per server, 15 minutes), not the
+    per-minute rate limit: its Retry-After is longer than the rate limit's minute."""
+    restore = method == "POST" and "/backups/" in path and path.rstrip("/").endswith("/restore")
+    return restore and retry is not None and retry > 60
 
 
 def _text(response: Any) -> str:

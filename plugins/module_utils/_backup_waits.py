@@ -63,6 +63,7 @@ class Waits:
         self.result = result
         self.timeout = base.params["wait_timeout"]
         self.console = None
+        self.tried = False  # the websocket was tried (once a task: a refusal is not asked again)
 
     def close(self) -> None:
         if self.console is not None:
@@ -72,6 +73,7 @@ class Waits:
         """Open the websocket before an action; the event mark, or None to poll instead."""
         if not self.base.params["wait"]:
             return None
+        self.tried = True
         try:
             self.console = self.base.console(self.server)
             return self.console.event_mark()
@@ -96,7 +98,7 @@ class Waits:
     def backup_done(self, backup: dict, mark: int | None = None) -> dict:
         """The backup once completed (successful or failed), waiting for the node to say so."""
         started = time.monotonic()
-        if mark is None and self.console is None and backup.get("completed_at") is None:
+        if mark is None and self.console is None and not self.tried and backup.get("completed_at") is None:
             mark = self.prepare()  # a backup started elsewhere: listen from now, then check it once
         uuid = backup["uuid"]
         if self.console is not None:

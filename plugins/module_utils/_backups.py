@@ -4,7 +4,8 @@
 
 The panel's backup object has no state field: a backup is *in progress* while ``completed_at`` is
 null, *successful* when ``is_successful``, *failed* when completed and not successful. The list has
-no order (the panel sends database order): everything here sorts by ``created_at``. The feature
+no order (the panel sends database order): everything here sorts by ``created_at``, and backups of
+the same second by the list's order. The feature
 limit counts backups that are in progress or successful; the rotation deletes only successful,
 unlocked ones.
 """
@@ -46,9 +47,10 @@ def timestamp(value) -> float:
 
 
 def newest_first(backups: list[dict]) -> list[dict]:
-    return sorted(
-        backups, key=lambda backup: (timestamp(backup.get("created_at")), backup.get("uuid") or ""), reverse=True
-    )
+    """By ``created_at`` (whole seconds); backups of the same second by the list's order, later ones
+    newer (the panel lists in insertion order in practice; a backup made now is appended last)."""
+    order = sorted(enumerate(backups), key=lambda item: (timestamp(item[1].get("created_at")), item[0]), reverse=True)
+    return [backup for _index, backup in order]
 
 
 def find(backups: list[dict], *, uuid: str | None = None, name: str | None = None) -> list[dict]:

@@ -130,6 +130,12 @@ class WingsLink:
         ):
             if not self._token.signal_is_stale():
                 self._refresh_token()
+            elif event == _wings.EVENT_JWT_ERROR and _wings.JWT_DENYLIST in text and not self._authenticated:
+                # The only token sent on this socket was denied: issued in the same second as the
+                # user's tokens were revoked (a permission change; Wings compares whole seconds).
+                # One issued in the next second passes; MAX_REFRESHES_WITHOUT_SUCCESS bounds this.
+                self._sleep(_wings.next_second_delay(time.time()))
+                self._refresh_token()
         elif event == _wings.EVENT_THROTTLED:
             self.throttled_events += 1
             self._on_throttled(text or "global")

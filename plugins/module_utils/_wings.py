@@ -60,7 +60,8 @@ KEPT_EVENTS = frozenset(
 )
 
 # Expiry-type "jwt error" texts: refresh the token and re-authenticate (as the panel's own UI does).
-JWT_EXPIRY_MARKERS = ("jwt: exp claim is invalid", "jwt: created too far in past (denylist)")
+JWT_DENYLIST = "jwt: created too far in past (denylist)"
+JWT_EXPIRY_MARKERS = ("jwt: exp claim is invalid", JWT_DENYLIST)
 
 OPCODE_TEXT = 0x1
 OPCODE_BINARY = 0x2
@@ -331,6 +332,12 @@ def token_has_scope(token: str) -> bool | None:
     1.12.3 and Pelican emit it); None when the token cannot be read."""
     claims = token_claims(token)
     return None if claims is None else "scope" in claims
+
+
+def next_second_delay(now: float) -> float:
+    """Seconds until just past the next whole second of ``now`` (epoch): a token issued then is newer
+    than a revocation made during the second ``now`` is in."""
+    return round(1.0 - now % 1.0 + 0.05, 3)
 
 
 def refresh_margin(lifetime: float) -> float:

@@ -70,6 +70,29 @@ def test_expiry_jwt_error_refreshes(wings, text, monkeypatch):
     assert con.credential_fetches == 2 and con.refreshes == 1
 
 
+def test_a_token_denied_at_once_is_fetched_again_in_the_next_second(wings):
+    """A user's tokens revoked in the second the token was issued (a permission change just before):
+    a token of the next second is asked for at once, not a wait for the auth timeout."""
+    wings.denied_auths = 1
+    started = time.monotonic()
+    with session(wings, timeout=5.0) as con:
+        assert con.state() == "running"
+    assert time.monotonic() - started < 1.0  # the sleep is recorded, not slept
+    assert len(wings.sockets) == 1 and len(wings.tokens) == 2
+    assert len(wings.sleeps) == 1 and 0.05 <= wings.sleeps[0] <= 1.05
+    assert [m["args"] for m in wings.socket.sent if m["event"] == "auth"] == [[wings.tokens[0]], [wings.tokens[1]]]
+
+
+def test_tokens_denied_again_and_again_fail_soon_and_clearly(wings):
+    wings.denied_auths = 10
+    started = time.monotonic()
+    with pytest.raises(ConsoleError) as info:
+        session(wings, timeout=5.0).open()
+    assert time.monotonic() - started < 1.0 and info.value.code == "WebsocketTokenRejected"
+    assert len(wings.tokens) == 3  # the first, then MAX_REFRESHES_WITHOUT_SUCCESS
+    assert_no_token(wings, str(info.value), repr(info.value))
+
+
 def test_other_jwt_error_is_fatal_and_clear(wings):
     con = opened(wings)
     wings.socket.push("jwt error", "Error Event [1234]: jwt: missing connect permission")

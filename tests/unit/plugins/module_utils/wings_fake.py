@@ -110,6 +110,7 @@ class FakeWings:
         self.refusals = 0  # connections refused before the next one is accepted
         self.scope: str | None = "websocket"  # None: a panel older than 1.12.3
         self.on_logs = None  # hook(socket) answering "send logs" instead of the plain history
+        self.denied_auths = 0  # the next auths answered with the denylist's jwt error (tokens revoked that second)
 
     def credentials(self) -> dict:
         self.tokens.append(make_token(len(self.tokens) + 1, self.lifetime, self.scope))
@@ -129,7 +130,10 @@ class FakeWings:
 
     def on_message(self, sock: FakeSocket, message: dict) -> None:
         event = message["event"]
-        if event == "auth":
+        if event == "auth" and self.denied_auths:
+            self.denied_auths -= 1
+            sock.push("jwt error", "jwt: created too far in past (denylist)")
+        elif event == "auth":
             first = not sock.authenticated
             sock.authenticated = True
             sock.push("auth success")

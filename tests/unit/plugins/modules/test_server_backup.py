@@ -149,6 +149,22 @@ def test_an_in_progress_backup_of_that_name_is_waited_for_not_duplicated(fakes):
     assert panel.mutating() == [] and result["backup"]["state"] == "successful"
 
 
+def test_a_websocket_refused_is_asked_for_once_and_the_wait_polls(fakes):
+    panel = Panel([])
+    base = fakes.Base(dict(PARAMS), client=panel)
+    asked = []
+
+    def refused(server_id):
+        asked.append(server_id)
+        raise PterodactylError("HTTP 403: This action is unauthorized.", status=403)
+
+    base.console = refused
+    result = sb.BackupTask(base).run()
+    assert asked == ["1a7ce997"] and result["waited_with"] == "polling"
+    assert result["backup"]["state"] == "successful" and panel.mutating()[0][0] == "create"
+    assert "the websocket cannot be used (HTTP 403" in base.warnings[0]
+
+
 def test_a_failed_backup_fails_the_task(fakes):
     panel = Panel([], finish="failed")
     with pytest.raises(PterodactylError) as caught:
@@ -163,6 +179,16 @@ def test_keep_rotates_the_oldest_unlocked_and_keeps_locked_ones(fakes):
     assert [d["uuid"] for d in result["deleted"]] == ["d1", "d3"]
     kept = {b["uuid"] for b in panel.backups}
     assert {"d2", "d4"} <= kept and len(kept) == 3  # the locked one, the newest old one, the new one
+
+
+def test_backups_of_the_same_second_are_ordered_as_listed_and_the_new_one_is_kept(fakes):
+    same = [backup("z1", "n1", 30), backup("y2", "n2", 30), backup("x3", "n3", 30)]  # one second, as listed
+    assert [b["uuid"] for b in _backups.newest_first(same)] == ["x3", "y2", "z1"]  # not by uuid (random)
+    assert [b["uuid"] for b in sbi.backup_report(same, 0)["backups"]] == ["x3", "y2", "z1"]
+    panel = Panel(same)  # the new backup is made in that second too
+    result, _base, _console = run(fakes, panel, keep=1)
+    assert [d["uuid"] for d in result["deleted"]] == ["z1", "y2", "x3"]
+    assert [b["name"] for b in panel.backups] == ["nightly"]
 
 
 def test_at_the_limit_room_is_made_first_and_said(fakes):
