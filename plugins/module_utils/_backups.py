@@ -97,3 +97,22 @@ def age_seconds(backup: dict, now: float) -> float | None:
     """Seconds since a backup completed (None while it is in progress)."""
     done = timestamp(backup.get("completed_at"))
     return round(max(0.0, now - done), 1) if done else None
+
+
+# The panel's activity events for a restore's end, which the node's "backup restore completed" does not tell
+# apart (it is sent after a failed restore too). The failure's name is the panel's own misspelling.
+RESTORE_COMPLETE = "server:backup.restore-complete"
+RESTORE_FAILED = "server.backup.restore-failed"
+
+
+def restore_outcome(entries: list[dict], name: str | None) -> str | None:
+    """``complete``, ``failed`` or None (not in ``entries``): the newest end-of-restore activity entry of the
+    backup ``name`` among ``entries`` (newest first)."""
+    for entry in entries:
+        event = entry.get("event")
+        if event not in (RESTORE_COMPLETE, RESTORE_FAILED):
+            continue
+        if name is not None and (entry.get("properties") or {}).get("name") != name:
+            continue
+        return "complete" if event == RESTORE_COMPLETE else "failed"
+    return None

@@ -44,6 +44,7 @@ CLIENT_CODES = {
     # outcomes the collection observed
     "ServerCrashed": "the server went offline while it was starting",
     "BackupFailed": "the node reported a backup unsuccessful",
+    "RestoreFailed": "the panel logged a restore as failed (the node reports it done either way)",
     "InstallFailed": "the egg's install script failed (status install_failed or reinstall_failed)",
     "BackupLimitReached": "the server is at its backup limit and no backup may be deleted to make room",
     "BackupLocked": "the backup is locked (force: true unlocks it before deleting)",

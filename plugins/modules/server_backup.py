@@ -21,7 +21,9 @@ description:
     by a rotation.
   - V(absent) deletes the backups of that name (or uuid); a locked one only with O(force=true).
   - V(restored) puts a backup's files back (O(truncate) first deletes the files the backup does not
-    hold) and waits until the node reports the restore done. It always changes the server.
+    hold) and waits until the node reports the restore done, then reads the panel's activity log for
+    its outcome (the node reports a failed restore as done too); a failed restore fails the task. It
+    always changes the server.
   - The panel allows 2 backups per 10 minutes per server by default; a refusal (HTTP 429) whose
     C(Retry-After) fits O(rate_limit_wait) is waited out, otherwise the task says when the next
     backup is allowed.
@@ -178,10 +180,18 @@ waited_with:
   description: How the end was noticed - V(websocket) (the node's event) or V(polling).
   returned: when the task waited
   type: str
+restore_confirmed:
+  description:
+    - V(restored) with O(wait) - whether the panel's activity log shows the restore succeeded
+      (C(server:backup.restore-complete)). The node announces the end of a failed restore the same way
+      as a successful one; a failure (C(server.backup.restore-failed)) fails the task. V(false), with a
+      warning, when the log could not be read (the key's user needs C(activity.read)).
+  returned: when a restore was waited for
+  type: bool
 """
 
 
-from ansible_collections.gameops.pterodactyl.plugins.module_utils import _backups
+from ansible_collections.gameops.pterodactyl.plugins.module_utils import _backups, _evidence
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._backup_waits import Waits
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._base import PterodactylModule
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError, invalid_option
@@ -354,10 +364,40 @@ class BackupTask:
             self.result["changed"] = True
             return
         mark = waits.prepare()
+        since = self.client.panel_time()
         self.client.restore_backup(self.server, backup["uuid"], self.params["truncate"])
         self.result["changed"] = True
         if self.params["wait"]:
             waits.restore_done(mark)
+            self._restore_outcome(backup, since)
+
+    def _restore_outcome(self, backup: dict, since: float) -> None:
+        """The node reports a failed restore as completed too: the panel's activity log tells them apart."""
+        what = f"the restore of the backup '{backup.get('name')}' ({backup.get('uuid')})"
+        try:
+            entries = self.client.list_activity(self.server, sort="-timestamp", limit=_evidence.ENTRIES_READ)
+        except PterodactylError as exc:
+            reason = "the key's user lacks activity.read" if exc.status == 403 else exc.message
+            self.result["restore_confirmed"] = False
+            self.base.module.warn(
+                f"{what} ended, but whether it succeeded is not known: the node reports a failed restore as "
+                f"completed too, and the activity log that tells them apart could not be read ({reason}); "
+                "check the server's files"
+            )
+            return
+        recent = _evidence.matching_entries(entries, since, lambda entry: True)
+        outcome = _backups.restore_outcome(recent, backup.get("name"))
+        if outcome == "failed":
+            raise PterodactylError(
+                f"{what} failed on the node (the panel logged {_backups.RESTORE_FAILED}): the server's files may "
+                "be partly restored",
+                code="RestoreFailed",
+                hint="the node's log (wings) has the reason, often the disk limit; restore again, or from another "
+                "backup",
+            )
+        self.result["restore_confirmed"] = outcome == "complete"
+        if outcome is None:
+            self.base.module.warn(f"{what} ended, but the panel's activity log does not show its outcome yet")
 
 
 def main() -> None:

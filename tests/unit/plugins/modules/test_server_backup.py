@@ -48,10 +48,12 @@ def backup(uuid, name, day, state="successful", locked=False) -> dict:
 class Panel:
     """The backup routes of the client, over a list."""
 
-    def __init__(self, backups, limit=None, finish="successful"):
+    def __init__(self, backups, limit=None, finish="successful", restore_event="server:backup.restore-complete"):
         self.backups = [dict(b) for b in backups]
         self.limit = limit
         self.finish = finish
+        self.restore_event = restore_event  # the activity entry a restore ends with; None: the log is refused
+        self.restored = None
         self.calls = []
 
     def list_backups(self, server):
@@ -87,6 +89,14 @@ class Panel:
 
     def restore_backup(self, server, uuid, truncate):
         self.calls.append(("restore", uuid, truncate))
+        self.restored = next(b["name"] for b in self.backups if b["uuid"] == uuid)
+
+    def list_activity(self, server, event=None, sort=None, limit=None):
+        self.calls.append(("activity",))
+        if self.restore_event is None:
+            raise PterodactylError("GET activity failed: HTTP 403", status=403, code="AccessDeniedHttpException")
+        entry = {"event": self.restore_event, "timestamp": "2026-12-31T03:05:01+00:00"}
+        return [dict(entry, properties={"name": self.restored})] if self.restored else []
 
     def panel_time(self):
         return _backups.timestamp("2026-12-31T03:05:00+00:00")
@@ -237,6 +247,22 @@ def test_restored_restores_the_newest_successful_and_waits(fakes):
     result, _base, console = run(fakes, panel, state="restored", truncate=True)
     assert result["changed"] and panel.mutating() == [("restore", "b", True)]
     assert console.waited == [("backup restore completed", 7)]
+    assert result["restore_confirmed"] is True
+
+
+def test_a_restore_the_panel_logged_as_failed_fails_the_task(fakes):
+    panel = Panel([backup("b", "nightly", 2)], restore_event="server.backup.restore-failed")
+    with pytest.raises(PterodactylError) as caught:
+        run(fakes, panel, state="restored", truncate=False)
+    assert caught.value.code == "RestoreFailed" and "failed on the node" in caught.value.message
+    assert caught.value.result["changed"] and panel.mutating() == [("restore", "b", False)]
+
+
+def test_a_restore_whose_outcome_cannot_be_read_warns(fakes):
+    panel = Panel([backup("b", "nightly", 2)], restore_event=None)
+    result, base, _console = run(fakes, panel, state="restored", truncate=False)
+    assert result["changed"] and result["restore_confirmed"] is False
+    assert any("lacks activity.read" in text for text in base.warnings), base.warnings
 
 
 def test_state_restored_or_absent_needs_a_name_or_uuid(fakes):
