@@ -6,6 +6,8 @@ servers rolled back, the servers of later batches never touched."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -56,17 +58,11 @@ def test_a_group_is_updated_in_batches_and_a_crashing_version_is_rolled_back(tmp
     env = {"PTERODACTYL_URL": sandbox["panel_url"], "PTERODACTYL_API_KEY": sandbox["keys"]["owner"]}
     common = ["-e", "update_hosts=pterodactyl_egg_Paper", "-e", "update_serial=2", "-e", "update_stable_for=2"]
 
-    ran = runner.run(
-        "ansible-playbook",
-        "-i",
-        source,
-        PLAYBOOK,
-        *common,
-        "-e",
-        '{"update_variables": {"MINECRAFT_VERSION": "1.21.1"}}',
-        env=env,
-        timeout=600,
-    )
+    def update(version: str):
+        extra = json.dumps({"update_variables": {"MINECRAFT_VERSION": version}})
+        return runner.run("ansible-playbook", "-i", source, PLAYBOOK, *common, "-e", extra, env=env, timeout=600)
+
+    ran = update("1.21.1")
     assert ran.returncode == 0, ran.stdout[-5000:]
     assert versions(sandbox) == dict.fromkeys(SERVERS, "1.21.1"), ran.stdout[-5000:]
     assert ran.stdout.count('"status": "updated"') == 3, ran.stdout[-5000:]
@@ -75,17 +71,7 @@ def test_a_group_is_updated_in_batches_and_a_crashing_version_is_rolled_back(tmp
 
     third = sandbox.server("mc-3")["identifier"]
     before = len(sandbox.requests_log())
-    ran = runner.run(
-        "ansible-playbook",
-        "-i",
-        source,
-        PLAYBOOK,
-        *common,
-        "-e",
-        '{"update_variables": {"MINECRAFT_VERSION": "1.99"}}',
-        env=env,
-        timeout=600,
-    )
+    ran = update("1.99")
     assert ran.returncode != 0, ran.stdout[-5000:]
     assert "Rolled back: files restored from the backup" in ran.stdout, ran.stdout[-5000:]
     # the first batch failed and was rolled back; max_fail_percentage 0 stopped the rollout before mc-3
