@@ -55,6 +55,7 @@ CLIENT_CODES = {
     "WaitTimeout": "a state, a console line or a completion did not come within the timeout",
     "UnexpectedAnswer": "the panel answered with something that is not the documented shape",
     "UploadIncomplete": "an upload through the node did not arrive whole (the file was left as it was)",
+    "LocalFileChanged": "the controller's src file shrank during its upload (the server's file was left as it was)",
     # the Wings websocket
     "WebsocketOriginRejected": "Wings refused the websocket for its Origin header (HTTP 403)",
     "WebsocketServerUnknown": "Wings does not know the server (HTTP 404 on the websocket)",

@@ -151,7 +151,7 @@ class RemoteFiles:
         temporary = f".{path.name}.gameops-{secrets.token_hex(4)}.part"
         url = self.client.upload_url(self.server)
         try:
-            self.transfer.upload(url, path.directory, temporary, stream)
+            self.transfer.upload(url, path.directory, temporary, stream, size)
             uploaded = find_entry(self.listing(path.directory, fresh=True), temporary)
             if uploaded is None or uploaded.size != size:
                 got = "nothing" if uploaded is None else f"{uploaded.size} bytes"

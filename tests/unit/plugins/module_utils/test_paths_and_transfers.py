@@ -9,11 +9,12 @@ import hashlib
 import io
 
 import pytest
+from urllib3.filepost import encode_multipart_formdata
 from werkzeug.wrappers import Response
 
 from ansible_collections.gameops.pterodactyl.plugins.module_utils import _files
 from ansible_collections.gameops.pterodactyl.plugins.module_utils._errors import PterodactylError
-from ansible_collections.gameops.pterodactyl.plugins.module_utils._transfer import Transfer
+from ansible_collections.gameops.pterodactyl.plugins.module_utils._transfer import MultipartBody, Transfer
 
 pytestmark = [pytest.mark.timeout(30), pytest.mark.usefixtures("no_proxies")]
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.c2lnbmVk.S3cr3tS1gnatur3"
@@ -112,9 +113,41 @@ def test_upload_is_multipart_field_files_into_the_directory(httpserver):
     httpserver.expect_request("/upload/file", method="POST").respond_with_handler(handler)
     payload = b"\x00jar bytes" * 1000
     Transfer().upload(
-        httpserver.url_for("/upload/file") + f"?token={TOKEN}", "/plugins", ".x.jar.part", io.BytesIO(payload)
+        httpserver.url_for("/upload/file") + f"?token={TOKEN}",
+        "/plugins",
+        ".x.jar.part",
+        io.BytesIO(payload),
+        len(payload),
     )
     assert seen == {"directory": "/plugins", "name": ".x.jar.part", "data": payload}
+
+
+@pytest.mark.parametrize("name", ["world.zip", "my plugin (1).jar", "été.yml", 'say "hi".txt'])
+def test_the_form_is_urllib3s_own_encoding_of_the_same_file(name):
+    """The streamed body is byte for byte the form urllib3 would build with the whole file in memory."""
+    payload = bytes(range(256)) * 40
+    body = MultipartBody(name, io.BytesIO(payload), len(payload), block=1000)
+    streamed = b"".join(body)
+    boundary = body.content_type.split("boundary=")[1]
+    whole, content_type = encode_multipart_formdata(
+        {"files": (name, payload, "application/octet-stream")}, boundary=boundary
+    )
+    assert (streamed, body.content_type) == (whole, content_type)
+    assert len(body) == len(whole)
+
+
+def test_a_local_file_that_shrinks_during_the_upload_fails_it_by_name():
+    body = MultipartBody("x.jar", io.BytesIO(b"short"), 100)
+    with pytest.raises(PterodactylError) as caught:
+        b"".join(body)
+    assert caught.value.code == "LocalFileChanged" and "95 bytes before its size of 100" in str(caught.value)
+
+
+def test_a_local_file_that_grows_during_the_upload_is_sent_at_its_size():
+    """The size was taken (and compared) before the upload: the bytes after it are not sent."""
+    body = MultipartBody("x.jar", io.BytesIO(b"0123456789 and more"), 10, block=4)
+    streamed = b"".join(body)
+    assert b"0123456789\r\n--" in streamed and b"more" not in streamed and len(streamed) == len(body)
 
 
 class RecordingFile(io.FileIO):
@@ -130,8 +163,8 @@ class RecordingFile(io.FileIO):
 
 
 def test_upload_reads_the_file_in_large_blocks_and_sends_its_length(httpserver, tmp_path):
-    """A file-like body is read 16 KiB at a time by urllib3, which made the toolbelt's per-read bookkeeping a
-    third of a large upload's time: the body is handed over in CHUNK-sized blocks, still with a Content-Length."""
+    """A file-like body is read 16 KiB at a time by urllib3, and a multipart encoder around the file copies each
+    block again: the file is read in CHUNK-sized blocks handed over as they are, still with a Content-Length."""
     seen = {}
 
     def handler(request):
@@ -147,10 +180,12 @@ def test_upload_reads_the_file_in_large_blocks_and_sends_its_length(httpserver, 
     local = tmp_path / "world.zip"
     local.write_bytes(payload)
     with RecordingFile(local) as stream:
-        Transfer().upload(httpserver.url_for("/upload/file") + f"?token={TOKEN}", "/", "world.zip", stream)
+        Transfer().upload(
+            httpserver.url_for("/upload/file") + f"?token={TOKEN}", "/", "world.zip", stream, len(payload)
+        )
     assert seen["data"] == payload
     assert seen["chunked"] is None and int(seen["length"]) > len(payload)
-    assert len(stream.sizes) <= 8 and max(stream.sizes) >= _files.CHUNK // 2, stream.sizes[:10]
+    assert stream.sizes == [_files.CHUNK] * 3 + [4], stream.sizes[:10]
 
 
 @pytest.mark.parametrize(
@@ -168,7 +203,7 @@ def test_upload_reads_the_file_in_large_blocks_and_sends_its_length(httpserver, 
 def test_wings_errors_are_named_and_the_token_is_not(httpserver, status, body, words):
     httpserver.expect_request("/upload/file", method="POST").respond_with_data(body, status=status)
     with pytest.raises(PterodactylError) as caught:
-        Transfer().upload(httpserver.url_for("/upload/file") + f"?token={TOKEN}", "/", "x.jar", io.BytesIO(b"x"))
+        Transfer().upload(httpserver.url_for("/upload/file") + f"?token={TOKEN}", "/", "x.jar", io.BytesIO(b"x"), 1)
     text = str(caught.value) + repr(caught.value) + str(caught.value.to_failure())
     assert words in text and caught.value.status == status
     assert TOKEN not in text and "S3cr3t" not in text and "token=" not in text
@@ -182,8 +217,8 @@ def test_sha256_of_a_local_file(tmp_path):
 
 
 def test_an_upload_through_a_hashing_reader_hashes_every_byte_sent(httpserver, tmp_path):
-    """The multipart encoder stops reading at the file's length (from its descriptor), without a last empty
-    read: the reader's digest and size are still those of the whole file, the bytes the node got."""
+    """The body stops reading at the file's size, without a last empty read: the reader's digest and size are
+    still those of the whole file, the bytes the node got."""
     seen = {}
     httpserver.expect_request("/upload/file", method="POST").respond_with_handler(
         lambda request: seen.update(data=request.files["files"].read()) or Response("", status=200)
@@ -192,6 +227,16 @@ def test_an_upload_through_a_hashing_reader_hashes_every_byte_sent(httpserver, t
     local = tmp_path / "world.zip"
     local.write_bytes(payload)
     with _files.HashingReader(str(local)) as reader:
-        Transfer().upload(httpserver.url_for("/upload/file") + f"?token={TOKEN}", "/", "world.zip", reader)
+        Transfer().upload(
+            httpserver.url_for("/upload/file") + f"?token={TOKEN}", "/", "world.zip", reader, len(payload)
+        )
     assert seen["data"] == payload
     assert (reader.sha256, reader.size) == (hashlib.sha256(payload).hexdigest(), len(payload))
+
+
+def test_an_upload_of_a_file_that_shrank_fails_without_waiting_for_the_node(httpserver):
+    httpserver.expect_request("/upload/file", method="POST").respond_with_data("", status=200)
+    transfer = Transfer(timeout=20)
+    with pytest.raises(PterodactylError) as caught:
+        transfer.upload(httpserver.url_for("/upload/file") + f"?token={TOKEN}", "/", "x.jar", io.BytesIO(b"x"), 5000)
+    assert caught.value.code == "LocalFileChanged" and TOKEN not in str(caught.value)

@@ -137,12 +137,13 @@ class FakeTransfer:
             sink(data[start : start + self.chunk])
         return len(data)
 
-    def upload(self, url, directory, name, stream):
+    def upload(self, url, directory, name, stream, size):
+        """Reads ``size`` bytes of ``stream``, as the real transfer sends them."""
         path = posixpath.join(directory, name)
         self.uploads.append(path)
         received = b""
-        while True:
-            chunk = stream.read(self.chunk)
+        while len(received) < size:
+            chunk = stream.read(min(self.chunk, size - len(received)))
             if not chunk:
                 break
             received += chunk
