@@ -55,6 +55,8 @@ options:
   src:
     description:
       - A file on the controller to copy, of any size and any bytes.
+      - A file that shrinks while it is sent fails the task (C(LocalFileChanged)); the server's file is
+        left as it was.
       - Mutually exclusive with O(content).
     type: path
   mode:
